@@ -1,0 +1,63 @@
+// The demo pipeline that `npm start` runs: a small out-of-thread data job on an embedded
+// LocalCluster (worker_threads), using the task-graph API: registered ops, delayed calls, a
+// tree reduction, futures, and an error that is reported rather than lost.
+import { LocalCluster, delayed, op } from "tessera";
+
+const partitions = Number(process.env.DEMO_PARTITIONS ?? 32);
+const perPartition = Number(process.env.DEMO_ROWS ?? 1_000_000);
+
+const t0 = performance.now();
+const client = await LocalCluster.start({
+  workers: Number(process.env.DEMO_WORKERS ?? 2),
+  modules: [{ url: new URL("./ops.mjs", import.meta.url), name: "demo" }],
+});
+console.log(`tessera demo: ${client.workers.length} workers (${client.workers.join(", ")})`);
+
+// 1. A lazy graph: make partitions, summarize each, combine them 4 at a time.
+const make = delayed(op("demo.makePartition"));
+const summarize = delayed(op("demo.summarize"));
+const combine = delayed(op("demo.combine"));
+let level = Array.from({ length: partitions }, (_, i) => summarize(make(42, i, perPartition)));
+while (level.length > 1) {
+  const next = [];
+  for (let i = 0; i < level.length; i += 4) next.push(combine(...level.slice(i, i + 4)));
+  level = next;
+}
+const stats = await client.compute(level[0]);
+const mean = stats.sum / stats.count;
+const std = Math.sqrt(stats.sumsq / stats.count - mean * mean);
+const t1 = performance.now();
+console.log(
+  `summarized ${stats.count.toLocaleString()} values in ${partitions} partitions: ` +
+    `mean=${mean.toFixed(5)} std=${std.toFixed(5)} min=${stats.min.toFixed(6)} max=${stats.max.toFixed(6)} ` +
+    `(${((t1 - t0) / 1000).toFixed(2)} s, ${((stats.count * 8) / 1e6 / ((t1 - t0) / 1000)).toFixed(0)} MB/s)`,
+);
+const width = 40;
+const top = Math.max(...stats.hist);
+for (let b = 0; b < 10; b++) {
+  const bar = "#".repeat(Math.round((stats.hist[b] / top) * width));
+  console.log(`  [${(b / 10).toFixed(1)}, ${((b + 1) / 10).toFixed(1)}) ${bar} ${stats.hist[b]}`);
+}
+
+// 2. Futures: scatter data once, map a function over it, consume results as they finish.
+const [weights] = await client.scatter([Float64Array.from({ length: 1000 }, (_, i) => i / 1000)]);
+const futures = client.map((k) => k * k, [1, 2, 3, 4, 5]);
+const dot = client.submit((w, xs) => w.reduce((s, v, i) => s + v * (xs[i % xs.length] ?? 0), 0), weights, futures);
+const squares = [];
+for await (const [, value] of client.asCompleted(futures, { withResults: true })) squares.push(value);
+console.log(`squares (as completed): ${squares.sort((a, b) => a - b).join(", ")}; weighted sum: ${(await dot.result()).toFixed(3)}`);
+
+// 3. Errors name the task and keep the worker's error as their cause.
+const parse = delayed((s) => {
+  const n = Number(s);
+  if (Number.isNaN(n)) throw new Error(`not a number: ${JSON.stringify(s)}`);
+  return n;
+});
+try {
+  await client.compute(delayed((a, b) => a + b)(parse("1"), parse("x2")));
+} catch (err) {
+  console.log(`expected failure: ${err.message}`);
+}
+
+await client.close();
+console.log(`done in ${((performance.now() - t0) / 1000).toFixed(2)} s`);

@@ -1,0 +1,13 @@
+// The public API shared by the Node and browser entries (each adds its own LocalCluster).
+export { Client, type SubmitOptions, type ScatterOptions, type ComputeOptions } from "./client/client.js";
+export { Future, type FutureStatus } from "./client/future.js";
+export { Delayed, delayed, type DelayedOptions } from "./client/delayed.js";
+export { op, OpRef } from "./client/functions.js";
+export { COLLECTION, isCollection, type Collection, type CollectionSpec } from "./client/collection.js";
+export { currentClient } from "./client/current.js";
+export { TaskError, CancelledError, TesseraError, type SerializedError } from "./errors.js";
+export { registerOp, type TaskContext, type OpFn } from "./worker/registry.js";
+export type { LocalClusterOptions } from "./cluster/local-cluster.js";
+export type { StoryEntry, TaskStateName } from "./scheduler/events.js";
+export type { WorkerMetrics } from "./worker/control.js";
+export * as graph from "./graph/index.js";

@@ -1,0 +1,177 @@
+/**
+ * Delayed: lazy function calls (dask.delayed). `delayed(fn)` returns a function that records a
+ * call instead of running it; calls compose (a Delayed or a Future can be an argument of
+ * another call) into a graph that `compute()` runs on the cluster.
+ *
+ * A Delayed holds only its own node and its parents, so building a chain of n calls costs O(n),
+ * and the graph is collected by one walk when computed. Keys are `<fn name>-<token>`, the token
+ * of the function and its arguments, so equal calls share a key (pure, the default); with
+ * `pure: false` each call gets a fresh key.
+ */
+
+import { DataNode, Task, TaskRef, isContainer, type Graph, type GraphNode, type Key, type TaskOptions } from "../graph/task.js";
+import { randomToken, tokenize } from "../graph/tokenize.js";
+import type { SourceDef } from "../worker/protocol.js";
+import { COLLECTION, type Collection, type CollectionSpec } from "./collection.js";
+import { Future } from "./future.js";
+import { OpRef, resolveFn, type FunctionLike } from "./functions.js";
+import { currentClient, type ComputeOptions } from "./current.js";
+
+export interface DelayedOptions extends TaskOptions {
+  /** Key prefix instead of the function's name. */
+  name?: string;
+  /** Same function and arguments give the same key (default true). */
+  pure?: boolean;
+}
+
+export class Delayed<T = unknown> implements Collection<T> {
+  /** @internal use delayed() */
+  constructor(
+    readonly key: Key,
+    /** null when the value is already on the cluster (a future). */
+    private readonly node: GraphNode | null,
+    private readonly parents: readonly Delayed[],
+    private readonly source: SourceDef | undefined,
+    private readonly future: Future<T> | undefined,
+  ) {}
+
+  /** Compute on the current client (the last one started). */
+  compute(options?: ComputeOptions): Promise<T> {
+    return currentClient().compute(this, options);
+  }
+
+  /** Start computing on the current client; the result is a Delayed backed by a future. */
+  persist(): Delayed<T> {
+    return currentClient().persist(this);
+  }
+
+  /** `this[index]`, lazily. */
+  get<K extends keyof T>(index: K): Delayed<T[K]> {
+    const key = `getitem-${tokenize(this.key, index)}`;
+    const node = new Task(key, "tessera.getitem", [new TaskRef(this.key), index as string | number]);
+    return new Delayed<T[K]>(key, node, [this], undefined, undefined);
+  }
+
+  __tessera_token__(): string {
+    return this.key;
+  }
+
+  [COLLECTION](): CollectionSpec<T> {
+    const graph: Graph = new Map();
+    const sources = new Map<string, SourceDef>();
+    const external: Key[] = [];
+    const seen = new Set<Delayed>();
+    const stack: Delayed[] = [this];
+    while (stack.length > 0) {
+      const d = stack.pop()!;
+      if (seen.has(d)) continue;
+      seen.add(d);
+      if (d.node) graph.set(d.key, d.node);
+      else external.push(d.key);
+      if (d.source) sources.set(d.source.op, d.source);
+      for (const p of d.parents) if (!seen.has(p)) stack.push(p);
+    }
+    return {
+      graph,
+      keys: [this.key],
+      sources: [...sources.values()],
+      external,
+      finalize: (values) => values[0] as T,
+      rebuild: (futures) => Delayed.fromFuture(futures[0] as Future<T>),
+    };
+  }
+
+  /** A Delayed standing for a value already on the cluster. */
+  static fromFuture<T>(f: Future<T>): Delayed<T> {
+    return new Delayed<T>(f.key, null, [], undefined, f);
+  }
+
+  toString(): string {
+    return `Delayed(${this.key})`;
+  }
+}
+
+/** An argument: the value, or a lazy value of that type (untyped futures are accepted too). */
+type Lazy<A> = A | Delayed<A> | Future<A> | Future<unknown> | Delayed<unknown>;
+export type DelayedArgs<P extends readonly unknown[]> = { [K in keyof P]: Lazy<P[K]> };
+
+/**
+ * Replace Delayed and Future arguments (at any depth of arrays and plain objects) by TaskRefs,
+ * collecting them as parents.
+ */
+export function lazyArgs(args: readonly unknown[], parents: Delayed[]): unknown[] {
+  const visit = (v: unknown): unknown => {
+    if (v instanceof Delayed) {
+      parents.push(v);
+      return new TaskRef(v.key);
+    }
+    if (v instanceof Future) {
+      parents.push(Delayed.fromFuture(v));
+      return new TaskRef(v.key);
+    }
+    if (!isContainer(v)) return v;
+    if (Array.isArray(v)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < v.length; i++) {
+        const y = visit(v[i]);
+        if (y !== v[i]) (out ??= v.slice())[i] = y;
+      }
+      return out ?? v;
+    }
+    let out: Record<string, unknown> | undefined;
+    for (const k in v) {
+      const y = visit(v[k]);
+      if (y !== v[k]) (out ??= { ...v })[k] = y;
+    }
+    return out ?? v;
+  };
+  return args.map(visit);
+}
+
+/** Build a call node: `<name>-<token>` (or a random token when impure). */
+export function callNode(
+  fn: FunctionLike,
+  args: readonly unknown[],
+  options: DelayedOptions = {},
+): { node: Task; parents: Delayed[]; source: SourceDef | undefined } {
+  const r = resolveFn(fn);
+  const parents: Delayed[] = [];
+  const lazy = lazyArgs(args, parents);
+  const token = options.pure === false ? randomToken() : tokenize(r.op, lazy);
+  const key = `${options.name ?? r.name}-${token}`;
+  const { name: _n, pure: _p, ...taskOptions } = options;
+  const hasOptions = Object.keys(taskOptions).length > 0;
+  return { node: new Task(key, r.op, lazy, hasOptions ? taskOptions : undefined), parents, source: r.source };
+}
+
+/**
+ * Make calls lazy: `delayed(fn)(a, b)` is a Delayed of `fn(a, b)`. `fn` may be a function
+ * (shipped to workers as source: it must not capture variables), `op("module.export")` for a
+ * registered op, or any other value, which becomes a Delayed constant.
+ */
+export function delayed<F extends (...args: any[]) => any>(
+  fn: F,
+  options?: DelayedOptions,
+): (...args: DelayedArgs<Parameters<F>>) => Delayed<Awaited<ReturnType<F>>>;
+export function delayed<R = unknown>(fn: OpRef, options?: DelayedOptions): (...args: unknown[]) => Delayed<R>;
+export function delayed<T>(value: T, options?: DelayedOptions): Delayed<T>;
+export function delayed(fn: unknown, options: DelayedOptions = {}): unknown {
+  if (typeof fn === "function" || fn instanceof OpRef) {
+    resolveFn(fn as FunctionLike); // fail now, not at call time, for native/bound functions
+    return (...args: unknown[]) => {
+      const { node, parents, source } = callNode(fn as FunctionLike, args, options);
+      return new Delayed(node.key, node, parents, source, undefined);
+    };
+  }
+  if (fn instanceof Delayed) return fn;
+  if (fn instanceof Future) return Delayed.fromFuture(fn);
+  const parents: Delayed[] = [];
+  const [value] = lazyArgs([fn], parents);
+  if (parents.length > 0) {
+    // A structure holding lazy values: a task that rebuilds it from their results.
+    const key = `${options.name ?? "collection"}-${tokenize(value)}`;
+    return new Delayed(key, new Task(key, "tessera.identity", [value]), parents, undefined, undefined);
+  }
+  const key = `${options.name ?? "data"}-${options.pure === false ? randomToken() : tokenize(fn)}`;
+  return new Delayed(key, new DataNode(key, fn), [], undefined, undefined);
+}

@@ -1,0 +1,104 @@
+/**
+ * LocalCluster: a scheduler (runner) and a pool of workers in this process, and a client for
+ * them. The transport is the subclass's choice: worker_threads in Node (cluster/node.ts), Web
+ * Workers in a browser (cluster/browser.ts), or the calling thread with `inline: true`.
+ *
+ *   const client = await LocalCluster.start({ workers: 2, memoryLimit: "1GB" });
+ */
+
+import { Client } from "../client/client.js";
+import type { SchedulerOptions } from "../scheduler/scheduler.js";
+import { connectNewPeer, connectPeers, type PoolOptions, type SpawnWorkers } from "./link.js";
+import { inlineWorker } from "./inline.js";
+import { checkWorkers, parseBytes } from "./options.js";
+import { Runner } from "./runner.js";
+
+export interface LocalClusterOptions {
+  /** Number of workers (default: the machine's cores). */
+  workers?: number;
+  /** Memory per worker: bytes or a string such as "2GB" (default: a fair share of the machine). */
+  memoryLimit?: number | string;
+  /** Run tasks on the calling thread instead of worker threads. */
+  inline?: boolean;
+  /** Accept functions shipped as source (default true: client and workers share this process). */
+  allowSource?: boolean;
+  /** Modules every worker imports at start; `{ url, name }` registers `<name>.<export>` ops. */
+  modules?: { url: string | URL; name: string }[];
+  /** Scheduler tuning (tests and benchmarks). */
+  scheduler?: SchedulerOptions;
+}
+
+export interface MachineInfo {
+  cores: number;
+  memory: number;
+}
+
+let clusterCount = 0;
+
+export abstract class LocalClusterBase {
+  readonly client: Client;
+  private closing = false;
+  private replacements = 0;
+  protected constructor(
+    readonly runner: Runner,
+    private readonly spawn: SpawnWorkers,
+    private readonly pool: PoolOptions,
+  ) {
+    this.client = new Client(runner, () => this.shutdown());
+    // A worker that dies is replaced (Dask's nanny); its lost keys are recomputed from the graph.
+    runner.onWorkerLost(() => void this.replace());
+  }
+
+  get memoryLimit(): number {
+    return this.pool.memoryLimit;
+  }
+
+  /** Start workers and return a client connected to them. */
+  static async startWith(
+    spawn: SpawnWorkers,
+    machine: MachineInfo,
+    options: LocalClusterOptions,
+    make: (runner: Runner, spawn: SpawnWorkers, pool: PoolOptions) => LocalClusterBase,
+  ): Promise<Client> {
+    const workers = options.inline ? 1 : checkWorkers(options.workers ?? Math.max(1, machine.cores));
+    const memoryLimit =
+      options.memoryLimit !== undefined ? parseBytes(options.memoryLimit) : Math.floor(machine.memory / Math.max(1, workers));
+    const pool: PoolOptions = {
+      workers,
+      memoryLimit,
+      allowSource: options.allowSource ?? true,
+      modules: (options.modules ?? []).map((m) => ({ url: m.url instanceof URL ? m.url.href : m.url, name: m.name })),
+      name: `w${++clusterCount}`,
+    };
+    const start = options.inline ? inlineWorker : spawn;
+    const links = await start(pool);
+    try {
+      await connectPeers(links);
+    } catch (err) {
+      await Promise.all(links.map((l) => l.terminate()));
+      throw err;
+    }
+    const runner = new Runner(options.scheduler);
+    for (const link of links) runner.addWorker(link);
+    return make(runner, start, pool).client;
+  }
+
+  private async replace(): Promise<void> {
+    if (this.closing) return;
+    const name = `${this.pool.name}r${++this.replacements}`;
+    try {
+      const [link] = await this.spawn({ ...this.pool, workers: 1, name });
+      const others = this.runner.workerIds.map((id) => this.runner.link(id)!);
+      await connectNewPeer(link!, others);
+      if (this.closing) await link!.terminate();
+      else this.runner.addWorker(link!);
+    } catch (err) {
+      console.error(`tessera: could not replace a lost worker: ${(err as Error).message}`);
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closing = true;
+    await this.runner.close();
+  }
+}

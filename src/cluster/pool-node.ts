@@ -1,0 +1,61 @@
+/**
+ * Workers on worker_threads (Node). Each thread runs worker/node-entry.js: task batches travel
+ * on the thread's own port, the control API (comlink) on a second MessageChannel.
+ */
+
+import { Worker } from "node:worker_threads";
+import { remoteControl } from "../worker/control.js";
+import type { FromWorker, ToWorker } from "../worker/protocol.js";
+import type { PortLike } from "../worker/runtime.js";
+import type { PoolOptions, WorkerLink } from "./link.js";
+
+const ENTRY = new URL("../worker/node-entry.js", import.meta.url);
+
+export async function spawnNodeWorkers(opts: PoolOptions): Promise<WorkerLink[]> {
+  return Promise.all(Array.from({ length: opts.workers }, (_, i) => spawnOne(`${opts.name}-${i}`, opts)));
+}
+
+async function spawnOne(id: string, opts: PoolOptions): Promise<WorkerLink> {
+  const control = new MessageChannel();
+  const worker = new Worker(ENTRY, {
+    workerData: { id, allowSource: opts.allowSource, control: control.port2, modules: opts.modules },
+    transferList: [control.port2 as never],
+    name: id,
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (m: { t?: string }) => {
+      if (m?.t !== "ready") return;
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      resolve();
+    };
+    const onError = (err: Error) => reject(new Error(`worker ${id} failed to start: ${err.message}`, { cause: err }));
+    worker.on("message", onMessage);
+    worker.once("error", onError);
+  });
+  let exited = false;
+  let exitHandler: ((reason: string) => void) | undefined;
+  let lastError: Error | undefined;
+  worker.on("error", (err) => (lastError = err));
+  worker.once("exit", (code) => {
+    exited = true;
+    exitHandler?.(lastError ? `crashed: ${lastError.message}` : `exited with code ${code}`);
+  });
+  return {
+    id,
+    nthreads: 1,
+    memoryLimit: opts.memoryLimit,
+    sharesMemory: false,
+    control: remoteControl(control.port1 as unknown as PortLike),
+    post: (msg: ToWorker, transfer: Transferable[]) => worker.postMessage(msg, transfer as never),
+    listen(onMessage: (msg: FromWorker) => void, onExit: (reason: string) => void) {
+      worker.on("message", onMessage);
+      exitHandler = onExit;
+    },
+    async terminate() {
+      exitHandler = undefined;
+      control.port1.close();
+      if (!exited) await worker.terminate();
+    },
+  };
+}

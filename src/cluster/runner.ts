@@ -1,0 +1,352 @@
+/**
+ * The runner performs the scheduler's instructions. It owns the Scheduler (pure state) and the
+ * WorkerLinks (I/O): worker reports become events; events are fed to the scheduler at the end
+ * of the current macrotask (so a burst of reports is one `handle` call); the instructions that
+ * come out are grouped into one batch message per worker and one report list per client.
+ *
+ * Gather (values to the client) and scatter (values from the client) go straight to the worker
+ * that holds or will hold the data; the scheduler only learns keys and sizes.
+ */
+
+import { TesseraError } from "../errors.js";
+import type { Key } from "../graph/task.js";
+import type { ClientId, DepLocation, Instruction, SchedulerEvent, StoryEntry, TaskSpec, WorkerId } from "../scheduler/events.js";
+import { Scheduler, type SchedulerOptions } from "../scheduler/scheduler.js";
+import type { ComputeBatch, FromWorker, Report, SourceDef, ToWorker } from "../worker/protocol.js";
+import { sizeOf } from "../worker/store.js";
+import { prepareForPost } from "../worker/transfer.js";
+import { opsOf } from "../worker/wire.js";
+import type { WireArg, WireTask } from "../worker/protocol.js";
+import type { WorkerLink } from "./link.js";
+
+export type ClientReport = Extract<Instruction, { type: "report" }>;
+
+/** One finished task, for progress bars and the dashboard's task stream. */
+export interface TaskRecord {
+  key: Key;
+  worker: WorkerId;
+  /** Epoch milliseconds. */
+  start: number;
+  stop: number;
+  status: "memory" | "erred";
+}
+
+interface Batch {
+  defs?: SourceDef[];
+  compute?: ComputeBatch;
+  free?: Key[];
+  steal?: Key[];
+  cancel?: Key[];
+}
+
+interface PendingGather {
+  worker: WorkerId;
+  keys: Key[];
+  resolve(values: unknown[]): void;
+  reject(err: Error): void;
+}
+
+function addCompute(c: ComputeBatch, key: Key, run: WireTask, priority: number, deps: readonly DepLocation[]): void {
+  const i = c.keys.length;
+  c.keys.push(key);
+  if ("fused" in run) {
+    c.ops.push("");
+    c.args.push(NO_ARGS);
+    (c.fusedTask ??= []).push(i);
+    (c.fused ??= []).push(run.fused);
+  } else {
+    c.ops.push(run.op);
+    c.args.push(run.args);
+  }
+  if (priority !== 0 || c.priority) {
+    c.priority ??= new Array<number>(i).fill(0);
+    c.priority.push(priority);
+  }
+  for (const d of deps) {
+    (c.depTask ??= []).push(i);
+    (c.depKey ??= []).push(d.key);
+    (c.depHolders ??= []).push(d.holders.length === 1 ? d.holders[0]! : (d.holders as WorkerId[]));
+    (c.depBytes ??= []).push(d.nbytes);
+    (c.depMove ??= []).push(d.move);
+  }
+}
+
+const NO_ARGS: readonly WireArg[] = [];
+
+export class Runner {
+  readonly scheduler: Scheduler;
+  private readonly links = new Map<WorkerId, WorkerLink>();
+  private readonly sinks = new Map<ClientId, (reports: ClientReport[]) => void>();
+  private readonly sources = new Map<string, SourceDef>();
+  private readonly shipped = new Map<WorkerId, Set<string>>();
+  private readonly gathers = new Map<number, PendingGather>();
+  private readonly taskListeners = new Set<(records: TaskRecord[]) => void>();
+  private readonly lostListeners = new Set<(id: WorkerId, reason: string) => void>();
+  private events: SchedulerEvent[] = [];
+  private scheduled = false;
+  private gatherId = 0;
+  private scatterTurn = 0;
+  private closed = false;
+
+  constructor(options: SchedulerOptions = {}) {
+    this.scheduler = new Scheduler(options);
+  }
+
+  get workerIds(): WorkerId[] {
+    return [...this.links.keys()];
+  }
+
+  link(id: WorkerId): WorkerLink | undefined {
+    return this.links.get(id);
+  }
+
+  addWorker(link: WorkerLink): void {
+    this.links.set(link.id, link);
+    this.shipped.set(link.id, new Set());
+    link.listen(
+      (msg) => this.onWorkerMessage(link.id, msg),
+      (reason) => this.removeWorker(link.id, reason),
+    );
+    this.submit({ type: "worker-added", worker: link.id, nthreads: link.nthreads, memoryLimit: link.memoryLimit });
+  }
+
+  removeWorker(id: WorkerId, reason: string): void {
+    if (!this.links.delete(id)) return;
+    this.shipped.delete(id);
+    for (const [gid, g] of this.gathers) {
+      if (g.worker !== id) continue;
+      this.gathers.delete(gid);
+      g.reject(new TesseraError(`worker ${id} went away (${reason}) while sending ${g.keys.length} key(s), e.g. ${g.keys[0]}`));
+    }
+    this.submit({ type: "worker-removed", worker: id, reason });
+    if (!this.closed) for (const l of this.lostListeners) l(id, reason);
+  }
+
+  /** Observe workers that went away (crashed or exited) while the cluster was open. */
+  onWorkerLost(listener: (id: WorkerId, reason: string) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
+  connectClient(id: ClientId, sink: (reports: ClientReport[]) => void): void {
+    this.sinks.set(id, sink);
+  }
+
+  disconnectClient(id: ClientId): void {
+    this.sinks.delete(id);
+  }
+
+  /** Observe finished tasks (batched per worker report). Returns an unsubscribe function. */
+  onTasks(listener: (records: TaskRecord[]) => void): () => void {
+    this.taskListeners.add(listener);
+    return () => this.taskListeners.delete(listener);
+  }
+
+  defineSource(def: SourceDef): void {
+    if (!this.sources.has(def.op)) this.sources.set(def.op, def);
+  }
+
+  updateGraph(client: ClientId, tasks: readonly TaskSpec[], wanted: readonly Key[]): void {
+    this.submit({ type: "update-graph", client, tasks, wanted });
+  }
+
+  release(client: ClientId, keys: readonly Key[]): void {
+    if (keys.length > 0) this.submit({ type: "client-release", client, keys });
+  }
+
+  cancel(client: ClientId, keys: readonly Key[], reason?: string): void {
+    if (keys.length > 0) this.submit(reason === undefined ? { type: "cancel", client, keys } : { type: "cancel", client, keys, reason });
+  }
+
+  story(keys: readonly Key[]): StoryEntry[] {
+    return this.scheduler.story(...keys);
+  }
+
+  /**
+   * Values of keys in memory. Keys in `movable` the caller gives up right after, so a holder
+   * whose copy nobody else needs hands it over instead of copying.
+   */
+  async gather(keys: readonly Key[], movable?: ReadonlySet<Key>): Promise<unknown[]> {
+    const byWorker = new Map<WorkerId, { keys: Key[]; index: number[]; move: boolean }>();
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const ts = this.scheduler.tasks.get(key);
+      const holder = ts?.holders.find((w) => this.links.has(w.id));
+      if (!ts || ts.state !== "memory" || !holder) {
+        throw new TesseraError(`cannot gather ${key}: it is ${ts?.state ?? "not known to the scheduler"}, not in memory on a worker`);
+      }
+      const move = movable !== undefined && movable.has(key) && ts.wants === 1 && ts.waiters === 0 && ts.holders.length === 1;
+      const groupKey = `${holder.id}\u0000${move}`;
+      let g = byWorker.get(groupKey);
+      if (!g) byWorker.set(groupKey, (g = { keys: [], index: [], move }));
+      g.keys.push(key);
+      g.index.push(i);
+    }
+    const out = new Array<unknown>(keys.length);
+    await Promise.all(
+      [...byWorker].map(async ([groupKey, g]) => {
+        const worker = groupKey.slice(0, groupKey.indexOf("\u0000"));
+        const values = await this.requestGather(worker, g.keys, g.move);
+        for (let j = 0; j < g.index.length; j++) out[g.index[j]!] = values[j];
+      }),
+    );
+    return out;
+  }
+
+  private requestGather(worker: WorkerId, keys: Key[], move: boolean): Promise<unknown[]> {
+    const link = this.links.get(worker)!;
+    const id = ++this.gatherId;
+    return new Promise<unknown[]>((resolve, reject) => {
+      this.gathers.set(id, { worker, keys, resolve, reject });
+      link.post({ t: "gather", id, keys, move }, []);
+    });
+  }
+
+  /** Put values on workers (round robin, or on `workers`) under `keys`, wanted by `client`. */
+  scatter(client: ClientId, keys: readonly Key[], values: readonly unknown[], workers?: readonly WorkerId[]): void {
+    const targets = (workers && workers.length > 0 ? workers : this.workerIds).filter((w) => this.links.has(w));
+    if (targets.length === 0) throw new TesseraError("cannot scatter: no running worker" + (workers ? ` among ${workers.join(", ")}` : ""));
+    const perWorker = new Map<WorkerId, { keys: Key[]; values: unknown[] }>();
+    for (let i = 0; i < keys.length; i++) {
+      const w = targets[this.scatterTurn++ % targets.length]!;
+      let p = perWorker.get(w);
+      if (!p) perWorker.set(w, (p = { keys: [], values: [] }));
+      p.keys.push(keys[i]!);
+      p.values.push(values[i]);
+    }
+    for (const [w, p] of perWorker) {
+      const link = this.links.get(w)!;
+      const prepared = link.sharesMemory ? { value: p.values, transfer: [] } : prepareForPost(p.values, false);
+      link.post({ t: "put", keys: p.keys, values: prepared.value as unknown[] }, prepared.transfer);
+      for (let i = 0; i < p.keys.length; i++) {
+        this.events.push({ type: "data-added", client, worker: w, key: p.keys[i]!, nbytes: sizeOf(p.values[i]) });
+      }
+    }
+    this.schedule();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const g of this.gathers.values()) g.reject(new TesseraError("cluster closed"));
+    this.gathers.clear();
+    const links = [...this.links.values()];
+    this.links.clear();
+    await Promise.all(links.map((l) => l.terminate()));
+  }
+
+  // ---- event loop -----------------------------------------------------------------------
+
+  private submit(e: SchedulerEvent): void {
+    this.events.push(e);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.run());
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    if (this.events.length === 0) return;
+    const events = this.events;
+    this.events = [];
+    const out = this.scheduler.handle(events, Date.now());
+    this.perform(out);
+  }
+
+  private perform(out: Instruction[]): void {
+    const batches = new Map<WorkerId, Batch>();
+    const batchOf = (w: WorkerId): Batch => {
+      let b = batches.get(w);
+      if (!b) batches.set(w, (b = {}));
+      return b;
+    };
+    let reports: Map<ClientId, ClientReport[]> | undefined;
+    for (const ins of out) {
+      switch (ins.type) {
+        case "compute": {
+          const b = batchOf(ins.worker);
+          const run = ins.run as WireTask;
+          this.shipSources(ins.worker, run, b);
+          addCompute((b.compute ??= { keys: [], ops: [], args: [] }), ins.key, run, ins.priority, ins.deps);
+          break;
+        }
+        case "free":
+          (batchOf(ins.worker).free ??= []).push(ins.key);
+          break;
+        case "steal":
+          (batchOf(ins.worker).steal ??= []).push(ins.key);
+          break;
+        case "cancel-task":
+          (batchOf(ins.worker).cancel ??= []).push(ins.key);
+          break;
+        case "report": {
+          reports ??= new Map();
+          let r = reports.get(ins.client);
+          if (!r) reports.set(ins.client, (r = []));
+          r.push(ins);
+          break;
+        }
+      }
+    }
+    for (const [w, b] of batches) this.links.get(w)?.post({ t: "batch", ...b }, []);
+    if (reports) for (const [client, r] of reports) this.sinks.get(client)?.(r);
+  }
+
+  private shipSources(worker: WorkerId, run: WireTask, b: Batch): void {
+    const known = this.shipped.get(worker);
+    if (!known) return;
+    const ops = "fused" in run ? opsOf(run) : [run.op];
+    for (const op of ops) {
+      if (!op.startsWith("src:") || known.has(op)) continue;
+      const def = this.sources.get(op);
+      if (!def) continue;
+      known.add(op);
+      (b.defs ??= []).push(def);
+    }
+  }
+
+  private onWorkerMessage(worker: WorkerId, msg: FromWorker): void {
+    if (msg.t === "gathered") {
+      const g = this.gathers.get(msg.id);
+      if (!g) return;
+      this.gathers.delete(msg.id);
+      if (msg.missing.length > 0) g.reject(new TesseraError(`worker ${worker} no longer holds ${msg.missing.join(", ")}`));
+      else g.resolve(msg.values);
+      return;
+    }
+    this.onReport(worker, msg);
+  }
+
+  private onReport(worker: WorkerId, r: Report): void {
+    const ev = this.events;
+    for (let i = 0; i < r.done.length; i++) {
+      ev.push({ type: "task-finished", worker, key: r.done[i]!, nbytes: r.nbytes[i]!, duration: (r.stop[i]! - r.start[i]!) / 1000 });
+    }
+    for (const e of r.erred) ev.push({ type: "task-erred", worker, key: e.key, error: e.error });
+    for (const x of r.replicas) {
+      ev.push(
+        x.moved
+          ? { type: "replica-added", worker, key: x.key, nbytes: x.nbytes, movedFrom: x.from }
+          : { type: "replica-added", worker, key: x.key, nbytes: x.nbytes },
+      );
+    }
+    for (const s of r.stolen) ev.push({ type: "steal-response", worker, key: s.key, stolen: s.stolen });
+    for (const m of r.missing) ev.push({ type: "missing-data", worker, key: m.key, dep: m.dep, holder: m.holder });
+    this.schedule();
+    if (this.taskListeners.size > 0) this.publishTasks(worker, r);
+  }
+
+  private publishTasks(worker: WorkerId, r: Report): void {
+    const records: TaskRecord[] = [];
+    for (let i = 0; i < r.done.length; i++) {
+      records.push({ key: r.done[i]!, worker, start: r.start[i]!, stop: r.stop[i]!, status: "memory" });
+    }
+    for (const e of r.erred) records.push({ key: e.key, worker, start: e.start, stop: e.stop, status: "erred" });
+    if (records.length === 0) return;
+    for (const l of this.taskListeners) l(records);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Fuse linear chains into single tasks, so a chain of elementwise steps on one chunk is one
+ * scheduler round trip and its intermediates never leave the worker.
+ *
+ *   x[0] -> inc[0] -> double[0] -> sum        x[0] ... double[0] become one Fused node
+ *                                             keyed double[0], tasks [x[0], inc[0], double[0]]
+ *
+ * A node A is merged into its dependent B when A is not in `keep`, B is A's only dependent,
+ * and either B has no other dependency (a chain link) or A is a DataNode (a constant: inlining
+ * it delays nothing). Merges form in-trees; each tree becomes one Fused node under the key of
+ * its root (the last node), so dependents outside it keep working unchanged. Tasks inside are
+ * in post-order, so each runs after its inputs.
+ *
+ * One pass over the nodes in topological order (inputs first) decides everything: when B is
+ * reached its inputs' groups are final, and an input's group joins B's only while the total
+ * stays within maxChainLength, so a long chain is cut into pieces of that length from its
+ * start. Linear time, no recursion: a 1M-node chain is 1M loop iterations.
+ */
+
+import { indexGraph, topoOrder, type IndexedGraph } from "./dag.js";
+import { Alias, Fused, type DataNode, type Graph, type GraphNode, type Key, type Task } from "./task.js";
+import { GraphError } from "./errors.js";
+
+export interface FuseOptions {
+  /** Keys that must stay visible (the requested outputs): never fused into a dependent. */
+  keep: Iterable<Key>;
+  /** Most tasks in one fused node (default 256): bounds the work one task does. */
+  maxChainLength?: number;
+}
+
+export interface FuseResult {
+  graph: Graph;
+  /** Each fused-away key -> the key of the node that now computes it. */
+  renamed: Map<Key, Key>;
+  /** When nothing fused: `graph` is the input itself, and this its index (for order to reuse). */
+  indexed?: IndexedGraph;
+}
+
+type Inner = Task | Alias | DataNode;
+
+/** Number of tasks a node contributes to a fused node. */
+function weightOf(node: GraphNode): number {
+  return node.kind === "fused" ? node.tasks.length : 1;
+}
+
+/** Append `node`'s tasks. A Fused node's value is its key: alias it if its last task is named otherwise. */
+function appendTasks(out: Inner[], node: GraphNode): void {
+  if (node.kind !== "fused") {
+    out.push(node);
+    return;
+  }
+  for (const t of node.tasks) out.push(t);
+  const last = node.tasks[node.tasks.length - 1]!;
+  if (last.key !== node.key) out.push(new Alias(node.key, last.key));
+}
+
+export function fuse(graph: Graph, opts: FuseOptions): FuseResult {
+  const maxLength = opts.maxChainLength ?? 256;
+  if (!(maxLength >= 1)) throw new GraphError(`fuse: maxChainLength must be at least 1, got ${maxLength}`);
+  const g = indexGraph(graph);
+  const { n, nodes, depStart, depList, dependentStart } = g;
+  const order = topoOrder(g);
+
+  const keep = new Uint8Array(n);
+  for (const k of opts.keep) {
+    const i = g.index.get(k);
+    if (i !== undefined) keep[i] = 1;
+  }
+
+  // parent[a] = b when a was merged into b's group; weight[b] = tasks in the group rooted at b.
+  const parent = new Int32Array(n).fill(-1);
+  const weight = new Int32Array(n);
+  let merged = 0;
+  for (let t = 0; t < n; t++) {
+    const b = order[t]!;
+    const node = nodes[b]!;
+    let w = weightOf(node);
+    const soleDep = node.deps.length === 1;
+    for (let p = depStart[b]!; p < depStart[b + 1]!; p++) {
+      const a = depList[p]!;
+      if (keep[a] === 1 || dependentStart[a + 1]! - dependentStart[a]! !== 1) continue;
+      if (!soleDep && nodes[a]!.kind !== "data") continue;
+      if (w + weight[a]! > maxLength) continue;
+      parent[a] = b;
+      w += weight[a]!;
+      merged++;
+    }
+    weight[b] = w;
+  }
+
+  const renamed = new Map<Key, Key>();
+  if (merged === 0) return { graph, renamed, indexed: g };
+  const out: Graph = new Map();
+
+  // Emit groups in the input Map's order of their roots. Members are listed by an iterative
+  // post-order walk over "merged into" edges: a member's own members come before it.
+  const stack: number[] = [];
+  const cursor: number[] = [];
+  for (let r = 0; r < n; r++) {
+    if (parent[r] !== -1) continue;
+    const root = nodes[r]!;
+    if (weight[r] === weightOf(root)) {
+      out.set(root.key, root);
+      continue;
+    }
+    const tasks: Inner[] = [];
+    stack.push(r);
+    cursor.push(depStart[r]!);
+    while (stack.length > 0) {
+      const top = stack.length - 1;
+      const x = stack[top]!;
+      const p = cursor[top]!;
+      if (p < depStart[x + 1]!) {
+        cursor[top] = p + 1;
+        const a = depList[p]!;
+        if (parent[a] === x) {
+          stack.push(a);
+          cursor.push(depStart[a]!);
+        }
+        continue;
+      }
+      stack.pop();
+      cursor.pop();
+      appendTasks(tasks, nodes[x]!);
+      if (x !== r) renamed.set(g.keys[x]!, root.key);
+    }
+    out.set(root.key, new Fused(root.key, tasks));
+  }
+  return { graph: out, renamed };
+}

@@ -1,0 +1,3 @@
+/** tessera — browser entry: LocalCluster runs on Web Workers. */
+export * from "./api.js";
+export { LocalCluster } from "./cluster/browser.js";

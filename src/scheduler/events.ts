@@ -1,0 +1,81 @@
+/**
+ * The scheduler's whole interface: events in, instructions out (see scheduler.ts).
+ *
+ * Events are what happened (a client submitted a graph, a worker finished a task); instructions
+ * are what the runner must now do (send a task to a worker, free a key, tell a client). Both are
+ * plain data so that a test can feed events and compare instruction lists, and so that the same
+ * state machine runs behind a MessagePort, a WebSocket or an inline call.
+ */
+
+import type { Key } from "../graph/task.js";
+import type { SerializedError } from "../errors.js";
+
+export type WorkerId = string;
+export type ClientId = string;
+
+export type TaskStateName = "released" | "waiting" | "ready" | "processing" | "memory" | "erred" | "forgotten";
+
+/** One task as submitted to the scheduler. `run` is opaque here: the runner ships it to a worker. */
+export interface TaskSpec {
+  key: Key;
+  deps: readonly Key[];
+  /** Graph order from graph/order.ts: lower runs first. */
+  order: number;
+  /** User priority, higher first (default 0). */
+  priority?: number;
+  retries?: number;
+  /** Only these workers may run the task. */
+  workers?: readonly WorkerId[];
+  run: unknown;
+}
+
+export type SchedulerEvent =
+  | { type: "update-graph"; client: ClientId; tasks: readonly TaskSpec[]; wanted: readonly Key[] }
+  | { type: "client-release"; client: ClientId; keys: readonly Key[] }
+  | { type: "cancel"; client: ClientId; keys: readonly Key[]; reason?: string }
+  | { type: "worker-added"; worker: WorkerId; nthreads: number; memoryLimit: number }
+  | { type: "worker-removed"; worker: WorkerId; reason: string }
+  | {
+      type: "task-finished";
+      worker: WorkerId;
+      key: Key;
+      nbytes: number;
+      /** Seconds the op ran, measured on the worker. */
+      duration: number;
+    }
+  | { type: "task-erred"; worker: WorkerId; key: Key; error: SerializedError }
+  /** A worker now also holds `key` (it fetched a copy, or a holder moved it here). */
+  | { type: "replica-added"; worker: WorkerId; key: Key; nbytes: number; movedFrom?: WorkerId }
+  /** Data put on a worker directly (scatter). */
+  | { type: "data-added"; client: ClientId; worker: WorkerId; key: Key; nbytes: number }
+  | { type: "steal-response"; worker: WorkerId; key: Key; stolen: boolean }
+  /** A worker could not fetch `dep` (needed by `key`) from `holder`. */
+  | { type: "missing-data"; worker: WorkerId; key: Key; dep: Key; holder: WorkerId };
+
+/** Where a task's remote input lives, and whether the holder may hand over its only copy. */
+export interface DepLocation {
+  key: Key;
+  holders: readonly WorkerId[];
+  nbytes: number;
+  /** The task is the last user of this key and nobody else wants it: move instead of copy. */
+  move: boolean;
+}
+
+export type Instruction =
+  | { type: "compute"; worker: WorkerId; key: Key; run: unknown; priority: number; deps: readonly DepLocation[] }
+  | { type: "free"; worker: WorkerId; key: Key }
+  | { type: "steal"; worker: WorkerId; key: Key }
+  | { type: "cancel-task"; worker: WorkerId; key: Key }
+  | { type: "report"; client: ClientId; key: Key; state: "memory"; nbytes: number }
+  | { type: "report"; client: ClientId; key: Key; state: "erred"; error: SerializedError }
+  | { type: "report"; client: ClientId; key: Key; state: "cancelled"; reason: string };
+
+export interface StoryEntry {
+  key: Key;
+  from: TaskStateName;
+  to: TaskStateName;
+  /** The event type that caused it, with a sequence number: `task-finished-1734`. */
+  stimulus: string;
+  worker?: WorkerId;
+  time: number;
+}

@@ -1,0 +1,48 @@
+/**
+ * Entry of a Web Worker. The first message carries the worker's id and its control port; the
+ * ones after it are task batches.
+ */
+
+import type { ToWorker } from "./protocol.js";
+import { WorkerRuntime, type PortLike } from "./runtime.js";
+import { exposeControl } from "./control.js";
+
+interface InitMessage {
+  t: "init";
+  id: string;
+  allowSource: boolean;
+  control: MessagePort;
+  modules: { url: string; name: string }[];
+}
+
+const scope = globalThis as unknown as PortLike & { postMessage(m: unknown, t?: Transferable[]): void };
+let rt: WorkerRuntime | undefined;
+const early: ToWorker[] = [];
+
+scope.addEventListener("message", (ev: MessageEvent) => {
+  const msg = ev.data as ToWorker | InitMessage;
+  if (msg.t === "init") {
+    void init(msg);
+    return;
+  }
+  if (rt) rt.handle(msg);
+  else early.push(msg);
+});
+
+async function init(msg: InitMessage): Promise<void> {
+  const runtime = new WorkerRuntime({
+    id: msg.id,
+    allowSource: msg.allowSource,
+    post: (m, transfer) => scope.postMessage(m, transfer),
+  });
+  try {
+    for (const m of msg.modules) await runtime.registry.importModule(m.url, m.name);
+  } catch (err) {
+    scope.postMessage({ t: "init-failed", message: (err as Error).message });
+    return;
+  }
+  exposeControl(runtime, msg.control);
+  rt = runtime;
+  for (const m of early.splice(0)) runtime.handle(m);
+  scope.postMessage({ t: "ready" });
+}

@@ -1,0 +1,552 @@
+/**
+ * The worker runtime: the same code in a worker_thread, a Web Worker, a remote worker process
+ * and the inline executor. It receives batches from the runner, fetches missing inputs straight
+ * from the peer workers that hold them, runs tasks from a small local priority queue, keeps
+ * results in its chunk store, and reports back in batches.
+ *
+ * Run loop: tasks run back to back for up to SLICE_MS, then the loop yields so that incoming
+ * messages (new work, steals, fetch requests from peers) are handled; reports are flushed when
+ * the queue empties, before awaiting an async op, and at least every FLUSH_MS, so the
+ * scheduler can refill the queue before it runs dry.
+ */
+
+import { serializeError, type SerializedError } from "../errors.js";
+import type { Key } from "../graph/task.js";
+import type { DepLocation, WorkerId } from "../scheduler/events.js";
+import { Heap } from "../scheduler/heap.js";
+import "./builtins.js";
+import type { ComputeBatch, FromWorker, PeerMessage, Report, ToWorker, WireCall, WireInner, WireTask } from "./protocol.js";
+import { OpRegistry, type TaskContext } from "./registry.js";
+import type { WorkerMetrics } from "./control.js";
+import { MemoryStore, sizeOf, type ChunkStore } from "./store.js";
+import { prepareForPost } from "./transfer.js";
+import { decodeArgs } from "./wire.js";
+
+const SLICE_MS = 4;
+const FLUSH_MS = 1;
+
+/** Anything with postMessage and message events: MessagePort (Node or browser), Worker, self. */
+export interface PortLike {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: "message", listener: (ev: MessageEvent) => void): void;
+  start?(): void;
+  close?(): void;
+}
+
+export interface RuntimeOptions {
+  id: WorkerId;
+  /** Accept functions shipped as source (local clusters only). */
+  allowSource: boolean;
+  post(msg: FromWorker, transfer: Transferable[]): void;
+  store?: ChunkStore;
+  /** Run `fn` after pending messages are handled (setImmediate in Node, a MessageChannel tick in browsers). */
+  defer?(fn: () => void): void;
+}
+
+const FETCHING = 0;
+const READY = 1;
+const RUNNING = 2;
+const CANCELLED = 3;
+
+class LocalTask implements TaskContext {
+  state = FETCHING;
+  missing = 0;
+  private ac: AbortController | null = null;
+  constructor(
+    readonly key: Key,
+    readonly run: WireTask,
+    readonly priority: number,
+    readonly seq: number,
+    readonly worker: WorkerId,
+  ) {}
+  get signal(): AbortSignal {
+    return (this.ac ??= new AbortController()).signal;
+  }
+  abort(reason: string): void {
+    this.ac?.abort(new Error(reason));
+  }
+}
+
+const runsFirst = (a: LocalTask, b: LocalTask): boolean => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq);
+
+interface PendingFetch {
+  dep: DepLocation;
+  /** Index into dep.holders of the holder asked. */
+  tried: number;
+  holder: WorkerId;
+  waiting: LocalTask[];
+}
+
+/** A call inside a fused chain failed: the error belongs to that call's key and op. */
+class InnerFailure {
+  constructor(
+    readonly key: Key,
+    readonly op: string,
+    readonly error: unknown,
+  ) {}
+}
+
+/** Thrown when a task's input is not in the store although the scheduler thought it was. */
+class MissingInput extends Error {
+  constructor(readonly dep: Key) {
+    super(`input ${dep} is not held by this worker`);
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+}
+
+export class WorkerRuntime {
+  readonly id: WorkerId;
+  readonly registry: OpRegistry;
+  readonly store: ChunkStore;
+  private readonly post: RuntimeOptions["post"];
+  private readonly defer: (fn: () => void) => void;
+  private readonly tasks = new Map<Key, LocalTask>();
+  private readonly ready = new Heap<LocalTask>(runsFirst);
+  private readonly fetches = new Map<Key, PendingFetch>();
+  private readonly fetchRequests = new Map<number, { holder: WorkerId; keys: Key[] }>();
+  /** Keys this worker handed over (moved) to a peer, to redirect late fetches. */
+  private readonly movedTo = new Map<Key, WorkerId>();
+  private readonly peers = new Map<WorkerId, PortLike>();
+  private report: Report = emptyReport();
+  private pending = 0;
+  private seq = 0;
+  private fetchId = 0;
+  private looping = false;
+  private loopScheduled = false;
+  private lastFlush = 0;
+  private readonly origin = performance.timeOrigin;
+  /** Tasks run since start, for metrics. */
+  executed = 0;
+  /** Inputs served to peers: handed over without a copy (moved) or copied. */
+  private readonly served = { movedKeys: 0, movedBytes: 0, copiedKeys: 0, copiedBytes: 0 };
+
+  constructor(opts: RuntimeOptions) {
+    this.id = opts.id;
+    this.registry = new OpRegistry(opts.allowSource);
+    this.store = opts.store ?? new MemoryStore();
+    this.post = opts.post;
+    this.defer = opts.defer ?? defaultDefer();
+  }
+
+  /** A message from the runner. */
+  handle(msg: ToWorker): void {
+    switch (msg.t) {
+      case "batch":
+        if (msg.defs) for (const d of msg.defs) this.registry.define(d.op, d.name, d.source);
+        if (msg.free) for (const k of msg.free) this.free(k);
+        if (msg.cancel) for (const k of msg.cancel) this.cancel(k);
+        if (msg.steal) for (const k of msg.steal) this.steal(k);
+        if (msg.compute) this.compute(msg.compute);
+        break;
+      case "put":
+        for (let i = 0; i < msg.keys.length; i++) this.store.put(msg.keys[i]!, msg.values[i], sizeOf(msg.values[i]));
+        break;
+      case "gather":
+        this.gather(msg.id, msg.keys, msg.move);
+        break;
+    }
+    this.afterMessage();
+  }
+
+  /** Connect a direct channel to another worker. */
+  connectPeer(peer: WorkerId, port: PortLike): void {
+    this.peers.set(peer, port);
+    port.addEventListener("message", (ev: MessageEvent) => this.onPeer(peer, ev.data as PeerMessage));
+    port.start?.();
+  }
+
+  metrics(): WorkerMetrics {
+    return {
+      id: this.id,
+      stored: this.store.size,
+      nbytes: this.store.nbytes,
+      queued: this.tasks.size,
+      executed: this.executed,
+      ...this.served,
+    };
+  }
+
+  close(): void {
+    for (const t of this.tasks.values()) t.abort("worker closing");
+    this.tasks.clear();
+    for (const p of this.peers.values()) p.close?.();
+    this.peers.clear();
+  }
+
+  // ---- incoming work --------------------------------------------------------------------
+
+  private compute(c: ComputeBatch): void {
+    let requests: Map<WorkerId, { keys: Key[]; move: boolean[] }> | undefined;
+    const deps = unpackDeps(c);
+    const fused = unpackFused(c);
+    for (let i = 0; i < c.keys.length; i++) {
+      const key = c.keys[i]!;
+      const run: WireTask = fused?.[i] ?? { op: c.ops[i]!, args: c.args[i]! };
+      const t = new LocalTask(key, run, c.priority?.[i] ?? 0, this.seq++, this.id);
+      this.tasks.set(key, t);
+      const mine = deps?.[i];
+      if (mine === undefined) {
+        this.makeReady(t);
+        continue;
+      }
+      for (const dep of mine) {
+        if (this.store.has(dep.key)) continue;
+        t.missing++;
+        const pending = this.fetches.get(dep.key);
+        if (pending) {
+          pending.waiting.push(t);
+          continue;
+        }
+        const holder = dep.holders[0];
+        if (holder === undefined) {
+          t.missing--;
+          continue;
+        }
+        this.fetches.set(dep.key, { dep, tried: 0, holder, waiting: [t] });
+        requests ??= new Map();
+        let r = requests.get(holder);
+        if (!r) requests.set(holder, (r = { keys: [], move: [] }));
+        r.keys.push(dep.key);
+        r.move.push(dep.move);
+      }
+      if (t.missing === 0) this.makeReady(t);
+    }
+    if (requests) for (const [holder, r] of requests) this.requestFetch(holder, r.keys, r.move);
+  }
+
+  private makeReady(t: LocalTask): void {
+    t.state = READY;
+    this.ready.push(t);
+  }
+
+  private free(key: Key): void {
+    this.store.delete(key);
+    this.movedTo.delete(key);
+  }
+
+  private cancel(key: Key): void {
+    const t = this.tasks.get(key);
+    if (!t) return;
+    if (t.state === RUNNING) t.abort(`task ${key} was cancelled`);
+    t.state = CANCELLED;
+    this.tasks.delete(key);
+  }
+
+  private steal(key: Key): void {
+    const t = this.tasks.get(key);
+    const stolen = t !== undefined && (t.state === READY || t.state === FETCHING);
+    if (stolen) {
+      t.state = CANCELLED;
+      this.tasks.delete(key);
+    }
+    this.report.stolen.push({ key, stolen });
+    this.pending++;
+  }
+
+  private gather(id: number, keys: Key[], move: boolean): void {
+    const values: unknown[] = [];
+    const missing: Key[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const k of keys) {
+      if (!this.store.has(k)) {
+        missing.push(k);
+        values.push(undefined);
+        continue;
+      }
+      const p = prepareForPost(this.store.get(k), move);
+      values.push(p.value);
+      transfer.push(...p.transfer);
+      if (move) this.store.delete(k);
+    }
+    this.post({ t: "gathered", id, values, missing }, transfer);
+  }
+
+  // ---- fetching inputs from peers -------------------------------------------------------
+
+  private requestFetch(holder: WorkerId, keys: Key[], move: boolean[]): void {
+    const port = this.peers.get(holder);
+    if (!port) {
+      for (const k of keys) this.fetchFailed(k, holder, undefined);
+      return;
+    }
+    const id = ++this.fetchId;
+    this.fetchRequests.set(id, { holder, keys });
+    port.postMessage({ t: "fetch", id, keys, move } satisfies PeerMessage);
+  }
+
+  private onPeer(peer: WorkerId, msg: PeerMessage): void {
+    if (msg.t === "fetch") {
+      const values: unknown[] = [];
+      const keys: Key[] = [];
+      const missing: { key: Key; movedTo?: WorkerId }[] = [];
+      const transfer: ArrayBuffer[] = [];
+      for (let i = 0; i < msg.keys.length; i++) {
+        const k = msg.keys[i]!;
+        if (!this.store.has(k)) {
+          const to = this.movedTo.get(k);
+          missing.push(to === undefined ? { key: k } : { key: k, movedTo: to });
+          continue;
+        }
+        const move = msg.move[i]!;
+        const value = this.store.get(k);
+        const p = prepareForPost(value, move);
+        const bytes = sizeOf(value);
+        if (move) {
+          this.served.movedKeys++;
+          this.served.movedBytes += bytes;
+        } else {
+          this.served.copiedKeys++;
+          this.served.copiedBytes += bytes;
+        }
+        keys.push(k);
+        values.push(p.value);
+        transfer.push(...p.transfer);
+        if (move) {
+          this.store.delete(k);
+          this.movedTo.set(k, peer);
+        }
+      }
+      this.peers.get(peer)!.postMessage({ t: "fetched", id: msg.id, keys, values, missing } satisfies PeerMessage, transfer);
+      return;
+    }
+    const req = this.fetchRequests.get(msg.id);
+    this.fetchRequests.delete(msg.id);
+    for (let i = 0; i < msg.keys.length; i++) {
+      const key = msg.keys[i]!;
+      const value = msg.values[i];
+      const f = this.fetches.get(key);
+      this.fetches.delete(key);
+      const nbytes = sizeOf(value);
+      this.store.put(key, value, nbytes);
+      const moved = f?.dep.move ?? false;
+      this.report.replicas.push({ key, nbytes, from: req?.holder ?? peer, moved });
+      this.pending++;
+      if (f) for (const t of f.waiting) if (t.state === FETCHING && --t.missing === 0) this.makeReady(t);
+    }
+    for (const m of msg.missing) this.fetchFailed(m.key, req?.holder ?? peer, m.movedTo);
+    this.afterMessage();
+  }
+
+  /** Try the next holder (or where the key was moved); when none is left, tell the scheduler. */
+  private fetchFailed(key: Key, holder: WorkerId, movedTo: WorkerId | undefined): void {
+    const f = this.fetches.get(key);
+    if (!f) return;
+    let next: WorkerId | undefined = movedTo !== undefined && movedTo !== this.id && this.peers.has(movedTo) ? movedTo : undefined;
+    if (next === undefined) {
+      while (++f.tried < f.dep.holders.length) {
+        const h = f.dep.holders[f.tried]!;
+        if (this.peers.has(h)) {
+          next = h;
+          break;
+        }
+      }
+    }
+    if (next !== undefined) {
+      f.holder = next;
+      this.requestFetch(next, [key], [f.dep.move]);
+      return;
+    }
+    this.fetches.delete(key);
+    for (const t of f.waiting) {
+      if (t.state !== FETCHING) continue;
+      t.state = CANCELLED;
+      this.tasks.delete(t.key);
+      this.report.missing.push({ key: t.key, dep: key, holder });
+      this.pending++;
+    }
+  }
+
+  // ---- running tasks --------------------------------------------------------------------
+
+  private afterMessage(): void {
+    if (this.ready.size > 0) this.kick();
+    else if (!this.looping) this.flush();
+  }
+
+  private kick(): void {
+    if (this.looping || this.loopScheduled) return;
+    this.loopScheduled = true;
+    this.defer(() => void this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    this.loopScheduled = false;
+    this.looping = true;
+    try {
+      let sliceStart = performance.now();
+      for (;;) {
+        const t = this.ready.pop();
+        if (!t) break;
+        if (t.state !== READY) continue;
+        const p = this.execute(t);
+        if (p) {
+          this.flush();
+          await p;
+          sliceStart = performance.now();
+        }
+        const now = performance.now();
+        if (now - this.lastFlush > FLUSH_MS && this.pending > 0) this.flush();
+        if (now - sliceStart > SLICE_MS) {
+          this.flush();
+          await new Promise<void>((resolve) => this.defer(resolve));
+          sliceStart = performance.now();
+        }
+      }
+    } finally {
+      this.looping = false;
+      this.flush();
+    }
+  }
+
+  private execute(t: LocalTask): Promise<void> | undefined {
+    t.state = RUNNING;
+    const start = performance.now();
+    let result: unknown;
+    try {
+      result = "fused" in t.run ? this.runFused(t, t.run.fused, 0, new Map()) : this.call(t, t.run, undefined);
+    } catch (err) {
+      this.fail(t, err, start);
+      return undefined;
+    }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        (v) => this.finish(t, v, start),
+        (err) => this.fail(t, err, start),
+      );
+    }
+    this.finish(t, result, start);
+    return undefined;
+  }
+
+  private call(t: LocalTask, c: WireCall, scope: Map<Key, unknown> | undefined): unknown {
+    const fn = this.registry.get(c.op);
+    const args = decodeArgs(c.args, (k) => {
+      if (scope !== undefined && scope.has(k)) return scope.get(k);
+      const v = this.store.get(k);
+      if (v === undefined && !this.store.has(k)) throw new MissingInput(k);
+      return v;
+    });
+    return fn.apply(t, args);
+  }
+
+  private runFused(t: LocalTask, calls: readonly (WireCall & { key: Key })[], from: number, scope: Map<Key, unknown>): unknown {
+    for (let i = from; i < calls.length; i++) {
+      const c = calls[i]!;
+      let v: unknown;
+      try {
+        v = this.call(t, c, scope);
+      } catch (err) {
+        throw err instanceof MissingInput ? err : new InnerFailure(c.key, c.op, err);
+      }
+      if (isThenable(v)) {
+        return Promise.resolve(v).then(
+          (x) => {
+            scope.set(c.key, x);
+            return this.runFused(t, calls, i + 1, scope);
+          },
+          (err: unknown) => {
+            throw new InnerFailure(c.key, c.op, err);
+          },
+        );
+      }
+      scope.set(c.key, v);
+    }
+    return scope.get(calls[calls.length - 1]!.key);
+  }
+
+  private finish(t: LocalTask, value: unknown, start: number): void {
+    if (t.state === CANCELLED) return;
+    const stop = performance.now();
+    this.tasks.delete(t.key);
+    t.state = CANCELLED; // done: a late cancel or steal finds nothing
+    const nbytes = sizeOf(value);
+    this.store.put(t.key, value, nbytes);
+    const r = this.report;
+    r.done.push(t.key);
+    r.nbytes.push(nbytes);
+    r.start.push(this.origin + start);
+    r.stop.push(this.origin + stop);
+    this.pending++;
+    this.executed++;
+  }
+
+  private fail(t: LocalTask, err: unknown, start: number): void {
+    if (t.state === CANCELLED) return;
+    const stop = performance.now();
+    this.tasks.delete(t.key);
+    t.state = CANCELLED;
+    if (err instanceof MissingInput) {
+      this.report.missing.push({ key: t.key, dep: err.dep, holder: this.id });
+      this.pending++;
+      return;
+    }
+    const error = this.describeError(t, err);
+    this.report.erred.push({ key: t.key, error, start: this.origin + start, stop: this.origin + stop });
+    this.pending++;
+    this.executed++;
+  }
+
+  private describeError(t: LocalTask, err: unknown): SerializedError {
+    let key = t.key;
+    let op = "fused" in t.run ? "" : t.run.op;
+    if (err instanceof InnerFailure) {
+      key = err.key;
+      op = err.op;
+      err = err.error;
+    }
+    const e = serializeError(err);
+    if (e.name === "ReferenceError" && op.includes("src:")) {
+      e.message +=
+        " (a function shipped as source runs on the worker without its closure: pass the value as an argument, or register a module)";
+    }
+    return { ...e, key, op, worker: this.id };
+  }
+
+  private flush(): void {
+    this.lastFlush = performance.now();
+    if (this.pending === 0) return;
+    const r = this.report;
+    this.report = emptyReport();
+    this.pending = 0;
+    this.post(r, []);
+  }
+}
+
+/** The batch's dependency columns, grouped per task index (undefined: no remote inputs). */
+function unpackDeps(c: ComputeBatch): DepLocation[][] | undefined {
+  if (!c.depTask) return undefined;
+  const out: DepLocation[][] = [];
+  for (let j = 0; j < c.depTask.length; j++) {
+    const i = c.depTask[j]!;
+    const h = c.depHolders![j]!;
+    (out[i] ??= []).push({ key: c.depKey![j]!, holders: typeof h === "string" ? [h] : h, nbytes: c.depBytes![j]!, move: c.depMove![j]! });
+  }
+  return out;
+}
+
+function unpackFused(c: ComputeBatch): { fused: readonly WireInner[] }[] | undefined {
+  if (!c.fusedTask) return undefined;
+  const out: { fused: readonly WireInner[] }[] = [];
+  for (let j = 0; j < c.fusedTask.length; j++) out[c.fusedTask[j]!] = { fused: c.fused![j]! };
+  return out;
+}
+
+function emptyReport(): Report {
+  return { t: "report", done: [], nbytes: [], start: [], stop: [], erred: [], replicas: [], stolen: [], missing: [] };
+}
+
+/** setImmediate where it exists (Node); otherwise a MessageChannel tick (not clamped like setTimeout). */
+export function defaultDefer(): (fn: () => void) => void {
+  const g = globalThis as { setImmediate?: (fn: () => void) => unknown };
+  if (typeof g.setImmediate === "function") return (fn) => void g.setImmediate!(fn);
+  const ch = new MessageChannel();
+  const queue: (() => void)[] = [];
+  ch.port1.onmessage = () => queue.shift()?.();
+  return (fn) => {
+    queue.push(fn);
+    ch.port2.postMessage(0);
+  };
+}

@@ -1,0 +1,259 @@
+// The scheduler as a pure state machine: feed events, compare instruction lists. No workers,
+// no threads, no timers.
+import { describe, expect, it } from "vitest";
+import { Scheduler } from "../../src/scheduler/scheduler.js";
+import type { Instruction, SchedulerEvent, TaskSpec } from "../../src/scheduler/events.js";
+
+const spec = (key: string, deps: string[] = [], order = 0, extra: Partial<TaskSpec> = {}): TaskSpec => ({
+  key,
+  deps,
+  order,
+  run: { key },
+  ...extra,
+});
+
+function withWorkers(n: number, opts: ConstructorParameters<typeof Scheduler>[0] = {}): Scheduler {
+  const s = new Scheduler(opts);
+  const events: SchedulerEvent[] = [];
+  for (let i = 0; i < n; i++) events.push({ type: "worker-added", worker: `w${i}`, nthreads: 1, memoryLimit: 1e9 });
+  s.handle(events);
+  return s;
+}
+
+const computes = (out: Instruction[]) =>
+  out.filter((i) => i.type === "compute").map((i) => (i.type === "compute" ? `${i.key}@${i.worker}` : ""));
+const frees = (out: Instruction[]) => out.filter((i) => i.type === "free").map((i) => (i.type === "free" ? `${i.key}@${i.worker}` : ""));
+const reports = (out: Instruction[]) =>
+  out.filter((i) => i.type === "report").map((i) => (i.type === "report" ? `${i.client}:${i.key}:${i.state}` : ""));
+
+const finished = (worker: string, key: string, nbytes = 8, duration = 0.001): SchedulerEvent => ({
+  type: "task-finished",
+  worker,
+  key,
+  nbytes,
+  duration,
+});
+
+describe("scheduler state machine", () => {
+  it("runs a single task and reports it to the client", () => {
+    const s = withWorkers(1);
+    const out = s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1")], wanted: ["a-1"] });
+    expect(out).toEqual([{ type: "compute", worker: "w0", key: "a-1", run: { key: "a-1" }, priority: 0, deps: [] }]);
+    expect(s.stateOf("a-1")).toBe("processing");
+    const done = s.handle(finished("w0", "a-1"));
+    expect(done).toEqual([{ type: "report", client: "c", key: "a-1", state: "memory", nbytes: 8 }]);
+    expect(s.stateOf("a-1")).toBe("memory");
+    expect(s.whoHas("a-1")).toEqual(["w0"]);
+    const rel = s.handle({ type: "client-release", client: "c", keys: ["a-1"] });
+    expect(rel).toEqual([{ type: "free", worker: "w0", key: "a-1" }]);
+    expect(s.stateOf("a-1")).toBe("forgotten");
+    expect(s.tasks.size).toBe(0);
+  });
+
+  it("walks a diamond, releasing inputs once their last dependent finishes", () => {
+    const s = withWorkers(1);
+    const tasks = [spec("a-1", [], 0), spec("b-1", ["a-1"], 1), spec("c-1", ["a-1"], 2), spec("d-1", ["b-1", "c-1"], 3)];
+    let out = s.handle({ type: "update-graph", client: "c", tasks, wanted: ["d-1"] });
+    expect(computes(out)).toEqual(["a-1@w0"]);
+    out = s.handle(finished("w0", "a-1"));
+    expect(computes(out).sort()).toEqual(["b-1@w0", "c-1@w0"]);
+    out = s.handle(finished("w0", "b-1"));
+    expect(out).toEqual([]);
+    out = s.handle(finished("w0", "c-1"));
+    expect(computes(out)).toEqual(["d-1@w0"]);
+    expect(frees(out)).toEqual(["a-1@w0"]);
+    out = s.handle(finished("w0", "d-1"));
+    expect(frees(out).sort()).toEqual(["b-1@w0", "c-1@w0"]);
+    expect(reports(out)).toEqual(["c:d-1:memory"]);
+    expect(s.story("a-1").map((e) => `${e.from}>${e.to}`)).toEqual([
+      "released>waiting",
+      "waiting>ready",
+      "ready>processing",
+      "processing>memory",
+      "memory>released",
+    ]);
+  });
+
+  it("sends a dependent to the worker that holds its big input", () => {
+    const s = withWorkers(2);
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1"), spec("a-2", [], 1)], wanted: ["a-1", "a-2"] });
+    s.handle([finished("w0", "a-1", 1e8), finished("w1", "a-2", 8)]);
+    const out = s.handle({ type: "update-graph", client: "c", tasks: [spec("b-1", ["a-1"])], wanted: ["b-1"] });
+    expect(computes(out)).toEqual(["b-1@w0"]);
+    const out2 = s.handle({ type: "update-graph", client: "c", tasks: [spec("b-2", ["a-2"])], wanted: ["b-2"] });
+    expect(computes(out2)).toEqual(["b-2@w1"]);
+  });
+
+  it("tells the remote worker where inputs live and lets the last user move them", () => {
+    const s = withWorkers(2);
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("x-1"), spec("y-1", [], 1)], wanted: [] });
+    // Nothing wanted: both forgotten at once.
+    expect(s.tasks.size).toBe(0);
+    const tasks = [spec("x-1", [], 0, { workers: ["w0"] }), spec("y-1", ["x-1"], 1, { workers: ["w1"] })];
+    let out = s.handle({ type: "update-graph", client: "c", tasks, wanted: ["y-1"] });
+    expect(computes(out)).toEqual(["x-1@w0"]);
+    out = s.handle(finished("w0", "x-1", 800));
+    expect(out).toEqual([
+      {
+        type: "compute",
+        worker: "w1",
+        key: "y-1",
+        run: { key: "y-1" },
+        priority: 0,
+        deps: [{ key: "x-1", holders: ["w0"], nbytes: 800, move: true }],
+      },
+    ]);
+    out = s.handle([{ type: "replica-added", worker: "w1", key: "x-1", nbytes: 800, movedFrom: "w0" }, finished("w1", "y-1")]);
+    expect(frees(out)).toEqual(["x-1@w1"]);
+  });
+
+  it("retries a failing task, then errs it and its dependents with the original error", () => {
+    const s = withWorkers(1);
+    const tasks = [spec("a-1", [], 0, { retries: 1 }), spec("b-1", ["a-1"], 1)];
+    let out = s.handle({ type: "update-graph", client: "c", tasks, wanted: ["b-1"] });
+    expect(computes(out)).toEqual(["a-1@w0"]);
+    const error = { name: "Error", message: "boom", op: "fail" };
+    out = s.handle({ type: "task-erred", worker: "w0", key: "a-1", error });
+    expect(computes(out)).toEqual(["a-1@w0"]); // the retry
+    out = s.handle({ type: "task-erred", worker: "w0", key: "a-1", error });
+    expect(out).toEqual([
+      { type: "report", client: "c", key: "b-1", state: "erred", error: { ...error, key: "a-1", worker: "w0" } },
+    ]);
+    expect(s.stateOf("b-1")).toBe("erred");
+    expect(s.stateOf("a-1")).toBe("erred");
+    s.handle({ type: "client-release", client: "c", keys: ["b-1"] });
+    expect(s.tasks.size).toBe(0);
+  });
+
+  it("errs a task whose dependency is unknown, naming both keys", () => {
+    const s = withWorkers(1);
+    const out = s.handle({ type: "update-graph", client: "c", tasks: [spec("b-1", ["nope-1"])], wanted: ["b-1"] });
+    expect(out).toHaveLength(1);
+    const r = out[0]!;
+    expect(r.type === "report" && r.state === "erred" && r.error.message).toMatch(/b-1 depends on nope-1/);
+  });
+
+  it("cancels: running work is stopped and upstream tasks nobody needs are forgotten", () => {
+    const s = withWorkers(1);
+    const tasks = [spec("a-1"), spec("b-1", ["a-1"], 1)];
+    s.handle({ type: "update-graph", client: "c", tasks, wanted: ["b-1"] });
+    const out = s.handle({ type: "cancel", client: "c", keys: ["b-1"], reason: "aborted" });
+    expect(out).toEqual([
+      { type: "report", client: "c", key: "b-1", state: "cancelled", reason: "aborted" },
+      { type: "cancel-task", worker: "w0", key: "a-1" },
+    ]);
+    expect(s.tasks.size).toBe(0);
+    // A late finish of the cancelled task frees its data.
+    expect(s.handle(finished("w0", "a-1"))).toEqual([{ type: "free", worker: "w0", key: "a-1" }]);
+  });
+
+  it("keeps keys another client still wants", () => {
+    const s = withWorkers(1);
+    s.handle({ type: "update-graph", client: "c1", tasks: [spec("a-1")], wanted: ["a-1"] });
+    const out = s.handle({ type: "update-graph", client: "c2", tasks: [spec("a-1")], wanted: ["a-1"] });
+    expect(out).toEqual([]);
+    const done = s.handle(finished("w0", "a-1"));
+    expect(reports(done)).toEqual(["c1:a-1:memory", "c2:a-1:memory"]);
+    expect(s.handle({ type: "client-release", client: "c1", keys: ["a-1"] })).toEqual([]);
+    expect(s.handle({ type: "client-release", client: "c2", keys: ["a-1"] })).toEqual([{ type: "free", worker: "w0", key: "a-1" }]);
+  });
+
+  it("queues root tasks and hands them out as workers have room (backpressure)", () => {
+    const s = withWorkers(2);
+    const tasks = Array.from({ length: 10 }, (_, i) => spec(`load-${i}`, [], i));
+    let out = s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
+    // Unknown duration: one task per worker thread until one finishes.
+    expect(computes(out)).toEqual(["load-0@w0", "load-1@w1"]);
+    out = s.handle(finished("w0", "load-0", 8, 0.0001));
+    // Known to be short now: w0 may queue up to queueSeconds of them.
+    expect(computes(out).length).toBeGreaterThan(1);
+    expect(computes(out)[0]).toBe("load-2@w0");
+  });
+
+  it("moves processing tasks to the queue order by user priority, then submission, then graph order", () => {
+    const s = withWorkers(1);
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("x-0")], wanted: ["x-0"] }); // occupies w0
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1", [], 5), spec("a-2", [], 1)], wanted: ["a-1", "a-2"] });
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("u-1", [], 0, { priority: 10 })], wanted: ["u-1"] });
+    const seq: string[] = [];
+    let out = s.handle(finished("w0", "x-0", 8, 0.5));
+    for (let i = 0; i < 3; i++) {
+      const c = computes(out);
+      seq.push(...c);
+      out = s.handle(finished("w0", c[0]!.split("@")[0]!, 8, 0.5));
+    }
+    expect(seq).toEqual(["u-1@w0", "a-2@w0", "a-1@w0"]);
+  });
+
+  it("recomputes data lost with a worker and reruns its processing tasks elsewhere", () => {
+    const s = withWorkers(2);
+    const tasks = [spec("a-1", [], 0, { workers: ["w0"] }), spec("b-1", ["a-1"], 1)];
+    s.handle({ type: "update-graph", client: "c", tasks, wanted: ["b-1"] });
+    let out = s.handle(finished("w0", "a-1", 8));
+    expect(computes(out)).toEqual(["b-1@w0"]);
+    // w0 dies: b-1 must run again, and a-1 (lost with w0) must be recomputed first — but a-1 may
+    // only run on w0, so it waits for such a worker.
+    out = s.handle({ type: "worker-removed", worker: "w0", reason: "crashed" });
+    expect(computes(out)).toEqual([]);
+    expect(s.stateOf("a-1")).toBe("ready");
+    expect(s.stateOf("b-1")).toBe("waiting");
+    out = s.handle({ type: "worker-added", worker: "w0", nthreads: 1, memoryLimit: 1e9 });
+    expect(computes(out)).toEqual(["a-1@w0"]);
+    const story = s.story("b-1").map((e) => `${e.from}>${e.to}`);
+    expect(story).toContain("processing>waiting");
+  });
+
+  it("errs a task with KilledWorker after its workers keep dying", () => {
+    const s = withWorkers(1, { allowedFailures: 1 });
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("bad-1")], wanted: ["bad-1"] });
+    s.handle([
+      { type: "worker-removed", worker: "w0", reason: "oom" },
+      { type: "worker-added", worker: "w1", nthreads: 1, memoryLimit: 1e9 },
+    ]);
+    const out = s.handle([
+      { type: "worker-removed", worker: "w1", reason: "oom" },
+      { type: "worker-added", worker: "w2", nthreads: 1, memoryLimit: 1e9 },
+    ]);
+    expect(reports(out)).toEqual(["c:bad-1:erred"]);
+  });
+
+  it("steals queued long tasks for an idle worker", () => {
+    const s = withWorkers(1);
+    // Many tasks depending on one small input held by w0: all assigned to w0 (not root-ish: few dependents).
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("src-1")], wanted: ["src-1"] });
+    s.handle(finished("w0", "src-1", 8));
+    const tasks = Array.from({ length: 4 }, (_, i) => spec(`slow-${i}`, ["src-1"], i));
+    let out = s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
+    expect(computes(out).length).toBe(4);
+    out = s.handle({ type: "worker-added", worker: "w1", nthreads: 1, memoryLimit: 1e9 });
+    const steals = out.filter((i) => i.type === "steal");
+    expect(steals.length).toBeGreaterThan(0);
+    const stolenKey = steals[0]!.type === "steal" ? steals[0]!.key : "";
+    out = s.handle({ type: "steal-response", worker: "w0", key: stolenKey, stolen: true });
+    expect(computes(out)).toEqual([`${stolenKey}@w1`]);
+  });
+
+  it("reports the transition story with stimuli and workers", () => {
+    const s = withWorkers(1);
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1")], wanted: ["a-1"] }, 5);
+    s.handle(finished("w0", "a-1"), 7);
+    const story = s.story("a-1");
+    expect(story.map((e) => [e.from, e.to, e.stimulus.replace(/-\d+$/, ""), e.time])).toEqual([
+      ["released", "waiting", "update-graph", 5],
+      ["waiting", "ready", "update-graph", 5],
+      ["ready", "processing", "schedule", 5],
+      ["processing", "memory", "task-finished", 7],
+    ]);
+    expect(story[2]!.worker).toBe("w0");
+  });
+
+  it("forgets a chain of 200k tasks without recursion", () => {
+    const s = withWorkers(1);
+    const n = 200_000;
+    const tasks = Array.from({ length: n }, (_, i) => spec(`c-${i}`, i ? [`c-${i - 1}`] : [], i));
+    s.handle({ type: "update-graph", client: "c", tasks, wanted: [`c-${n - 1}`] });
+    expect(s.tasks.size).toBe(n);
+    s.handle({ type: "cancel", client: "c", keys: [`c-${n - 1}`] });
+    expect(s.tasks.size).toBe(0);
+  });
+});
