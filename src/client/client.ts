@@ -17,7 +17,6 @@ import type { ClientId, StoryEntry, TaskSpec, WorkerId } from "../scheduler/even
 import type { ClientReport, Runner } from "../cluster/runner.js";
 import type { WorkerMetrics } from "../worker/control.js";
 import type { SourceDef } from "../worker/protocol.js";
-import { encodeNode } from "../worker/wire.js";
 import { COLLECTION, isCollection, type Collection, type CollectionSpec } from "./collection.js";
 import { dropClient, setCurrentClient, type ComputeOptions } from "./current.js";
 import { Delayed, callNode, type DelayedOptions } from "./delayed.js";
@@ -353,7 +352,8 @@ export class Client implements FutureOwner {
     const tasks = new Array<TaskSpec>(nodes.length);
     for (let rank = 0; rank < nodes.length; rank++) {
       const node = nodes[rank]!;
-      const spec: TaskSpec = { key: node.key, deps: node.deps, order: rank, run: encodeNode(node) };
+      // The node itself travels to the in-process runner, which encodes it when it sends it.
+      const spec: TaskSpec = { key: node.key, deps: node.deps, order: rank, run: node };
       const o = node.kind === "task" || node.kind === "fused" ? node.options : undefined;
       const retries = o?.retries ?? options.retries;
       const priority = o?.priority ?? options.priority;

@@ -59,23 +59,27 @@ export class Delayed<T = unknown> implements Collection<T> {
   [COLLECTION](): CollectionSpec<T> {
     const graph: Graph = new Map();
     const sources = new Map<string, SourceDef>();
-    const external: Key[] = [];
-    const seen = new Set<Delayed>();
+    const external = new Set<Key>();
     const stack: Delayed[] = [this];
+    // Equal keys are equal work: the graph itself is the visited set.
     while (stack.length > 0) {
       const d = stack.pop()!;
-      if (seen.has(d)) continue;
-      seen.add(d);
-      if (d.node) graph.set(d.key, d.node);
-      else external.push(d.key);
+      if (d.node) {
+        if (graph.has(d.key)) continue;
+        graph.set(d.key, d.node);
+      } else {
+        if (external.has(d.key)) continue;
+        external.add(d.key);
+      }
       if (d.source) sources.set(d.source.op, d.source);
-      for (const p of d.parents) if (!seen.has(p)) stack.push(p);
+      const parents = d.parents;
+      for (let i = 0; i < parents.length; i++) stack.push(parents[i]!);
     }
     return {
       graph,
       keys: [this.key],
       sources: [...sources.values()],
-      external,
+      external: [...external],
       finalize: (values) => values[0] as T,
       rebuild: (futures) => Delayed.fromFuture(futures[0] as Future<T>),
     };

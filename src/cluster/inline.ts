@@ -24,6 +24,7 @@ export async function inlineWorker(opts: PoolOptions): Promise<WorkerLink[]> {
       nthreads: 1,
       memoryLimit: opts.memoryLimit,
       sharesMemory: true,
+      exited: new Promise<string>(() => {}),
       control: controlOf(rt),
       post: (msg: ToWorker) => queueMicrotask(() => rt.handle(msg)),
       listen(message) {

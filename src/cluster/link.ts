@@ -16,6 +16,8 @@ export interface WorkerLink {
   /** Whether ArrayBuffers crossing this link are copied (threads) or shared by reference (inline). */
   readonly sharesMemory: boolean;
   post(msg: ToWorker, transfer: Transferable[]): void;
+  /** Resolves (with the reason) when the worker is gone; calls to a gone worker never answer. */
+  readonly exited: Promise<string>;
   /** Called by the runner once, before any message is posted. */
   listen(onMessage: (msg: FromWorker) => void, onExit: (reason: string) => void): void;
   terminate(): Promise<void>;
@@ -51,14 +53,23 @@ export async function connectPeers(links: readonly WorkerLink[]): Promise<void> 
   await Promise.all(calls);
 }
 
-/** Connect a new worker to each of `others`. */
+/**
+ * Connect a new worker to each of `others`. A peer that dies meanwhile is skipped (its control
+ * calls would never answer); the new worker dying fails the whole connection.
+ */
 export async function connectNewPeer(link: WorkerLink, others: readonly WorkerLink[]): Promise<void> {
+  const selfGone = link.exited.then((why) => ({ selfGone: why }));
   await Promise.all(
     others
       .filter((o) => o !== link && !o.sharesMemory)
-      .flatMap((o) => {
+      .map(async (o) => {
         const ch = new MessageChannel();
-        return [link.control.connectPeer(o.id, ch.port1), o.control.connectPeer(link.id, ch.port2)];
+        const both = Promise.all([link.control.connectPeer(o.id, ch.port1), o.control.connectPeer(link.id, ch.port2)]);
+        const peerGone = o.exited.then(() => "peer gone" as const);
+        const r = await Promise.race([both, peerGone, selfGone]);
+        if (typeof r === "object" && "selfGone" in r) {
+          throw new Error(`worker ${link.id} exited while connecting to its peers: ${r.selfGone}`);
+        }
       }),
   );
 }

@@ -17,6 +17,8 @@ async function spawnOne(id: string, opts: PoolOptions): Promise<WorkerLink> {
   const control = new MessageChannel();
   let onMessage: ((msg: FromWorker) => void) | undefined;
   let onExit: ((reason: string) => void) | undefined;
+  let resolveExited!: (reason: string) => void;
+  const exited = new Promise<string>((r) => (resolveExited = r));
   await new Promise<void>((resolve, reject) => {
     worker.onmessage = (ev: MessageEvent) => {
       const m = ev.data as { t?: string; message?: string };
@@ -26,6 +28,7 @@ async function spawnOne(id: string, opts: PoolOptions): Promise<WorkerLink> {
     };
     worker.onerror = (ev: ErrorEvent) => {
       const reason = `worker ${id} error: ${ev.message || "failed to load (check the worker script URL and COEP headers)"}`;
+      resolveExited(reason);
       if (onExit) onExit(reason);
       else reject(new Error(reason));
     };
@@ -39,6 +42,7 @@ async function spawnOne(id: string, opts: PoolOptions): Promise<WorkerLink> {
     nthreads: 1,
     memoryLimit: opts.memoryLimit,
     sharesMemory: false,
+    exited,
     control: remoteControl(control.port1 as unknown as PortLike),
     post: (msg: ToWorker, transfer: Transferable[]) => worker.postMessage(msg, transfer),
     listen(message, exit) {
@@ -49,6 +53,7 @@ async function spawnOne(id: string, opts: PoolOptions): Promise<WorkerLink> {
       onExit = undefined;
       control.port1.close();
       worker.terminate();
+      resolveExited("terminated");
     },
   };
 }

@@ -36,16 +36,21 @@ async function spawnOne(id: string, opts: PoolOptions): Promise<WorkerLink> {
   let exited = false;
   let exitHandler: ((reason: string) => void) | undefined;
   let lastError: Error | undefined;
+  let resolveExited!: (reason: string) => void;
+  const exitedPromise = new Promise<string>((r) => (resolveExited = r));
   worker.on("error", (err) => (lastError = err));
   worker.once("exit", (code) => {
     exited = true;
-    exitHandler?.(lastError ? `crashed: ${lastError.message}` : `exited with code ${code}`);
+    const reason = lastError ? `crashed: ${lastError.message}` : `exited with code ${code}`;
+    resolveExited(reason);
+    exitHandler?.(reason);
   });
   return {
     id,
     nthreads: 1,
     memoryLimit: opts.memoryLimit,
     sharesMemory: false,
+    exited: exitedPromise,
     control: remoteControl(control.port1 as unknown as PortLike),
     post: (msg: ToWorker, transfer: Transferable[]) => worker.postMessage(msg, transfer as never),
     listen(onMessage: (msg: FromWorker) => void, onExit: (reason: string) => void) {

@@ -15,7 +15,7 @@ import { Scheduler, type SchedulerOptions } from "../scheduler/scheduler.js";
 import type { ComputeBatch, FromWorker, Report, SourceDef, ToWorker } from "../worker/protocol.js";
 import { sizeOf } from "../worker/store.js";
 import { prepareForPost } from "../worker/transfer.js";
-import { opsOf } from "../worker/wire.js";
+import { encodeNode, isGraphNode, opsOf } from "../worker/wire.js";
 import type { WireArg, WireTask } from "../worker/protocol.js";
 import type { WorkerLink } from "./link.js";
 
@@ -46,9 +46,10 @@ interface PendingGather {
   reject(err: Error): void;
 }
 
-function addCompute(c: ComputeBatch, key: Key, run: WireTask, priority: number, deps: readonly DepLocation[]): void {
+function addCompute(c: ComputeBatch, key: Key, ref: number, run: WireTask, priority: number, deps: readonly DepLocation[]): void {
   const i = c.keys.length;
   c.keys.push(key);
+  c.refs.push(ref);
   if ("fused" in run) {
     c.ops.push("");
     c.args.push(NO_ARGS);
@@ -62,7 +63,8 @@ function addCompute(c: ComputeBatch, key: Key, run: WireTask, priority: number, 
     c.priority ??= new Array<number>(i).fill(0);
     c.priority.push(priority);
   }
-  for (const d of deps) {
+  for (let j = 0; j < deps.length; j++) {
+    const d = deps[j]!;
     (c.depTask ??= []).push(i);
     (c.depKey ??= []).push(d.key);
     (c.depHolders ??= []).push(d.holders.length === 1 ? d.holders[0]! : (d.holders as WorkerId[]));
@@ -170,15 +172,14 @@ export class Runner {
     const byWorker = new Map<WorkerId, { keys: Key[]; index: number[]; move: boolean }>();
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      const ts = this.scheduler.tasks.get(key);
-      const holder = ts?.holders.find((w) => this.links.has(w.id));
-      if (!ts || ts.state !== "memory" || !holder) {
-        throw new TesseraError(`cannot gather ${key}: it is ${ts?.state ?? "not known to the scheduler"}, not in memory on a worker`);
+      const src = this.scheduler.gatherSource(key, movable !== undefined && movable.has(key));
+      if (typeof src === "string" || !this.links.has(src.worker)) {
+        const why = typeof src === "string" ? src : `held by ${src.worker}, which is gone`;
+        throw new TesseraError(`cannot gather ${key}: it is ${why}, not in memory on a worker`);
       }
-      const move = movable !== undefined && movable.has(key) && ts.wants === 1 && ts.waiters === 0 && ts.holders.length === 1;
-      const groupKey = `${holder.id}\u0000${move}`;
+      const groupKey = `${src.worker}\u0000${src.move}`;
       let g = byWorker.get(groupKey);
-      if (!g) byWorker.set(groupKey, (g = { keys: [], index: [], move }));
+      if (!g) byWorker.set(groupKey, (g = { keys: [], index: [], move: src.move }));
       g.keys.push(key);
       g.index.push(i);
     }
@@ -265,13 +266,15 @@ export class Runner {
       return b;
     };
     let reports: Map<ClientId, ClientReport[]> | undefined;
-    for (const ins of out) {
+    for (let i = 0; i < out.length; i++) {
+      const ins = out[i]!;
       switch (ins.type) {
         case "compute": {
           const b = batchOf(ins.worker);
-          const run = ins.run as WireTask;
+          // A local client hands over graph nodes; they are encoded only now, as they are sent.
+          const run = isGraphNode(ins.run) ? encodeNode(ins.run) : (ins.run as WireTask);
           this.shipSources(ins.worker, run, b);
-          addCompute((b.compute ??= { keys: [], ops: [], args: [] }), ins.key, run, ins.priority, ins.deps);
+          addCompute((b.compute ??= { keys: [], refs: [], ops: [], args: [] }), ins.key, ins.ref, run, ins.priority, ins.deps);
           break;
         }
         case "free":
@@ -292,8 +295,8 @@ export class Runner {
         }
       }
     }
-    for (const [w, b] of batches) this.links.get(w)?.post({ t: "batch", ...b }, []);
-    if (reports) for (const [client, r] of reports) this.sinks.get(client)?.(r);
+    batches.forEach((b, w) => this.links.get(w)?.post({ t: "batch", ...b }, []));
+    reports?.forEach((r, client) => this.sinks.get(client)?.(r));
   }
 
   private shipSources(worker: WorkerId, run: WireTask, b: Batch): void {
@@ -324,7 +327,14 @@ export class Runner {
   private onReport(worker: WorkerId, r: Report): void {
     const ev = this.events;
     for (let i = 0; i < r.done.length; i++) {
-      ev.push({ type: "task-finished", worker, key: r.done[i]!, nbytes: r.nbytes[i]!, duration: (r.stop[i]! - r.start[i]!) / 1000 });
+      ev.push({
+        type: "task-finished",
+        worker,
+        key: r.done[i]!,
+        ref: r.refs[i]!,
+        nbytes: r.nbytes[i]!,
+        duration: (r.stop[i]! - r.start[i]!) / 1000,
+      });
     }
     for (const e of r.erred) ev.push({ type: "task-erred", worker, key: e.key, error: e.error });
     for (const x of r.replicas) {

@@ -35,7 +35,8 @@ export function indexGraph(graph: Graph): IndexedGraph {
   const index = new Map<Key, number>();
   let i = 0;
   let edges = 0;
-  for (const [key, node] of graph) {
+  // forEach, not for-of over entries: no [key, node] array per entry.
+  graph.forEach((node, key) => {
     if (node.key !== key) {
       throw new GraphError(`graph entry ${quote(key)} holds a node whose key is ${quote(node.key)}`);
     }
@@ -44,15 +45,16 @@ export function indexGraph(graph: Graph): IndexedGraph {
     index.set(key, i);
     edges += node.deps.length;
     i++;
-  }
+  });
   const depStart = new Int32Array(n + 1);
   let depList = new Int32Array(edges);
   const dependentCount = new Int32Array(n);
   let e = 0;
   for (i = 0; i < n; i++) {
     depStart[i] = e;
-    for (const d of nodes[i]!.deps) {
-      const j = index.get(d);
+    const deps = nodes[i]!.deps;
+    for (let k = 0; k < deps.length; k++) {
+      const j = index.get(deps[k]!);
       if (j === undefined) continue;
       depList[e++] = j;
       dependentCount[j]!++;

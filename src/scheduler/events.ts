@@ -42,6 +42,8 @@ export type SchedulerEvent =
       nbytes: number;
       /** Seconds the op ran, measured on the worker. */
       duration: number;
+      /** The ref from the compute instruction, when the worker echoed it. */
+      ref?: number;
     }
   | { type: "task-erred"; worker: WorkerId; key: Key; error: SerializedError }
   /** A worker now also holds `key` (it fetched a copy, or a holder moved it here). */
@@ -62,7 +64,16 @@ export interface DepLocation {
 }
 
 export type Instruction =
-  | { type: "compute"; worker: WorkerId; key: Key; run: unknown; priority: number; deps: readonly DepLocation[] }
+  | {
+      type: "compute";
+      worker: WorkerId;
+      key: Key;
+      /** The scheduler's handle for this task; workers echo it in reports (cheaper than the key). */
+      ref: number;
+      run: unknown;
+      priority: number;
+      deps: readonly DepLocation[];
+    }
   | { type: "free"; worker: WorkerId; key: Key }
   | { type: "steal"; worker: WorkerId; key: Key }
   | { type: "cancel-task"; worker: WorkerId; key: Key }

@@ -11,7 +11,8 @@
  *   not-yet-started tasks of the busiest worker, if they are long enough to be worth moving.
  */
 
-import type { TaskState, WorkerState } from "./task-state.js";
+import { STEALING, type TaskTable } from "./table.js";
+import type { PrefixState, WorkerState } from "./task-state.js";
 
 export interface PlacementOptions {
   /** Seconds of estimated work a worker thread may have queued beyond the one it runs. */
@@ -34,9 +35,8 @@ export const defaultPlacement: PlacementOptions = {
   minStealSeconds: 0.001,
 };
 
-export function estimate(ts: TaskState, o: PlacementOptions): number {
-  const d = ts.prefix.duration;
-  return d < 0 ? o.unknownDuration : Math.max(d, 1e-6);
+export function estimate(p: PrefixState, o: PlacementOptions): number {
+  return p.duration < 0 ? o.unknownDuration : Math.max(p.duration, 1e-6);
 }
 
 export function hasCapacity(w: WorkerState, o: PlacementOptions): boolean {
@@ -46,31 +46,41 @@ export function hasCapacity(w: WorkerState, o: PlacementOptions): boolean {
   return n < o.maxQueued * w.nthreads && w.occupancy < o.queueSeconds * w.nthreads;
 }
 
-function allowed(ts: TaskState, w: WorkerState): boolean {
-  return w.running && (ts.restrictions === null || ts.restrictions.includes(w.id));
+function allowed(t: TaskTable, slot: number, w: WorkerState): boolean {
+  const r = t.restrictions[slot];
+  return w.running && (r === undefined || r.includes(w.id));
 }
 
 /** Inputs shared by many tasks carry no locality: every worker will fetch them once. */
-export function isRootish(ts: TaskState, totalThreads: number): boolean {
-  if (ts.restrictions !== null) return false;
-  for (const dep of ts.deps) if (dep.dependents.length <= 4 * totalThreads) return false;
+export function isRootish(t: TaskTable, slot: number, totalThreads: number): boolean {
+  if (t.restrictions[slot] !== undefined) return false;
+  const arena = t.depArena[slot]!;
+  const end = t.depStart[slot]! + t.depCount[slot]!;
+  for (let p = t.depStart[slot]!; p < end; p++) if (t.dependentCount(arena[p]!) <= 4 * totalThreads) return false;
   return true;
 }
 
-/** The worker where `ts` would start soonest, or null when no running worker may take it. */
-export function decideWorker(ts: TaskState, workers: Iterable<WorkerState>, o: PlacementOptions): WorkerState | null {
+/** The worker where the task would start soonest, or null when no running worker may take it. */
+export function decideWorker(t: TaskTable, slot: number, workers: readonly WorkerState[], o: PlacementOptions): WorkerState | null {
   let total = 0;
-  for (const dep of ts.deps) {
-    const b = dep.nbytes > 0 ? dep.nbytes : 0;
+  const arena = t.depArena[slot]!;
+  const end = t.depStart[slot]! + t.depCount[slot]!;
+  for (let p = t.depStart[slot]!; p < end; p++) {
+    const dep = arena[p]!;
+    const b = t.nbytes[dep]! > 0 ? t.nbytes[dep]! : 0;
     total += b;
-    for (const h of dep.holders) h.heldScratch += b;
+    const h = t.holder[dep]!;
+    if (h >= 0) workers[h]!.heldScratch += b;
+    const more = t.holdersMore[dep];
+    if (more) for (const m of more) workers[m]!.heldScratch += b;
   }
   let best: WorkerState | null = null;
   let bestCost = Infinity;
   for (const w of workers) {
+    if (!w) continue;
     const held = w.heldScratch;
     w.heldScratch = 0;
-    if (!allowed(ts, w)) continue;
+    if (!allowed(t, slot, w)) continue;
     const cost = (total - held) / o.bandwidth + w.occupancy / w.nthreads;
     if (cost < bestCost || (cost === bestCost && best !== null && w.processing.size < best.processing.size)) {
       best = w;
@@ -81,11 +91,11 @@ export function decideWorker(ts: TaskState, workers: Iterable<WorkerState>, o: P
 }
 
 /** The least occupied worker that has room for one more queued task. */
-export function pickQueueWorker(workers: Iterable<WorkerState>, o: PlacementOptions): WorkerState | null {
+export function pickQueueWorker(workers: readonly WorkerState[], o: PlacementOptions): WorkerState | null {
   let best: WorkerState | null = null;
   let bestLoad = Infinity;
   for (const w of workers) {
-    if (!hasCapacity(w, o)) continue;
+    if (!w || !hasCapacity(w, o)) continue;
     const load = w.occupancy / w.nthreads + w.processing.size * 1e-9;
     if (load < bestLoad) {
       best = w;
@@ -97,15 +107,15 @@ export function pickQueueWorker(workers: Iterable<WorkerState>, o: PlacementOpti
 
 export interface Steal {
   victim: WorkerState;
-  task: TaskState;
+  slot: number;
 }
 
 /**
  * For each worker with an idle thread, up to half of the busiest worker's surplus: the newest
  * queued tasks (those least likely to have started), when worth moving.
  */
-export function planSteals(workers: Iterable<WorkerState>, o: PlacementOptions): Steal[] {
-  const list = [...workers].filter((w) => w.running);
+export function planSteals(t: TaskTable, workers: readonly WorkerState[], o: PlacementOptions): Steal[] {
+  const list = workers.filter((w) => w && w.running);
   const thieves = list.filter((w) => w.processing.size < w.nthreads);
   if (thieves.length === 0) return [];
   const steals: Steal[] = [];
@@ -116,19 +126,24 @@ export function planSteals(workers: Iterable<WorkerState>, o: PlacementOptions):
       if (!victim || w.occupancy / w.nthreads > victim.occupancy / victim.nthreads) victim = w;
     }
     if (!victim) break;
-    const queued = [...victim.processing];
+    const queued = victim.processing.items;
     const surplus = queued.length - victim.nthreads;
     let want = Math.max(1, Math.floor(surplus / 2));
     for (let i = queued.length - 1; i >= victim.nthreads && want > 0; i--) {
-      const ts = queued[i]!;
-      if (ts.stealing || !allowed(ts, thief)) continue;
-      const seconds = ts.charged;
+      const slot = queued[i]!;
+      if ((t.flags[slot]! & STEALING) !== 0 || !allowed(t, slot, thief)) continue;
+      const seconds = t.charged[slot]!;
       if (seconds < o.minStealSeconds) continue;
       let missing = 0;
-      for (const dep of ts.deps) if (!dep.holders.includes(thief)) missing += Math.max(dep.nbytes, 0);
+      const arena = t.depArena[slot]!;
+      const end = t.depStart[slot]! + t.depCount[slot]!;
+      for (let p = t.depStart[slot]!; p < end; p++) {
+        const dep = arena[p]!;
+        if (!t.holds(dep, thief.index)) missing += Math.max(t.nbytes[dep]!, 0);
+      }
       if (missing / o.bandwidth > seconds) continue;
-      ts.stealing = true;
-      steals.push({ victim, task: ts });
+      t.flags[slot]! |= STEALING;
+      steals.push({ victim, slot });
       want--;
     }
   }

@@ -4,11 +4,11 @@
  * so the same code runs in a browser tab, a Node process or a scheduler server, and tests drive
  * it by feeding events and comparing instruction lists.
  *
- * Each event handler changes task states only through `apply(ts, to)`, which looks the pair up
- * in the transition table (transitions.ts) and records it for `story(key)`. Follow-up
+ * Each event handler changes task states only through `apply(slot, to)`, which looks the pair
+ * up in the transition table (transitions.ts) and records it for `story(key)`. Follow-up
  * transitions are queued as recommendations and drained in order. After the events of a batch,
  * root-ish tasks are handed from the ready queue to workers that have room, and idle workers
- * steal (placement.ts).
+ * steal (placement.ts). Task state lives in a column table (table.ts), keyed by slot.
  */
 
 import { keyPrefix, type Key } from "../graph/task.js";
@@ -16,17 +16,24 @@ import type { SerializedError } from "../errors.js";
 import type { ClientId, DepLocation, Instruction, SchedulerEvent, StoryEntry, TaskSpec, TaskStateName, WorkerId } from "./events.js";
 import { Heap } from "./heap.js";
 import { StoryLog } from "./story.js";
-import { NONE, PrefixState, TaskState, WorkerState, runsBefore } from "./task-state.js";
+import { PrefixState, WorkerState } from "./task-state.js";
 import { TRANSITIONS, loseData } from "./transitions.js";
+import { decideWorker, defaultPlacement, estimate, isRootish, pickQueueWorker, planSteals, type PlacementOptions } from "./placement.js";
 import {
-  decideWorker,
-  defaultPlacement,
-  estimate,
-  isRootish,
-  pickQueueWorker,
-  planSteals,
-  type PlacementOptions,
-} from "./placement.js";
+  ERRED,
+  FORGOTTEN,
+  IN_QUEUE,
+  MAX_SLOTS,
+  MEMORY,
+  PROCESSING,
+  READY,
+  RELEASED,
+  STATE_NAMES,
+  STEALING,
+  TaskTable,
+  WAITING,
+  type State,
+} from "./table.js";
 
 export interface SchedulerOptions extends Partial<PlacementOptions> {
   /** Transitions kept for `story()` (a ring buffer). Default 100 000. */
@@ -48,32 +55,48 @@ export class InvalidTransition extends Error {
 }
 
 const RANK_GENERATION = 2 ** 32;
+const NO_DEPS: readonly DepLocation[] = Object.freeze([]);
 
 export class Scheduler {
-  readonly tasks = new Map<Key, TaskState>();
+  /** Task state, by slot. */
+  readonly t = new TaskTable();
+  /** Key -> slot of every task not forgotten. */
+  readonly tasks = new Map<Key, number>();
   readonly workers = new Map<WorkerId, WorkerState>();
-  readonly unrunnable = new Set<TaskState>();
-  private readonly prefixes = new Map<string, PrefixState>();
-  private readonly queue = new Heap<TaskState>(runsBefore);
+  /** Ready tasks no running worker may take (restrictions, or no workers). */
+  readonly unrunnable = new Set<number>();
+  private readonly byIndex: WorkerState[] = [];
+  private readonly prefixes: PrefixState[] = [];
+  private readonly prefixIds = new Map<string, number>();
+  private lastPrefix = "";
+  private lastPrefixId = -1;
+  private readonly queue: Heap<number>;
   private readonly log: StoryLog;
   private readonly placement: PlacementOptions;
   private readonly allowedFailures: number;
   private generation = 0;
-  private workerIndex = 0;
   private totalThreads = 0;
   private seq = 0;
   private stimulusType = "";
   private now = 0;
   private out: Instruction[] = [];
-  private recTask: (TaskState | undefined)[] = [];
-  private recFrom: TaskStateName[] = [];
-  private recTo: TaskStateName[] = [];
+  private recSlot: number[] = [];
+  private recFrom: number[] = [];
+  private recTo: number[] = [];
   private recN = 0;
 
   constructor(options: SchedulerOptions = {}) {
     this.placement = { ...defaultPlacement, ...stripUndefined(options) };
     this.log = new StoryLog(options.storyCapacity ?? 100_000);
     this.allowedFailures = options.allowedFailures ?? 3;
+    const t = this.t;
+    this.queue = new Heap<number>((a, b) => {
+      const x = a % MAX_SLOTS;
+      const y = b % MAX_SLOTS;
+      const px = t.priority[x]!;
+      const py = t.priority[y]!;
+      return px !== py ? px > py : t.rank[x]! < t.rank[y]!;
+    });
   }
 
   /** Apply events (in order) and return what the runner must do. `now` only stamps the story. */
@@ -90,6 +113,7 @@ export class Scheduler {
     this.seq++;
     this.fillFromQueue();
     this.steal();
+    this.t.flushFree();
     const out = this.out;
     this.out = [];
     return out;
@@ -100,19 +124,40 @@ export class Scheduler {
   }
 
   stateOf(key: Key): TaskStateName {
-    return this.tasks.get(key)?.state ?? "forgotten";
+    const slot = this.tasks.get(key);
+    return slot === undefined ? "forgotten" : STATE_NAMES[this.t.state[slot]!]!;
   }
 
   /** Workers holding `key` in memory. */
   whoHas(key: Key): WorkerId[] {
-    return (this.tasks.get(key)?.holders ?? []).map((w) => w.id);
+    const slot = this.tasks.get(key);
+    return slot === undefined ? [] : this.t.holders(slot).map((i) => this.byIndex[i]!.id);
+  }
+
+  /**
+   * Where the runner should fetch `key` from for a client, and whether that holder may hand
+   * over its copy (the client gives the key up right after, and nothing else needs it).
+   */
+  gatherSource(key: Key, clientReleases: boolean): { worker: WorkerId; move: boolean } | string {
+    const slot = this.tasks.get(key);
+    if (slot === undefined) return "not known to the scheduler";
+    const t = this.t;
+    if (t.state[slot] !== MEMORY) return STATE_NAMES[t.state[slot]!]!;
+    const holder = t.holders(slot).map((i) => this.byIndex[i]!).find((w) => w.running);
+    if (!holder) return "held by no running worker";
+    const move = clientReleases && t.wants[slot] === 1 && t.waiters[slot] === 0 && t.holderCount(slot) === 1;
+    return { worker: holder.id, move };
   }
 
   /** Number of tasks in each state (for progress and the dashboard). */
   counts(): Record<TaskStateName, number> {
     const c: Record<TaskStateName, number> = { released: 0, waiting: 0, ready: 0, processing: 0, memory: 0, erred: 0, forgotten: 0 };
-    for (const ts of this.tasks.values()) c[ts.state]++;
+    for (const slot of this.tasks.values()) c[STATE_NAMES[this.t.state[slot]!]!]++;
     return c;
+  }
+
+  workerAt(index: number): WorkerState | undefined {
+    return index < 0 ? undefined : this.byIndex[index];
   }
 
   // ---- events ---------------------------------------------------------------------------
@@ -130,7 +175,7 @@ export class Scheduler {
       case "worker-removed":
         return this.onWorkerRemoved(e.worker, e.reason);
       case "task-finished":
-        return this.onTaskFinished(e.worker, e.key, e.nbytes, e.duration);
+        return this.onTaskFinished(e.worker, e.key, e.nbytes, e.duration, e.ref);
       case "task-erred":
         return this.onTaskErred(e.worker, e.key, e.error);
       case "replica-added":
@@ -145,250 +190,269 @@ export class Scheduler {
   }
 
   private onUpdateGraph(client: ClientId, specs: readonly TaskSpec[], wanted: readonly Key[]): void {
+    const t = this.t;
     const gen = ++this.generation;
-    const fresh: TaskState[] = [];
+    const fresh: number[] = [];
     const freshSpecs: TaskSpec[] = [];
-    for (const spec of specs) {
+    let edges = 0;
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]!;
       if (this.tasks.has(spec.key)) continue; // already known: dedupe by key
-      const ts = new TaskState(
-        spec.key,
-        this.prefix(spec.key),
-        spec.priority ?? 0,
-        gen * RANK_GENERATION + spec.order,
-        spec.run,
-        spec.workers && spec.workers.length > 0 ? spec.workers : null,
-      );
-      ts.retries = spec.retries ?? 0;
-      this.tasks.set(spec.key, ts);
-      fresh.push(ts);
+      const slot = t.alloc(spec.key, spec.run, this.prefixOf(spec.key), spec.priority ?? 0, gen * RANK_GENERATION + spec.order);
+      if (spec.retries) t.retries[slot] = spec.retries;
+      if (spec.workers && spec.workers.length > 0) t.restrictions[slot] = spec.workers;
+      this.tasks.set(spec.key, slot);
+      fresh.push(slot);
       freshSpecs.push(spec);
+      edges += spec.deps.length;
     }
+    // All dependencies of this submission in one arena: no array per task.
+    const arena = new Int32Array(edges);
+    let e = 0;
     for (let i = 0; i < fresh.length; i++) {
-      const ts = fresh[i]!;
-      for (const k of freshSpecs[i]!.deps) {
+      const slot = fresh[i]!;
+      const start = e;
+      const keys = freshSpecs[i]!.deps;
+      for (let j = 0; j < keys.length; j++) {
+        const k = keys[j]!;
         const dep = this.tasks.get(k);
-        if (!dep) {
-          ts.exception ??= {
+        if (dep === undefined) {
+          t.exception[slot] ??= {
             name: "MissingDependency",
-            message: `task ${ts.key} depends on ${k}, which is neither in the submitted graph nor held by the cluster`,
-            key: ts.key,
+            message: `task ${t.key[slot]} depends on ${k}, which is neither in the submitted graph nor held by the cluster`,
+            key: t.key[slot]!,
           };
           continue;
         }
-        if (ts.deps === NONE) ts.deps = [dep];
-        else ts.deps.push(dep);
-        if (dep.dependents === NONE) dep.dependents = [ts];
-        else dep.dependents.push(ts);
-        dep.liveDependents++;
+        arena[e++] = dep;
+        t.addDependent(dep, slot);
       }
+      t.setDeps(slot, arena, start, e - start);
     }
-    for (const ts of fresh) if (ts.exception) this.recommend(ts, "erred");
+    for (const slot of fresh) if (t.exception[slot]) this.recommend(slot, ERRED);
     for (const key of wanted) {
-      const ts = this.tasks.get(key);
-      if (!ts) {
+      const slot = this.tasks.get(key);
+      if (slot === undefined) {
         const error = { name: "MissingKey", message: `${key} is not in the submitted graph nor held by the cluster`, key };
         this.emit({ type: "report", client, key, state: "erred", error });
         continue;
       }
-      this.addWant(ts, client);
-      if (ts.state === "memory") this.emit({ type: "report", client, key, state: "memory", nbytes: ts.nbytes });
-      else if (ts.state === "erred") this.emit({ type: "report", client, key, state: "erred", error: ts.exception! });
-      else if (ts.state === "released") this.recommend(ts, "waiting");
+      this.addWant(slot, client);
+      const st = t.state[slot];
+      if (st === MEMORY) this.emit({ type: "report", client, key, state: "memory", nbytes: t.nbytes[slot]! });
+      else if (st === ERRED) this.emit({ type: "report", client, key, state: "erred", error: t.exception[slot]! });
+      else if (st === RELEASED) this.recommend(slot, WAITING);
     }
     this.drain();
-    for (const ts of fresh) if (ts.state === "released") this.maybeForget(ts);
+    for (const slot of fresh) if (t.state[slot] === RELEASED) this.maybeForget(slot);
   }
 
   private onClientRelease(client: ClientId, keys: readonly Key[], cancel: boolean, reason: string): void {
+    const t = this.t;
     for (const key of keys) {
-      const ts = this.tasks.get(key);
-      if (!ts || !ts.wantedBy) continue;
-      const before = ts.wants;
-      if (cancel) ts.wantedBy = ts.wantedBy.filter((c) => c !== client);
+      const slot = this.tasks.get(key);
+      if (slot === undefined) continue;
+      const by = t.wantedBy[slot];
+      if (!by) continue;
+      const before = by.length;
+      let after: ClientId[];
+      if (cancel) after = by.filter((c) => c !== client);
       else {
-        const i = ts.wantedBy.indexOf(client);
-        if (i >= 0) ts.wantedBy.splice(i, 1);
+        const i = by.indexOf(client);
+        if (i >= 0) by.splice(i, 1);
+        after = by;
       }
-      ts.wants = ts.wantedBy.length;
-      if (ts.wants === before) continue;
-      if (ts.wants === 0) ts.wantedBy = null;
+      if (after.length === before) continue;
+      t.wantedBy[slot] = after.length > 0 ? after : undefined;
+      t.wants[slot] = after.length;
       if (cancel) this.emit({ type: "report", client, key, state: "cancelled", reason });
-      if (ts.wants === 0 && ts.state === "memory" && ts.waiters === 0) this.recommend(ts, "released");
-      else this.maybeForget(ts);
+      if (after.length === 0 && t.state[slot] === MEMORY && t.waiters[slot] === 0) this.recommend(slot, RELEASED);
+      else this.maybeForget(slot);
     }
   }
 
   private onWorkerAdded(id: WorkerId, nthreads: number, memoryLimit: number): void {
     if (this.workers.has(id)) throw new Error(`worker ${id} was added twice`);
-    this.workers.set(id, new WorkerState(id, Math.max(1, nthreads), memoryLimit, this.workerIndex++));
-    this.totalThreads += Math.max(1, nthreads);
-    for (const ts of [...this.unrunnable]) {
-      if (ts.state !== "ready") continue;
-      this.unrunnable.delete(ts);
-      this.place(ts);
+    const w = new WorkerState(id, this.byIndex.length, Math.max(1, nthreads), memoryLimit, this.t);
+    this.byIndex.push(w);
+    this.workers.set(id, w);
+    this.totalThreads += w.nthreads;
+    for (const slot of [...this.unrunnable]) {
+      if (this.t.state[slot] !== READY) continue;
+      this.unrunnable.delete(slot);
+      this.place(slot);
     }
   }
 
   private onWorkerRemoved(id: WorkerId, reason: string): void {
     const w = this.workers.get(id);
     if (!w) return;
+    const t = this.t;
     w.running = false;
     this.workers.delete(id);
     this.totalThreads -= w.nthreads;
-    for (const ts of [...w.processing]) {
-      ts.suspicious++;
-      if (ts.suspicious > this.allowedFailures) {
-        ts.exception = {
+    for (const slot of [...w.processing.items]) {
+      t.suspicious[slot]!++;
+      if (t.suspicious[slot]! > this.allowedFailures) {
+        const key = t.key[slot]!;
+        t.exception[slot] = {
           name: "KilledWorker",
-          message: `task ${ts.key} was running on ${ts.suspicious} workers that died (last: ${id}, ${reason}); it may be what kills them`,
-          key: ts.key,
+          message: `task ${key} was running on ${t.suspicious[slot]} workers that died (last: ${id}, ${reason}); it may be what kills them`,
+          key,
           worker: id,
         };
-        this.apply(ts, "erred", w);
-      } else this.apply(ts, "waiting", w);
+        this.apply(slot, ERRED, w);
+      } else this.apply(slot, WAITING, w);
     }
     // A scan of all tasks: cheaper overall than a per-worker index updated on every finish.
-    const held: TaskState[] = [];
-    for (const ts of this.tasks.values()) if (ts.holders.includes(w)) held.push(ts);
-    for (const ts of held) {
-      this.removeHolder(ts, w);
-      if (ts.holders.length === 0 && ts.state === "memory") {
-        this.record(ts, "memory", "released", w.id);
-        loseData(this, ts);
+    const held: number[] = [];
+    for (const slot of this.tasks.values()) if (t.holds(slot, w.index)) held.push(slot);
+    for (const slot of held) {
+      t.removeHolder(slot, w.index);
+      if (t.holderCount(slot) === 0 && t.state[slot] === MEMORY) {
+        this.record(slot, MEMORY, RELEASED, w.id);
+        loseData(this, slot);
       }
     }
   }
 
-  private onTaskFinished(id: WorkerId, key: Key, nbytes: number, duration: number): void {
+  private onTaskFinished(id: WorkerId, key: Key, nbytes: number, duration: number, ref: number | undefined): void {
     const w = this.workers.get(id);
-    const ts = this.tasks.get(key);
     if (!w) return;
-    if (!ts || (ts.state !== "processing" && ts.state !== "memory")) {
+    const t = this.t;
+    // The ref names the slot without hashing the key; a stale ref falls back to the key.
+    let slot: number | undefined = ref === undefined ? -1 : t.deref(ref);
+    if (slot < 0) slot = this.tasks.get(key);
+    const st = slot === undefined ? FORGOTTEN : t.state[slot]!;
+    if (st === MEMORY) {
+      this.addHolder(slot!, w);
+      return;
+    }
+    if (st !== PROCESSING) {
       this.emit({ type: "free", worker: id, key }); // nobody wants it any more
       return;
     }
-    if (ts.state === "memory") {
-      this.addHolder(ts, w);
-      return;
-    }
-    ts.prefix.observe(duration);
-    ts.nbytes = nbytes;
-    this.apply(ts, "memory", w);
+    this.prefixes[t.prefix[slot!]!]!.observe(duration);
+    t.nbytes[slot!] = nbytes;
+    this.apply(slot!, MEMORY, w);
   }
 
   private onTaskErred(id: WorkerId, key: Key, error: SerializedError): void {
-    const ts = this.tasks.get(key);
+    const slot = this.tasks.get(key);
     const w = this.workers.get(id);
-    if (!ts || !w || ts.state !== "processing" || ts.processingOn !== w) return;
-    if (ts.retries > 0) {
-      ts.retries--;
-      this.apply(ts, "ready", w);
+    const t = this.t;
+    if (slot === undefined || !w || t.state[slot] !== PROCESSING || t.processingOn[slot] !== w.index) return;
+    if (t.retries[slot]! > 0) {
+      t.retries[slot]!--;
+      this.apply(slot, READY, w);
       return;
     }
-    ts.exception = { ...error, key: error.key ?? key, worker: id };
-    this.apply(ts, "erred", w);
+    t.exception[slot] = { ...error, key: error.key ?? key, worker: id };
+    this.apply(slot, ERRED, w);
   }
 
   private onReplicaAdded(id: WorkerId, key: Key, nbytes: number, movedFrom: WorkerId | undefined): void {
     const w = this.workers.get(id);
-    const ts = this.tasks.get(key);
+    const slot = this.tasks.get(key);
     if (!w) return;
-    if (!ts || ts.state !== "memory") {
+    const t = this.t;
+    if (slot === undefined || t.state[slot] !== MEMORY) {
       this.emit({ type: "free", worker: id, key });
       return;
     }
-    if (ts.nbytes < 0) ts.nbytes = nbytes;
-    this.addHolder(ts, w);
+    if (t.nbytes[slot]! < 0) t.nbytes[slot] = nbytes;
+    this.addHolder(slot, w);
     const from = movedFrom !== undefined ? this.workers.get(movedFrom) : undefined;
-    if (from) this.removeHolder(ts, from);
+    if (from) this.removeHolder(slot, from);
   }
 
   private onDataAdded(client: ClientId, id: WorkerId, key: Key, nbytes: number): void {
     const w = this.workers.get(id);
     if (!w) throw new Error(`data-added for ${key} names unknown worker ${id}`);
-    let ts = this.tasks.get(key);
-    if (!ts) {
-      ts = new TaskState(key, this.prefix(key), 0, ++this.generation * RANK_GENERATION, null, null);
-      this.tasks.set(key, ts);
+    const t = this.t;
+    let slot = this.tasks.get(key);
+    if (slot === undefined) {
+      slot = t.alloc(key, null, this.prefixOf(key), 0, ++this.generation * RANK_GENERATION);
+      this.tasks.set(key, slot);
     }
-    this.addWant(ts, client);
-    if (ts.state === "memory") {
-      this.addHolder(ts, w);
-      this.emit({ type: "report", client, key, state: "memory", nbytes: ts.nbytes });
-    } else if (ts.state === "released") {
-      ts.nbytes = nbytes;
-      this.apply(ts, "memory", w);
+    this.addWant(slot, client);
+    const st = t.state[slot];
+    if (st === MEMORY) {
+      this.addHolder(slot, w);
+      this.emit({ type: "report", client, key, state: "memory", nbytes: t.nbytes[slot]! });
+    } else if (st === RELEASED) {
+      t.nbytes[slot] = nbytes;
+      this.apply(slot, MEMORY, w);
     } else {
-      const error = {
-        name: "KeyInUse",
-        message: `cannot scatter under ${key}: that key is ${ts.state}; scatter under a new key`,
-        key,
-      };
+      const error = { name: "KeyInUse", message: `cannot scatter under ${key}: that key is ${STATE_NAMES[st!]}; scatter under a new key`, key };
       this.emit({ type: "report", client, key, state: "erred", error });
       this.emit({ type: "free", worker: id, key });
-      ts.wantedBy!.splice(ts.wantedBy!.lastIndexOf(client), 1);
-      ts.wants = ts.wantedBy!.length;
+      const by = t.wantedBy[slot]!;
+      by.splice(by.lastIndexOf(client), 1);
+      t.wants[slot] = by.length;
     }
   }
 
   private onStealResponse(id: WorkerId, key: Key, stolen: boolean): void {
-    const ts = this.tasks.get(key);
+    const slot = this.tasks.get(key);
     const w = this.workers.get(id);
-    if (!ts || !w || ts.state !== "processing" || ts.processingOn !== w) return;
-    ts.stealing = false;
-    if (stolen) this.apply(ts, "ready", w);
+    const t = this.t;
+    if (slot === undefined || !w || t.state[slot] !== PROCESSING || t.processingOn[slot] !== w.index) return;
+    t.flags[slot]! &= ~STEALING;
+    if (stolen) this.apply(slot, READY, w);
   }
 
   private onMissingData(id: WorkerId, key: Key, depKey: Key, holderId: WorkerId): void {
+    const t = this.t;
     const dep = this.tasks.get(depKey);
     const holder = this.workers.get(holderId);
-    if (dep && holder && dep.holders.includes(holder)) {
+    if (dep !== undefined && holder && t.holds(dep, holder.index)) {
       this.removeHolder(dep, holder);
-      if (dep.holders.length === 0 && dep.state === "memory") {
-        this.record(dep, "memory", "released", holderId);
+      if (t.holderCount(dep) === 0 && t.state[dep] === MEMORY) {
+        this.record(dep, MEMORY, RELEASED, holderId);
         loseData(this, dep);
       }
     }
-    const ts = this.tasks.get(key);
+    const slot = this.tasks.get(key);
     const w = this.workers.get(id);
-    if (ts && w && ts.state === "processing" && ts.processingOn === w) this.apply(ts, "waiting", w);
-    this.drain();
+    if (slot !== undefined && w && t.state[slot] === PROCESSING && t.processingOn[slot] === w.index) this.apply(slot, WAITING, w);
   }
 
   // ---- transitions ----------------------------------------------------------------------
 
-  recommend(ts: TaskState, to: TaskStateName): void {
+  recommend(slot: number, to: State): void {
     const i = this.recN++;
-    this.recTask[i] = ts;
-    this.recFrom[i] = ts.state;
+    this.recSlot[i] = slot;
+    this.recFrom[i] = this.t.state[slot]!;
     this.recTo[i] = to;
   }
 
   /** Run queued recommendations in order; the queue's arrays are reused, never shrunk. */
   private drain(): void {
-    const tasks = this.recTask;
-    const from = this.recFrom;
-    const to = this.recTo;
+    const state = this.t.state;
     for (let i = 0; i < this.recN; i++) {
-      const ts = tasks[i]!;
-      tasks[i] = undefined;
+      const slot = this.recSlot[i]!;
+      const st = state[slot]!;
       // A recommendation made before the task moved on is stale.
-      if (ts.state !== from[i] || ts.state === to[i]) continue;
-      this.apply(ts, to[i]!, undefined);
+      if (st !== this.recFrom[i] || st === this.recTo[i]) continue;
+      this.apply(slot, this.recTo[i] as State, undefined);
     }
     this.recN = 0;
   }
 
-  private apply(ts: TaskState, to: TaskStateName, w: WorkerState | undefined): void {
-    const from = ts.state;
-    const fn = TRANSITIONS[from][to];
-    if (!fn) throw new InvalidTransition(ts.key, from, to, this.story(ts.key));
-    this.record(ts, from, to, w?.id);
-    fn(this, ts, w);
+  private apply(slot: number, to: State, w: WorkerState | undefined): void {
+    const from = this.t.state[slot]!;
+    const fn = TRANSITIONS[from]![to];
+    if (!fn) {
+      const key = this.t.key[slot]!;
+      throw new InvalidTransition(key, STATE_NAMES[from]!, STATE_NAMES[to]!, this.story(key));
+    }
+    this.record(slot, from, to, w?.id);
+    fn(this, slot, w);
   }
 
-  private record(ts: TaskState, from: TaskStateName, to: TaskStateName, worker: WorkerId | undefined): void {
-    this.log.record(ts.key, from, to, this.stimulusType, this.seq, worker, this.now);
+  private record(slot: number, from: number, to: number, worker: WorkerId | undefined): void {
+    this.log.record(this.t.key[slot]!, STATE_NAMES[from]!, STATE_NAMES[to]!, this.stimulusType, this.seq, worker, this.now);
   }
 
   emit(i: Instruction): void {
@@ -396,139 +460,161 @@ export class Scheduler {
   }
 
   /** Hand a ready task to a worker now, or queue it (root-ish), or park it (no worker fits). */
-  place(ts: TaskState): void {
-    ts.rootish = isRootish(ts, this.totalThreads);
-    if (ts.rootish && this.workers.size > 0) {
-      if (!ts.inQueue) {
-        ts.inQueue = true;
-        this.queue.push(ts);
+  place(slot: number): void {
+    const t = this.t;
+    if (this.workers.size > 0 && isRootish(t, slot, this.totalThreads)) {
+      if ((t.flags[slot]! & IN_QUEUE) === 0) {
+        t.flags[slot]! |= IN_QUEUE;
+        this.queue.push(t.ref(slot));
       }
       return;
     }
-    const w = decideWorker(ts, this.workers.values(), this.placement);
-    if (w) this.apply(ts, "processing", w);
-    else this.unrunnable.add(ts);
+    const w = decideWorker(t, slot, this.byIndex, this.placement);
+    if (w) this.apply(slot, PROCESSING, w);
+    else this.unrunnable.add(slot);
   }
 
-  dispatch(ts: TaskState, w: WorkerState): void {
-    const est = estimate(ts, this.placement);
-    ts.processingOn = w;
-    ts.charged = est;
+  dispatch(slot: number, w: WorkerState): void {
+    const t = this.t;
+    const est = estimate(this.prefixes[t.prefix[slot]!]!, this.placement);
+    t.processingOn[slot] = w.index;
+    t.charged[slot] = est;
     w.occupancy += est;
-    w.processing.add(ts);
+    w.processing.add(slot);
     let deps: DepLocation[] | undefined;
-    for (const dep of ts.deps) {
-      if (dep.holders.includes(w)) continue;
-      const move = dep.waiters === 1 && dep.wants === 0 && dep.holders.length === 1;
-      (deps ??= []).push({ key: dep.key, holders: dep.holders.map((h) => h.id), nbytes: dep.nbytes, move });
+    const arena = t.depArena[slot]!;
+    const end = t.depStart[slot]! + t.depCount[slot]!;
+    for (let p = t.depStart[slot]!; p < end; p++) {
+      const dep = arena[p]!;
+      if (t.holds(dep, w.index)) continue;
+      const holders = t.holders(dep);
+      const move = t.waiters[dep] === 1 && t.wants[dep] === 0 && holders.length === 1;
+      (deps ??= []).push({ key: t.key[dep]!, holders: holders.map((i) => this.byIndex[i]!.id), nbytes: t.nbytes[dep]!, move });
     }
-    this.emit({ type: "compute", worker: w.id, key: ts.key, run: ts.run, priority: ts.priority, deps: deps ?? NO_DEPS });
+    this.emit({
+      type: "compute",
+      worker: w.id,
+      key: t.key[slot]!,
+      ref: t.ref(slot),
+      run: t.run[slot],
+      priority: t.priority[slot]!,
+      deps: deps ?? NO_DEPS,
+    });
   }
 
   private fillFromQueue(): void {
+    const t = this.t;
     while (this.queue.size > 0) {
-      const top = this.queue.peek()!;
-      if (top.state !== "ready") {
+      const ref = this.queue.peek()!;
+      const slot = t.deref(ref);
+      if (slot < 0 || t.state[slot] !== READY) {
         this.queue.pop();
-        top.inQueue = false;
+        if (slot >= 0) t.flags[slot]! &= ~IN_QUEUE;
         continue;
       }
-      const w = pickQueueWorker(this.workers.values(), this.placement);
+      const w = pickQueueWorker(this.byIndex, this.placement);
       if (!w) return;
       this.queue.pop();
-      top.inQueue = false;
-      this.apply(top, "processing", w);
+      t.flags[slot]! &= ~IN_QUEUE;
+      this.apply(slot, PROCESSING, w);
       this.drain();
     }
   }
 
   private steal(): void {
     if (this.queue.size > 0 || this.workers.size < 2) return;
-    for (const { victim, task } of planSteals(this.workers.values(), this.placement)) {
-      this.emit({ type: "steal", worker: victim.id, key: task.key });
+    for (const { victim, slot } of planSteals(this.t, this.byIndex, this.placement)) {
+      this.emit({ type: "steal", worker: victim.id, key: this.t.key[slot]! });
     }
   }
 
-  addHolder(ts: TaskState, w: WorkerState): void {
-    if (ts.holders === NONE) ts.holders = [w];
-    else if (ts.holders.includes(w)) return;
-    else ts.holders.push(w);
-    w.nbytes += Math.max(ts.nbytes, 0);
+  addHolder(slot: number, w: WorkerState): void {
+    if (this.t.addHolder(slot, w.index)) w.nbytes += Math.max(this.t.nbytes[slot]!, 0);
   }
 
-  private removeHolder(ts: TaskState, w: WorkerState): void {
-    const i = ts.holders.indexOf(w);
-    if (i < 0) return;
-    if (ts.holders.length === 1) ts.holders = NONE;
-    else ts.holders.splice(i, 1);
-    w.nbytes -= Math.max(ts.nbytes, 0);
+  private removeHolder(slot: number, w: WorkerState): void {
+    if (this.t.removeHolder(slot, w.index)) w.nbytes -= Math.max(this.t.nbytes[slot]!, 0);
   }
 
   /** Free the data on every holder. */
-  releaseData(ts: TaskState): void {
-    for (const w of ts.holders) {
-      w.nbytes -= Math.max(ts.nbytes, 0);
-      if (w.running) this.emit({ type: "free", worker: w.id, key: ts.key });
+  releaseData(slot: number): void {
+    const t = this.t;
+    const key = t.key[slot]!;
+    const bytes = Math.max(t.nbytes[slot]!, 0);
+    for (const i of t.holders(slot)) {
+      const w = this.byIndex[i]!;
+      w.nbytes -= bytes;
+      if (w.running) this.emit({ type: "free", worker: w.id, key });
     }
-    ts.holders = NONE;
+    t.clearHolders(slot);
   }
 
-  reportMemory(ts: TaskState): void {
-    if (!ts.wantedBy) return;
-    for (const client of new Set(ts.wantedBy)) this.emit({ type: "report", client, key: ts.key, state: "memory", nbytes: ts.nbytes });
+  reportMemory(slot: number): void {
+    const by = this.t.wantedBy[slot];
+    if (!by) return;
+    const key = this.t.key[slot]!;
+    const nbytes = this.t.nbytes[slot]!;
+    for (const client of new Set(by)) this.emit({ type: "report", client, key, state: "memory", nbytes });
   }
 
-  reportErred(ts: TaskState): void {
-    if (!ts.wantedBy) return;
-    const error = ts.exception!;
-    for (const client of new Set(ts.wantedBy)) this.emit({ type: "report", client, key: ts.key, state: "erred", error });
+  reportErred(slot: number): void {
+    const by = this.t.wantedBy[slot];
+    if (!by) return;
+    const key = this.t.key[slot]!;
+    const error = this.t.exception[slot]!;
+    for (const client of new Set(by)) this.emit({ type: "report", client, key, state: "erred", error });
   }
 
   /** Nobody wants it and nothing depends on it: move it towards forgotten. */
-  maybeForget(ts: TaskState): void {
-    if (ts.wants > 0 || ts.liveDependents > 0) return;
-    switch (ts.state) {
-      case "released":
-      case "erred":
-        this.recommend(ts, "forgotten");
-        return;
-      case "memory":
-      case "waiting":
-      case "ready":
-      case "processing":
-        this.recommend(ts, "released");
-        return;
-      case "forgotten":
-        return;
-    }
+  maybeForget(slot: number): void {
+    const t = this.t;
+    if (t.wants[slot]! > 0 || t.liveDependents[slot]! > 0) return;
+    const st = t.state[slot]!;
+    if (st === RELEASED || st === ERRED) this.recommend(slot, FORGOTTEN);
+    else if (st !== FORGOTTEN) this.recommend(slot, RELEASED);
   }
 
-  dropTask(ts: TaskState): void {
-    if (this.tasks.get(ts.key) === ts) this.tasks.delete(ts.key);
-    this.unrunnable.delete(ts);
+  dropTask(slot: number): void {
+    const key = this.t.key[slot]!;
+    if (this.tasks.get(key) === slot) this.tasks.delete(key);
+    this.unrunnable.delete(slot);
+    this.t.release(slot);
   }
 
-  /** Drop forgotten entries once they are the majority, so long-lived keys do not leak. */
-  compactDependents(ts: TaskState): void {
-    if (ts.dependents.length > 32 && ts.liveDependents * 2 < ts.dependents.length) {
-      ts.dependents = ts.dependents.filter((d) => d.state !== "forgotten");
-    }
+  private addWant(slot: number, client: ClientId): void {
+    const by = (this.t.wantedBy[slot] ??= []);
+    by.push(client);
+    this.t.wants[slot] = by.length;
   }
 
-  private addWant(ts: TaskState, client: ClientId): void {
-    (ts.wantedBy ??= []).push(client);
-    ts.wants = ts.wantedBy.length;
-  }
-
-  private prefix(key: Key): PrefixState {
+  /** Prefix id of a key; consecutive keys usually share one, so the last is remembered. */
+  private prefixOf(key: Key): number {
+    if (this.lastPrefixId >= 0 && hasPrefix(key, this.lastPrefix)) return this.lastPrefixId;
     const name = keyPrefix(key);
-    let p = this.prefixes.get(name);
-    if (!p) this.prefixes.set(name, (p = new PrefixState(name)));
-    return p;
+    let id = this.prefixIds.get(name);
+    if (id === undefined) {
+      id = this.prefixes.length;
+      this.prefixes.push(new PrefixState(name));
+      this.prefixIds.set(name, id);
+    }
+    this.lastPrefix = name;
+    this.lastPrefixId = id;
+    return id;
   }
 }
 
-const NO_DEPS: readonly DepLocation[] = Object.freeze([]);
+/** Whether keyPrefix(key) === prefix, without building the substring: `<prefix>-<hex>[...]`. */
+function hasPrefix(key: Key, prefix: string): boolean {
+  const n = prefix.length;
+  if (key.length <= n + 1 || key.charCodeAt(n) !== 45 /* - */ || !key.startsWith(prefix)) return false;
+  for (let i = n + 1; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c === 91 /* [ */) return i > n + 1;
+    const hex = (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+    if (!hex) return false;
+  }
+  return true;
+}
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};

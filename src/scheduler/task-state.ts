@@ -1,17 +1,40 @@
 /**
- * What the scheduler knows about one task, one worker, one task prefix. Plain mutable records:
- * only scheduler.ts changes them, and only inside a transition.
- *
- * Counters kept per task (each updated by the transitions that change what it counts):
- *   waitingOn       dependencies not yet in memory          (reaches 0 -> ready)
- *   waiters         dependents in waiting/ready/processing   (reaches 0 -> data may be released)
- *   liveDependents  dependents not yet forgotten             (reaches 0 -> task may be forgotten)
- *   wants           clients holding the key (futures, persist)
+ * Per-worker and per-prefix scheduler state (tasks themselves live in table.ts). Plain mutable
+ * records: only the scheduler changes them, and only inside a transition.
  */
 
-import type { Key } from "../graph/task.js";
-import type { SerializedError } from "../errors.js";
-import type { TaskStateName, WorkerId, ClientId } from "./events.js";
+import type { WorkerId } from "./events.js";
+import type { TaskTable } from "./table.js";
+
+/**
+ * The tasks assigned to one worker: an array with O(1) add and remove (swap with the last;
+ * each slot's position is kept in the table's procPos column), so assignment allocates
+ * nothing. Roughly in assignment order: removal moves the last entry into the hole.
+ */
+export class SlotList {
+  readonly items: number[] = [];
+  constructor(private readonly table: TaskTable) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  add(slot: number): void {
+    this.table.procPos[slot] = this.items.length;
+    this.items.push(slot);
+  }
+
+  delete(slot: number): void {
+    const items = this.items;
+    const i = this.table.procPos[slot]!;
+    if (items[i] !== slot) return;
+    const last = items.pop()!;
+    if (i < items.length) {
+      items[i] = last;
+      this.table.procPos[last] = i;
+    }
+  }
+}
 
 export class PrefixState {
   /** Exponential moving average of measured durations in seconds; -1 until one is seen. */
@@ -25,45 +48,9 @@ export class PrefixState {
   }
 }
 
-/** Shared by every task with no entries yet: most tasks have few deps, dependents and holders. */
-export const NONE: TaskState[] & WorkerState[] = [];
-
-export class TaskState {
-  state: TaskStateName = "released";
-  deps: TaskState[] = NONE;
-  /** May hold forgotten entries; liveDependents counts the others (compacted now and then). */
-  dependents: TaskState[] = NONE;
-  waitingOn = 0;
-  waiters = 0;
-  liveDependents = 0;
-  wants = 0;
-  wantedBy: ClientId[] | null = null;
-  holders: WorkerState[] = NONE;
-  processingOn: WorkerState | null = null;
-  /** The occupancy charged to processingOn, to subtract exactly what was added. */
-  charged = 0;
-  nbytes = -1;
-  retries = 0;
-  /** Times the worker running it died; past a limit the task errs (it may be what kills them). */
-  suspicious = 0;
-  exception: SerializedError | null = null;
-  stealing = false;
-  inQueue = false;
-  rootish = false;
-  constructor(
-    readonly key: Key,
-    readonly prefix: PrefixState,
-    /** Higher runs first. */
-    readonly priority: number,
-    /** Submission generation and graph order folded into one number: lower runs first. */
-    readonly rank: number,
-    public run: unknown,
-    readonly restrictions: readonly WorkerId[] | null,
-  ) {}
-}
-
 export class WorkerState {
-  processing = new Set<TaskState>();
+  /** Slots assigned to this worker and not finished. */
+  readonly processing: SlotList;
   /** Estimated seconds of work assigned and not finished. */
   occupancy = 0;
   /** Bytes of the keys this worker holds, as reported by it. */
@@ -73,14 +60,12 @@ export class WorkerState {
   heldScratch = 0;
   constructor(
     readonly id: WorkerId,
+    /** Position in the scheduler's worker list: what the task table stores. */
+    readonly index: number,
     readonly nthreads: number,
     readonly memoryLimit: number,
-    readonly index: number,
-  ) {}
-}
-
-/** Ready-queue order: user priority first, then submission order, then graph order. */
-export function runsBefore(a: TaskState, b: TaskState): boolean {
-  if (a.priority !== b.priority) return a.priority > b.priority;
-  return a.rank < b.rank;
+    table: TaskTable,
+  ) {
+    this.processing = new SlotList(table);
+  }
 }

@@ -14,206 +14,233 @@
  * recommendation may be stale by the time it runs; each function checks what it needs.
  */
 
-import type { TaskStateName } from "./events.js";
-import type { TaskState, WorkerState } from "./task-state.js";
-import type { Scheduler as SchedulerCore } from "./scheduler.js";
+import type { Scheduler } from "./scheduler.js";
+import { ERRED, MEMORY, PROCESSING, READY, RELEASED, WAITING, STEALING, type State } from "./table.js";
+import type { WorkerState } from "./task-state.js";
 
-export type TransitionFn = (s: SchedulerCore, ts: TaskState, w: WorkerState | undefined) => void;
+export type TransitionFn = (s: Scheduler, slot: number, w: WorkerState | undefined) => void;
 
-const active = (state: TaskStateName): boolean => state === "waiting" || state === "ready" || state === "processing";
+const isActive = (state: number): boolean => state === WAITING || state === READY || state === PROCESSING;
 
 /** Count inputs not in memory, asking released ones to be recomputed. */
-function startWaiting(s: SchedulerCore, ts: TaskState): void {
-  ts.state = "waiting";
-  ts.waitingOn = 0;
-  for (const dep of ts.deps) {
-    if (dep.state === "memory") continue;
-    ts.waitingOn++;
-    if (dep.state === "erred") ts.exception ??= dep.exception;
-    else if (dep.state === "released") s.recommend(dep, "waiting");
+function startWaiting(s: Scheduler, slot: number): void {
+  const t = s.t;
+  t.state[slot] = WAITING;
+  let waiting = 0;
+  const arena = t.depArena[slot]!;
+  const end = t.depStart[slot]! + t.depCount[slot]!;
+  for (let p = t.depStart[slot]!; p < end; p++) {
+    const dep = arena[p]!;
+    const st = t.state[dep]!;
+    if (st === MEMORY) continue;
+    waiting++;
+    if (st === ERRED) t.exception[slot] ??= t.exception[dep];
+    else if (st === RELEASED) s.recommend(dep, WAITING);
   }
-  if (ts.exception) s.recommend(ts, "erred");
-  else if (ts.waitingOn === 0) s.recommend(ts, "ready");
+  t.waitingOn[slot] = waiting;
+  if (t.exception[slot]) s.recommend(slot, ERRED);
+  else if (waiting === 0) s.recommend(slot, READY);
 }
 
 /** The task no longer needs its inputs (it finished, failed, or was given up). */
-function leaveActive(s: SchedulerCore, ts: TaskState): void {
-  for (const dep of ts.deps) {
-    dep.waiters--;
-    if (dep.waiters === 0 && dep.wants === 0 && dep.state === "memory") s.recommend(dep, "released");
+function leaveActive(s: Scheduler, slot: number): void {
+  const t = s.t;
+  const arena = t.depArena[slot]!;
+  const end = t.depStart[slot]! + t.depCount[slot]!;
+  for (let p = t.depStart[slot]!; p < end; p++) {
+    const dep = arena[p]!;
+    if (--t.waiters[dep]! === 0 && t.wants[dep] === 0 && t.state[dep] === MEMORY) s.recommend(dep, RELEASED);
   }
 }
 
-function stopProcessing(s: SchedulerCore, ts: TaskState, cancel: boolean): void {
-  const w = ts.processingOn;
+function stopProcessing(s: Scheduler, slot: number, cancel: boolean): void {
+  const t = s.t;
+  const wi = t.processingOn[slot]!;
+  if (wi < 0) return;
+  const w = s.workerAt(wi);
+  t.processingOn[slot] = -1;
+  t.flags[slot]! &= ~STEALING;
   if (!w) return;
-  w.processing.delete(ts);
-  w.occupancy = w.processing.size === 0 ? 0 : w.occupancy - ts.charged;
-  ts.processingOn = null;
-  ts.charged = 0;
-  ts.stealing = false;
-  if (cancel && w.running) s.emit({ type: "cancel-task", worker: w.id, key: ts.key });
+  w.processing.delete(slot);
+  w.occupancy = w.processing.size === 0 ? 0 : w.occupancy - t.charged[slot]!;
+  t.charged[slot] = 0;
+  if (cancel && w.running) s.emit({ type: "cancel-task", worker: w.id, key: t.key[slot]! });
 }
 
-function enterMemory(s: SchedulerCore, ts: TaskState, w: WorkerState, nbytes: number): void {
-  ts.state = "memory";
-  ts.nbytes = nbytes;
-  s.addHolder(ts, w);
-  for (const d of ts.dependents) {
-    if (d.state !== "waiting") continue;
-    d.waitingOn--;
-    if (d.waitingOn === 0) s.recommend(d, "ready");
+/** Scratch for dependents lists; transitions never nest, so one array serves all. */
+const scratch: number[] = [];
+
+function enterMemory(s: Scheduler, slot: number, w: WorkerState): void {
+  const t = s.t;
+  t.state[slot] = MEMORY;
+  s.addHolder(slot, w);
+  const n = t.dependentsInto(slot, scratch);
+  for (let i = 0; i < n; i++) {
+    const d = scratch[i]!;
+    if (t.state[d] === WAITING && --t.waitingOn[d]! === 0) s.recommend(d, READY);
   }
-  s.reportMemory(ts);
-  if (ts.waiters === 0 && ts.wants === 0) s.recommend(ts, "released");
+  s.reportMemory(slot);
+  if (t.waiters[slot] === 0 && t.wants[slot] === 0) s.recommend(slot, RELEASED);
 }
 
-function enterErred(s: SchedulerCore, ts: TaskState): void {
-  ts.state = "erred";
-  s.reportErred(ts);
-  for (const d of ts.dependents) {
-    if (!active(d.state)) continue;
-    d.exception = ts.exception;
-    s.recommend(d, "erred");
+function enterErred(s: Scheduler, slot: number): void {
+  const t = s.t;
+  t.state[slot] = ERRED;
+  s.reportErred(slot);
+  const n = t.dependentsInto(slot, scratch);
+  for (let i = 0; i < n; i++) {
+    const d = scratch[i]!;
+    if (!isActive(t.state[d]!)) continue;
+    t.exception[d] = t.exception[slot];
+    s.recommend(d, ERRED);
   }
-  s.maybeForget(ts);
+  s.maybeForget(slot);
 }
 
 /** After leaving an active state for "released": recompute if still needed, else forget. */
-function afterRelease(s: SchedulerCore, ts: TaskState): void {
-  if (ts.wants === 0 && ts.waiters === 0) s.maybeForget(ts);
-  else if (ts.run !== null) s.recommend(ts, "waiting");
+function afterRelease(s: Scheduler, slot: number): void {
+  const t = s.t;
+  if (t.wants[slot] === 0 && t.waiters[slot] === 0) s.maybeForget(slot);
+  else if (t.run[slot] !== null) s.recommend(slot, WAITING);
   else {
     // Scattered data has no task to recompute it from.
-    ts.exception = { name: "DataLost", message: `${ts.key} was scattered to workers that are gone; it cannot be recomputed`, key: ts.key };
-    s.recommend(ts, "erred");
+    const key = t.key[slot]!;
+    t.exception[slot] = { name: "DataLost", message: `${key} was scattered to workers that are gone; it cannot be recomputed`, key };
+    s.recommend(slot, ERRED);
   }
 }
 
-function forget(s: SchedulerCore, ts: TaskState): void {
-  ts.state = "forgotten";
-  s.dropTask(ts);
-  for (const dep of ts.deps) {
-    dep.liveDependents--;
-    s.compactDependents(dep);
+function forget(s: Scheduler, slot: number): void {
+  const t = s.t;
+  const arena = t.depArena[slot]!;
+  const start = t.depStart[slot]!;
+  const end = start + t.depCount[slot]!;
+  s.dropTask(slot);
+  for (let p = start; p < end; p++) {
+    const dep = arena[p]!;
+    t.liveDependents[dep]!--;
+    t.compactDependents(dep);
     s.maybeForget(dep);
   }
 }
 
-export const TRANSITIONS: Record<TaskStateName, Partial<Record<TaskStateName, TransitionFn>>> = {
-  released: {
-    waiting(s, ts) {
-      for (const dep of ts.deps) dep.waiters++;
-      startWaiting(s, ts);
-    },
-    memory(s, ts, w) {
-      enterMemory(s, ts, w!, ts.nbytes);
-    },
-    erred(s, ts) {
-      enterErred(s, ts);
-    },
-    forgotten: forget,
-  },
+const row = (fns: Partial<Record<State, TransitionFn>>): (TransitionFn | undefined)[] =>
+  Array.from({ length: 7 }, (_, i) => fns[i as State]);
 
-  waiting: {
-    ready(s, ts) {
-      if (ts.waitingOn > 0) {
-        ts.state = "waiting"; // stale recommendation: an input was lost meanwhile
-        return;
-      }
-      ts.state = "ready";
-      s.place(ts);
+/** TRANSITIONS[from][to]; states are the numbers in table.ts. */
+export const TRANSITIONS: readonly (readonly (TransitionFn | undefined)[])[] = [
+  // released
+  row({
+    [WAITING]: (s, slot) => {
+      const t = s.t;
+      const arena = t.depArena[slot]!;
+      const end = t.depStart[slot]! + t.depCount[slot]!;
+      for (let p = t.depStart[slot]!; p < end; p++) t.waiters[arena[p]!]!++;
+      startWaiting(s, slot);
     },
-    released(s, ts) {
-      leaveActive(s, ts);
-      ts.state = "released";
-      afterRelease(s, ts);
+    [MEMORY]: (s, slot, w) => enterMemory(s, slot, w!),
+    [ERRED]: (s, slot) => enterErred(s, slot),
+    6: forget,
+  }),
+  // waiting
+  row({
+    [READY]: (s, slot) => {
+      if (s.t.waitingOn[slot]! > 0) return; // stale recommendation: an input was lost meanwhile
+      s.t.state[slot] = READY;
+      s.place(slot);
     },
-    erred(s, ts) {
-      leaveActive(s, ts);
-      enterErred(s, ts);
+    [RELEASED]: (s, slot) => {
+      leaveActive(s, slot);
+      s.t.state[slot] = RELEASED;
+      afterRelease(s, slot);
     },
-  },
-
-  ready: {
-    processing(s, ts, w) {
-      s.unrunnable.delete(ts);
-      ts.state = "processing";
-      s.dispatch(ts, w!);
+    [ERRED]: (s, slot) => {
+      leaveActive(s, slot);
+      enterErred(s, slot);
     },
-    waiting(s, ts) {
-      s.unrunnable.delete(ts);
-      startWaiting(s, ts);
+  }),
+  // ready
+  row({
+    [PROCESSING]: (s, slot, w) => {
+      s.unrunnable.delete(slot);
+      s.t.state[slot] = PROCESSING;
+      s.dispatch(slot, w!);
     },
-    released(s, ts) {
-      s.unrunnable.delete(ts);
-      leaveActive(s, ts);
-      ts.state = "released";
-      afterRelease(s, ts);
+    [WAITING]: (s, slot) => {
+      s.unrunnable.delete(slot);
+      startWaiting(s, slot);
     },
-    erred(s, ts) {
-      s.unrunnable.delete(ts);
-      leaveActive(s, ts);
-      enterErred(s, ts);
+    [RELEASED]: (s, slot) => {
+      s.unrunnable.delete(slot);
+      leaveActive(s, slot);
+      s.t.state[slot] = RELEASED;
+      afterRelease(s, slot);
     },
-  },
-
-  processing: {
-    memory(s, ts, w) {
-      const runner = ts.processingOn;
-      stopProcessing(s, ts, false);
+    [ERRED]: (s, slot) => {
+      s.unrunnable.delete(slot);
+      leaveActive(s, slot);
+      enterErred(s, slot);
+    },
+  }),
+  // processing
+  row({
+    [MEMORY]: (s, slot, w) => {
+      const runner = s.workerAt(s.t.processingOn[slot]!);
+      stopProcessing(s, slot, false);
       // Another worker got there first (a steal raced a finish): stop the slower copy.
-      if (runner && runner !== w && runner.running) s.emit({ type: "cancel-task", worker: runner.id, key: ts.key });
-      leaveActive(s, ts);
-      enterMemory(s, ts, w!, ts.nbytes);
+      if (runner && runner !== w && runner.running) s.emit({ type: "cancel-task", worker: runner.id, key: s.t.key[slot]! });
+      leaveActive(s, slot);
+      enterMemory(s, slot, w!);
     },
-    released(s, ts) {
-      stopProcessing(s, ts, true);
-      leaveActive(s, ts);
-      ts.state = "released";
-      afterRelease(s, ts);
+    [RELEASED]: (s, slot) => {
+      stopProcessing(s, slot, true);
+      leaveActive(s, slot);
+      s.t.state[slot] = RELEASED;
+      afterRelease(s, slot);
     },
-    erred(s, ts) {
-      stopProcessing(s, ts, false);
-      leaveActive(s, ts);
-      enterErred(s, ts);
+    [ERRED]: (s, slot) => {
+      stopProcessing(s, slot, false);
+      leaveActive(s, slot);
+      enterErred(s, slot);
     },
-    ready(s, ts) {
-      stopProcessing(s, ts, false);
-      ts.state = "ready";
-      s.place(ts);
+    [READY]: (s, slot) => {
+      stopProcessing(s, slot, false);
+      s.t.state[slot] = READY;
+      s.place(slot);
     },
-    waiting(s, ts) {
-      stopProcessing(s, ts, true);
-      startWaiting(s, ts);
+    [WAITING]: (s, slot) => {
+      stopProcessing(s, slot, true);
+      startWaiting(s, slot);
     },
-  },
-
-  memory: {
-    released(s, ts) {
-      if (ts.wants > 0 || ts.waiters > 0) return; // stale: needed again since recommended
-      s.releaseData(ts);
-      ts.state = "released";
-      s.maybeForget(ts);
+  }),
+  // memory
+  row({
+    [RELEASED]: (s, slot) => {
+      const t = s.t;
+      if (t.wants[slot]! > 0 || t.waiters[slot]! > 0) return; // stale: needed again since recommended
+      s.releaseData(slot);
+      t.state[slot] = RELEASED;
+      s.maybeForget(slot);
     },
-  },
-
-  erred: {
-    forgotten: forget,
-  },
-
-  forgotten: {},
-};
+  }),
+  // erred
+  row({ 6: forget }),
+  // forgotten
+  row({}),
+];
 
 /** Data lost with a worker: dependents that counted it as present must wait for it again. */
-export function loseData(s: SchedulerCore, ts: TaskState): void {
-  ts.state = "released";
-  for (const d of ts.dependents) {
-    if (d.state === "waiting") d.waitingOn++;
-    else if (d.state === "ready") {
-      d.waitingOn = 1;
-      s.recommend(d, "waiting");
+export function loseData(s: Scheduler, slot: number): void {
+  const t = s.t;
+  t.state[slot] = RELEASED;
+  const n = t.dependentsInto(slot, scratch);
+  for (let i = 0; i < n; i++) {
+    const d = scratch[i]!;
+    if (t.state[d] === WAITING) t.waitingOn[d]!++;
+    else if (t.state[d] === READY) {
+      t.waitingOn[d] = 1;
+      s.recommend(d, WAITING);
     }
   }
-  afterRelease(s, ts);
+  afterRelease(s, slot);
 }

@@ -45,6 +45,8 @@ export type WireTask = WireCall | { fused: readonly WireInner[] };
  */
 export interface ComputeBatch {
   keys: Key[];
+  /** The scheduler's ref per task, echoed back in reports. */
+  refs: number[];
   /** Op per task; "" for a fused task, whose calls are in `fused`. */
   ops: string[];
   args: (readonly WireArg[])[];
@@ -88,6 +90,8 @@ export interface Report {
   t: "report";
   /** Finished tasks. Times are epoch milliseconds (performance.timeOrigin + now()). */
   done: Key[];
+  /** Refs of the finished tasks (from the compute batch). */
+  refs: number[];
   nbytes: number[];
   start: number[];
   stop: number[];

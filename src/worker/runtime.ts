@@ -54,6 +54,7 @@ class LocalTask implements TaskContext {
   private ac: AbortController | null = null;
   constructor(
     readonly key: Key,
+    readonly ref: number,
     readonly run: WireTask,
     readonly priority: number,
     readonly seq: number,
@@ -185,7 +186,7 @@ export class WorkerRuntime {
     for (let i = 0; i < c.keys.length; i++) {
       const key = c.keys[i]!;
       const run: WireTask = fused?.[i] ?? { op: c.ops[i]!, args: c.args[i]! };
-      const t = new LocalTask(key, run, c.priority?.[i] ?? 0, this.seq++, this.id);
+      const t = new LocalTask(key, c.refs[i]!, run, c.priority?.[i] ?? 0, this.seq++, this.id);
       this.tasks.set(key, t);
       const mine = deps?.[i];
       if (mine === undefined) {
@@ -466,6 +467,7 @@ export class WorkerRuntime {
     this.store.put(t.key, value, nbytes);
     const r = this.report;
     r.done.push(t.key);
+    r.refs.push(t.ref);
     r.nbytes.push(nbytes);
     r.start.push(this.origin + start);
     r.stop.push(this.origin + stop);
@@ -535,7 +537,7 @@ function unpackFused(c: ComputeBatch): { fused: readonly WireInner[] }[] | undef
 }
 
 function emptyReport(): Report {
-  return { t: "report", done: [], nbytes: [], start: [], stop: [], erred: [], replicas: [], stolen: [], missing: [] };
+  return { t: "report", done: [], refs: [], nbytes: [], start: [], stop: [], erred: [], replicas: [], stolen: [], missing: [] };
 }
 
 /** setImmediate where it exists (Node); otherwise a MessageChannel tick (not clamped like setTimeout). */

@@ -7,7 +7,7 @@
  * Maps, class instances) is literal data ({$:3}) and is not walked.
  */
 
-import { TaskRef, isContainer, type GraphNode, type Key } from "../graph/task.js";
+import { Alias, DataNode, Fused, Task, TaskRef, isContainer, type GraphNode, type Key } from "../graph/task.js";
 import type { WireArg, WireCall, WireInner, WireTask } from "./protocol.js";
 
 export const IDENTITY_OP = "tessera.identity";
@@ -33,18 +33,33 @@ export function encodeArg(v: unknown): WireArg {
   return { $: 3, v };
 }
 
+/** Encoded arguments; arguments that are all primitives are their own encoding (no copy). */
+export function encodeArgs(args: readonly unknown[]): readonly WireArg[] {
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i];
+    if ((a !== null && typeof a === "object") || typeof a === "function" || typeof a === "symbol") break;
+  }
+  if (i === args.length) return args as readonly WireArg[];
+  const out = new Array<WireArg>(args.length);
+  for (let j = 0; j < args.length; j++) out[j] = encodeArg(args[j]);
+  return out;
+}
+
 function encodeCall(node: Exclude<GraphNode, { kind: "fused" }>): WireCall {
   switch (node.kind) {
-    case "task": {
-      const args = new Array<WireArg>(node.args.length);
-      for (let i = 0; i < args.length; i++) args[i] = encodeArg(node.args[i]);
-      return { op: node.op, args };
-    }
+    case "task":
+      return { op: node.op, args: encodeArgs(node.args) };
     case "alias":
       return { op: IDENTITY_OP, args: [{ $: 0, k: node.target }] };
     case "data":
       return { op: IDENTITY_OP, args: [encodeArg(node.value)] };
   }
+}
+
+/** Graph nodes are what a local runner holds; anything else is already encoded. */
+export function isGraphNode(x: unknown): x is GraphNode {
+  return x instanceof Task || x instanceof Fused || x instanceof Alias || x instanceof DataNode;
 }
 
 export function encodeNode(node: GraphNode): WireTask {

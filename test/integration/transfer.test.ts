@@ -68,6 +68,7 @@ describe("worker-to-worker transfer", () => {
       t: "batch",
       compute: {
         keys: ["y-1"],
+        refs: [7],
         ops: ["tessera.identity"],
         args: [[{ $: 0, k: "x-1" }]],
         depTask: [0],

@@ -38,7 +38,7 @@ describe("scheduler state machine", () => {
   it("runs a single task and reports it to the client", () => {
     const s = withWorkers(1);
     const out = s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1")], wanted: ["a-1"] });
-    expect(out).toEqual([{ type: "compute", worker: "w0", key: "a-1", run: { key: "a-1" }, priority: 0, deps: [] }]);
+    expect(out).toEqual([{ type: "compute", worker: "w0", key: "a-1", ref: expect.any(Number), run: { key: "a-1" }, priority: 0, deps: [] }]);
     expect(s.stateOf("a-1")).toBe("processing");
     const done = s.handle(finished("w0", "a-1"));
     expect(done).toEqual([{ type: "report", client: "c", key: "a-1", state: "memory", nbytes: 8 }]);
@@ -98,6 +98,7 @@ describe("scheduler state machine", () => {
         type: "compute",
         worker: "w1",
         key: "y-1",
+        ref: expect.any(Number),
         run: { key: "y-1" },
         priority: 0,
         deps: [{ key: "x-1", holders: ["w0"], nbytes: 800, move: true }],
@@ -255,5 +256,29 @@ describe("scheduler state machine", () => {
     expect(s.tasks.size).toBe(n);
     s.handle({ type: "cancel", client: "c", keys: [`c-${n - 1}`] });
     expect(s.tasks.size).toBe(0);
+  });
+
+  it("finishes tasks by the ref echoed from the compute instruction, and never confuses a reused slot", () => {
+    const s = withWorkers(1);
+    let out = s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1")], wanted: ["a-1"] });
+    const first = out[0]!;
+    const ref = first.type === "compute" ? first.ref : -1;
+    // Cancel a-1: its slot is freed, then reused by b-1.
+    s.handle({ type: "cancel", client: "c", keys: ["a-1"] });
+    out = s.handle({ type: "update-graph", client: "c", tasks: [spec("b-1")], wanted: ["b-1"] });
+    const second = out.find((i) => i.type === "compute")!;
+    expect(second.type === "compute" && second.ref).not.toBe(ref);
+    // A late finish of a-1 carrying its stale ref must not finish b-1.
+    out = s.handle({ type: "task-finished", worker: "w0", key: "a-1", ref, nbytes: 8, duration: 0.001 });
+    expect(out).toEqual([{ type: "free", worker: "w0", key: "a-1" }]);
+    expect(s.stateOf("b-1")).toBe("processing");
+    out = s.handle({ type: "task-finished", worker: "w0", key: "b-1", ref: second.type === "compute" ? second.ref : -1, nbytes: 8, duration: 0.001 });
+    expect(reports(out)).toEqual(["c:b-1:memory"]);
+  });
+
+  it("counts tasks per state", () => {
+    const s = withWorkers(1);
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1"), spec("b-1", ["a-1"], 1)], wanted: ["b-1"] });
+    expect(s.counts()).toMatchObject({ processing: 1, waiting: 1, memory: 0 });
   });
 });
