@@ -65,6 +65,12 @@ function addCompute(c: ComputeBatch, key: Key, ref: number, run: WireTask, prior
   }
   for (let j = 0; j < deps.length; j++) {
     const d = deps[j]!;
+    if (d.small) {
+      (c.inlineTask ??= []).push(i);
+      (c.inlineKey ??= []).push(d.key);
+      (c.inlineValue ??= []).push(d.small.value);
+      continue;
+    }
     (c.depTask ??= []).push(i);
     (c.depKey ??= []).push(d.key);
     (c.depHolders ??= []).push(d.holders.length === 1 ? d.holders[0]! : (d.holders as WorkerId[]));
@@ -74,6 +80,11 @@ function addCompute(c: ComputeBatch, key: Key, ref: number, run: WireTask, prior
 }
 
 const NO_ARGS: readonly WireArg[] = [];
+
+/** Primitives are immutable; anything else is cloned so the caller cannot change what is kept. */
+function structuredCopy(v: unknown): unknown {
+  return v !== null && typeof v === "object" ? structuredClone(v) : v;
+}
 
 export class Runner {
   readonly scheduler: Scheduler;
@@ -169,10 +180,16 @@ export class Runner {
    * whose copy nobody else needs hands it over instead of copying.
    */
   async gather(keys: readonly Key[], movable?: ReadonlySet<Key>): Promise<unknown[]> {
+    const smallValues = new Map<number, unknown>();
     const byWorker = new Map<WorkerId, { keys: Key[]; index: number[]; move: boolean }>();
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       const src = this.scheduler.gatherSource(key, movable !== undefined && movable.has(key));
+      if (typeof src === "object" && "value" in src) {
+        // A small result the scheduler keeps: no message to a worker. Copied, as a worker's would be.
+        smallValues.set(i, structuredCopy(src.value));
+        continue;
+      }
       if (typeof src === "string" || !this.links.has(src.worker)) {
         const why = typeof src === "string" ? src : `held by ${src.worker}, which is gone`;
         throw new TesseraError(`cannot gather ${key}: it is ${why}, not in memory on a worker`);
@@ -184,6 +201,7 @@ export class Runner {
       g.index.push(i);
     }
     const out = new Array<unknown>(keys.length);
+    smallValues.forEach((v, i) => (out[i] = v));
     await Promise.all(
       [...byWorker].map(async ([groupKey, g]) => {
         const worker = groupKey.slice(0, groupKey.indexOf("\u0000"));
@@ -277,9 +295,12 @@ export class Runner {
           addCompute((b.compute ??= { keys: [], refs: [], ops: [], args: [] }), ins.key, ins.ref, run, ins.priority, ins.deps);
           break;
         }
-        case "free":
-          (batchOf(ins.worker).free ??= []).push(ins.key);
+        case "free": {
+          const b = batchOf(ins.worker);
+          if (!b.free) b.free = ins.keys;
+          else for (const k of ins.keys) b.free.push(k);
           break;
+        }
         case "steal":
           (batchOf(ins.worker).steal ??= []).push(ins.key);
           break;
@@ -326,23 +347,22 @@ export class Runner {
 
   private onReport(worker: WorkerId, r: Report): void {
     const ev = this.events;
+    let s = 0;
     for (let i = 0; i < r.done.length; i++) {
-      ev.push({
+      const e: SchedulerEvent = {
         type: "task-finished",
         worker,
         key: r.done[i]!,
         ref: r.refs[i]!,
         nbytes: r.nbytes[i]!,
         duration: (r.stop[i]! - r.start[i]!) / 1000,
-      });
+      };
+      if (r.smallIndex[s] === i) e.small = { value: r.smallValue[s++] };
+      ev.push(e);
     }
     for (const e of r.erred) ev.push({ type: "task-erred", worker, key: e.key, error: e.error });
-    for (const x of r.replicas) {
-      ev.push(
-        x.moved
-          ? { type: "replica-added", worker, key: x.key, nbytes: x.nbytes, movedFrom: x.from }
-          : { type: "replica-added", worker, key: x.key, nbytes: x.nbytes },
-      );
+    for (let i = 0; i < r.replicaKeys.length; i++) {
+      ev.push({ type: "replica-added", worker, key: r.replicaKeys[i]!, nbytes: r.replicaBytes[i]! });
     }
     for (const s of r.stolen) ev.push({ type: "steal-response", worker, key: s.key, stolen: s.stolen });
     for (const m of r.missing) ev.push({ type: "missing-data", worker, key: m.key, dep: m.dep, holder: m.holder });

@@ -44,6 +44,8 @@ export type SchedulerEvent =
       duration: number;
       /** The ref from the compute instruction, when the worker echoed it. */
       ref?: number;
+      /** The value itself, when it is small (see SMALL_VALUE_BYTES): kept by the scheduler. */
+      small?: { value: unknown };
     }
   | { type: "task-erred"; worker: WorkerId; key: Key; error: SerializedError }
   /** A worker now also holds `key` (it fetched a copy, or a holder moved it here). */
@@ -54,14 +56,25 @@ export type SchedulerEvent =
   /** A worker could not fetch `dep` (needed by `key`) from `holder`. */
   | { type: "missing-data"; worker: WorkerId; key: Key; dep: Key; holder: WorkerId };
 
-/** Where a task's remote input lives, and whether the holder may hand over its only copy. */
+/**
+ * Where a task's remote input lives, and whether the holder may hand over its only copy. A
+ * small input travels inline instead (`small`), so the worker fetches nothing.
+ */
 export interface DepLocation {
   key: Key;
   holders: readonly WorkerId[];
   nbytes: number;
   /** The task is the last user of this key and nobody else wants it: move instead of copy. */
   move: boolean;
+  small?: { value: unknown };
 }
+
+/**
+ * Results this small (bytes, by sizeOf) are sent with the worker's report and kept by the
+ * scheduler, so tasks that need them get them inline and clients get them without asking a
+ * worker (Ray passes small objects by value the same way).
+ */
+export const SMALL_VALUE_BYTES = 256;
 
 export type Instruction =
   | {
@@ -74,7 +87,8 @@ export type Instruction =
       priority: number;
       deps: readonly DepLocation[];
     }
-  | { type: "free"; worker: WorkerId; key: Key }
+  /** Drop these keys (one instruction per worker per batch of events). */
+  | { type: "free"; worker: WorkerId; keys: Key[] }
   | { type: "steal"; worker: WorkerId; key: Key }
   | { type: "cancel-task"; worker: WorkerId; key: Key }
   | { type: "report"; client: ClientId; key: Key; state: "memory"; nbytes: number }

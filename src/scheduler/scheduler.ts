@@ -56,6 +56,7 @@ export class InvalidTransition extends Error {
 
 const RANK_GENERATION = 2 ** 32;
 const NO_DEPS: readonly DepLocation[] = Object.freeze([]);
+const NO_HOLDERS: readonly WorkerId[] = Object.freeze([]);
 
 export class Scheduler {
   /** Task state, by slot. */
@@ -80,6 +81,7 @@ export class Scheduler {
   private stimulusType = "";
   private now = 0;
   private out: Instruction[] = [];
+  private frees = new Map<WorkerId, Key[]>();
   private recSlot: number[] = [];
   private recFrom: number[] = [];
   private recTo: number[] = [];
@@ -116,6 +118,7 @@ export class Scheduler {
     this.t.flushFree();
     const out = this.out;
     this.out = [];
+    this.frees.clear();
     return out;
   }
 
@@ -136,13 +139,16 @@ export class Scheduler {
 
   /**
    * Where the runner should fetch `key` from for a client, and whether that holder may hand
-   * over its copy (the client gives the key up right after, and nothing else needs it).
+   * over its copy (the client gives the key up right after, and nothing else needs it); or
+   * the value itself, when it is small.
    */
-  gatherSource(key: Key, clientReleases: boolean): { worker: WorkerId; move: boolean } | string {
+  gatherSource(key: Key, clientReleases: boolean): { worker: WorkerId; move: boolean } | { value: unknown } | string {
     const slot = this.tasks.get(key);
     if (slot === undefined) return "not known to the scheduler";
     const t = this.t;
     if (t.state[slot] !== MEMORY) return STATE_NAMES[t.state[slot]!]!;
+    const small = t.small[slot];
+    if (small) return small;
     const holder = t.holders(slot).map((i) => this.byIndex[i]!).find((w) => w.running);
     if (!holder) return "held by no running worker";
     const move = clientReleases && t.wants[slot] === 1 && t.waiters[slot] === 0 && t.holderCount(slot) === 1;
@@ -175,7 +181,7 @@ export class Scheduler {
       case "worker-removed":
         return this.onWorkerRemoved(e.worker, e.reason);
       case "task-finished":
-        return this.onTaskFinished(e.worker, e.key, e.nbytes, e.duration, e.ref);
+        return this.onTaskFinished(e.worker, e.key, e.nbytes, e.duration, e.ref, e.small);
       case "task-erred":
         return this.onTaskErred(e.worker, e.key, e.error);
       case "replica-added":
@@ -316,7 +322,14 @@ export class Scheduler {
     }
   }
 
-  private onTaskFinished(id: WorkerId, key: Key, nbytes: number, duration: number, ref: number | undefined): void {
+  private onTaskFinished(
+    id: WorkerId,
+    key: Key,
+    nbytes: number,
+    duration: number,
+    ref: number | undefined,
+    small: { value: unknown } | undefined,
+  ): void {
     const w = this.workers.get(id);
     if (!w) return;
     const t = this.t;
@@ -329,11 +342,12 @@ export class Scheduler {
       return;
     }
     if (st !== PROCESSING) {
-      this.emit({ type: "free", worker: id, key }); // nobody wants it any more
+      this.free(id, key); // nobody wants it any more
       return;
     }
     this.prefixes[t.prefix[slot!]!]!.observe(duration);
     t.nbytes[slot!] = nbytes;
+    if (small) t.small[slot!] = small;
     this.apply(slot!, MEMORY, w);
   }
 
@@ -357,7 +371,7 @@ export class Scheduler {
     if (!w) return;
     const t = this.t;
     if (slot === undefined || t.state[slot] !== MEMORY) {
-      this.emit({ type: "free", worker: id, key });
+      this.free(id, key);
       return;
     }
     if (t.nbytes[slot]! < 0) t.nbytes[slot] = nbytes;
@@ -386,7 +400,7 @@ export class Scheduler {
     } else {
       const error = { name: "KeyInUse", message: `cannot scatter under ${key}: that key is ${STATE_NAMES[st!]}; scatter under a new key`, key };
       this.emit({ type: "report", client, key, state: "erred", error });
-      this.emit({ type: "free", worker: id, key });
+      this.free(id, key);
       const by = t.wantedBy[slot]!;
       by.splice(by.lastIndexOf(client), 1);
       t.wants[slot] = by.length;
@@ -459,6 +473,16 @@ export class Scheduler {
     this.out.push(i);
   }
 
+  /** Frees are many: one instruction per worker per handle() call, holding all its keys. */
+  private free(worker: WorkerId, key: Key): void {
+    let keys = this.frees.get(worker);
+    if (!keys) {
+      this.frees.set(worker, (keys = []));
+      this.out.push({ type: "free", worker, keys });
+    }
+    keys.push(key);
+  }
+
   /** Hand a ready task to a worker now, or queue it (root-ish), or park it (no worker fits). */
   place(slot: number): void {
     const t = this.t;
@@ -487,6 +511,11 @@ export class Scheduler {
     for (let p = t.depStart[slot]!; p < end; p++) {
       const dep = arena[p]!;
       if (t.holds(dep, w.index)) continue;
+      const small = t.small[dep];
+      if (small) {
+        (deps ??= []).push({ key: t.key[dep]!, holders: NO_HOLDERS, nbytes: t.nbytes[dep]!, move: false, small });
+        continue;
+      }
       const holders = t.holders(dep);
       const move = t.waiters[dep] === 1 && t.wants[dep] === 0 && holders.length === 1;
       (deps ??= []).push({ key: t.key[dep]!, holders: holders.map((i) => this.byIndex[i]!.id), nbytes: t.nbytes[dep]!, move });
@@ -544,9 +573,10 @@ export class Scheduler {
     for (const i of t.holders(slot)) {
       const w = this.byIndex[i]!;
       w.nbytes -= bytes;
-      if (w.running) this.emit({ type: "free", worker: w.id, key });
+      if (w.running) this.free(w.id, key);
     }
     t.clearHolders(slot);
+    t.small[slot] = undefined;
   }
 
   reportMemory(slot: number): void {
@@ -575,8 +605,8 @@ export class Scheduler {
   }
 
   dropTask(slot: number): void {
-    const key = this.t.key[slot]!;
-    if (this.tasks.get(key) === slot) this.tasks.delete(key);
+    // Keys are unique among live slots (submissions dedupe by key): no need to check first.
+    this.tasks.delete(this.t.key[slot]!);
     this.unrunnable.delete(slot);
     this.t.release(slot);
   }

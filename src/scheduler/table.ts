@@ -80,6 +80,8 @@ export class TaskTable {
   dependent1 = new Float64Array(0);
   dependentsMore: (number[] | undefined)[] = [];
   wantedBy: (ClientId[] | undefined)[] = [];
+  /** The value of a small result in memory (see SMALL_VALUE_BYTES), boxed; undefined otherwise. */
+  small: ({ value: unknown } | undefined)[] = [];
   exception: (SerializedError | undefined)[] = [];
   restrictions: (readonly WorkerId[] | undefined)[] = [];
 
@@ -127,6 +129,7 @@ export class TaskTable {
     if (this.holdersMore[slot] !== undefined) this.holdersMore[slot] = undefined;
     if (this.dependentsMore[slot] !== undefined) this.dependentsMore[slot] = undefined;
     if (this.wantedBy[slot] !== undefined) this.wantedBy[slot] = undefined;
+    if (this.small[slot] !== undefined) this.small[slot] = undefined;
     if (this.exception[slot] !== undefined) this.exception[slot] = undefined;
     if (this.restrictions[slot] !== undefined) this.restrictions[slot] = undefined;
     this.depArena[slot] = NO_DEPS;

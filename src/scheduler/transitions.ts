@@ -233,6 +233,7 @@ export const TRANSITIONS: readonly (readonly (TransitionFn | undefined)[])[] = [
 export function loseData(s: Scheduler, slot: number): void {
   const t = s.t;
   t.state[slot] = RELEASED;
+  t.small[slot] = undefined;
   const n = t.dependentsInto(slot, scratch);
   for (let i = 0; i < n; i++) {
     const d = scratch[i]!;

@@ -60,6 +60,10 @@ export interface ComputeBatch {
   depKey?: Key[];
   /** A single holder as a string (the common case), several as an array. */
   depHolders?: (WorkerId | WorkerId[])[];
+  /** Small inputs sent inline (task index, key, value): nothing to fetch. */
+  inlineTask?: number[];
+  inlineKey?: Key[];
+  inlineValue?: unknown[];
   depBytes?: number[];
   depMove?: boolean[];
 }
@@ -92,12 +96,19 @@ export interface Report {
   done: Key[];
   /** Refs of the finished tasks (from the compute batch). */
   refs: number[];
+  /** Values of small results: index into `done`, and the value (see SMALL_VALUE_BYTES). */
+  smallIndex: number[];
+  smallValue: unknown[];
   nbytes: number[];
   start: number[];
   stop: number[];
   erred: { key: Key; error: SerializedError; start: number; stop: number }[];
-  /** Inputs this worker fetched (copied, or moved from `from`). */
-  replicas: { key: Key; nbytes: number; from: WorkerId; moved: boolean }[];
+  /**
+   * Inputs this worker copied from peers and now also holds. Inputs moved here (the task was
+   * their last user) are not reported: the worker drops them when that task is done.
+   */
+  replicaKeys: Key[];
+  replicaBytes: number[];
   stolen: { key: Key; stolen: boolean }[];
   missing: { key: Key; dep: Key; holder: WorkerId }[];
 }
@@ -121,6 +132,6 @@ export type PeerMessage =
       id: number;
       keys: Key[];
       values: unknown[];
-      /** Keys not held; `movedTo` says where a moved key went, when known. */
-      missing: { key: Key; movedTo?: WorkerId }[];
+      /** Keys not held. */
+      missing: Key[];
     };

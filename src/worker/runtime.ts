@@ -12,7 +12,8 @@
 
 import { serializeError, type SerializedError } from "../errors.js";
 import type { Key } from "../graph/task.js";
-import type { DepLocation, WorkerId } from "../scheduler/events.js";
+import { SMALL_VALUE_BYTES, type DepLocation, type WorkerId } from "../scheduler/events.js";
+import { isContainer } from "../graph/task.js";
 import { Heap } from "../scheduler/heap.js";
 import "./builtins.js";
 import type { ComputeBatch, FromWorker, PeerMessage, Report, ToWorker, WireCall, WireInner, WireTask } from "./protocol.js";
@@ -23,6 +24,8 @@ import { prepareForPost } from "./transfer.js";
 import { decodeArgs } from "./wire.js";
 
 const SLICE_MS = 4;
+/** Refs are slot + generation * 2^24 (scheduler/table.ts). */
+const REF_SLOTS = 2 ** 24;
 const FLUSH_MS = 1;
 
 /** Anything with postMessage and message events: MessagePort (Node or browser), Worker, self. */
@@ -51,6 +54,10 @@ const CANCELLED = 3;
 class LocalTask implements TaskContext {
   state = FETCHING;
   missing = 0;
+  /** Inputs moved here for this task alone: dropped once it is done, stolen or cancelled. */
+  movedIn: Key[] | undefined;
+  /** Small inputs that came inline with the task (never stored). */
+  inputs: Map<Key, unknown> | undefined;
   private ac: AbortController | null = null;
   constructor(
     readonly key: Key,
@@ -104,12 +111,16 @@ export class WorkerRuntime {
   readonly store: ChunkStore;
   private readonly post: RuntimeOptions["post"];
   private readonly defer: (fn: () => void) => void;
-  private readonly tasks = new Map<Key, LocalTask>();
+  /**
+   * Tasks here (queued, fetching or running), indexed by the slot part of their ref: the
+   * scheduler reuses slots, so the array stays dense and small. Cheaper than a Map by key on
+   * every task; the rare lookups by key (cancel, steal) scan it.
+   */
+  private readonly bySlot: (LocalTask | undefined)[] = [];
+  private live = 0;
   private readonly ready = new Heap<LocalTask>(runsFirst);
   private readonly fetches = new Map<Key, PendingFetch>();
   private readonly fetchRequests = new Map<number, { holder: WorkerId; keys: Key[] }>();
-  /** Keys this worker handed over (moved) to a peer, to redirect late fetches. */
-  private readonly movedTo = new Map<Key, WorkerId>();
   private readonly peers = new Map<WorkerId, PortLike>();
   private report: Report = emptyReport();
   private pending = 0;
@@ -138,8 +149,11 @@ export class WorkerRuntime {
       case "batch":
         if (msg.defs) for (const d of msg.defs) this.registry.define(d.op, d.name, d.source);
         if (msg.free) for (const k of msg.free) this.free(k);
-        if (msg.cancel) for (const k of msg.cancel) this.cancel(k);
-        if (msg.steal) for (const k of msg.steal) this.steal(k);
+        if (msg.cancel || msg.steal) {
+          const byKey = this.indexByKey();
+          if (msg.cancel) for (const k of msg.cancel) this.cancel(k, byKey.get(k));
+          if (msg.steal) for (const k of msg.steal) this.steal(k, byKey.get(k));
+        }
         if (msg.compute) this.compute(msg.compute);
         break;
       case "put":
@@ -164,15 +178,16 @@ export class WorkerRuntime {
       id: this.id,
       stored: this.store.size,
       nbytes: this.store.nbytes,
-      queued: this.tasks.size,
+      queued: this.live,
       executed: this.executed,
       ...this.served,
     };
   }
 
   close(): void {
-    for (const t of this.tasks.values()) t.abort("worker closing");
-    this.tasks.clear();
+    for (const t of this.bySlot) t?.abort("worker closing");
+    this.bySlot.length = 0;
+    this.live = 0;
     for (const p of this.peers.values()) p.close?.();
     this.peers.clear();
   }
@@ -183,11 +198,13 @@ export class WorkerRuntime {
     let requests: Map<WorkerId, { keys: Key[]; move: boolean[] }> | undefined;
     const deps = unpackDeps(c);
     const fused = unpackFused(c);
+    const inline = unpackInline(c);
     for (let i = 0; i < c.keys.length; i++) {
       const key = c.keys[i]!;
       const run: WireTask = fused?.[i] ?? { op: c.ops[i]!, args: c.args[i]! };
       const t = new LocalTask(key, c.refs[i]!, run, c.priority?.[i] ?? 0, this.seq++, this.id);
-      this.tasks.set(key, t);
+      this.track(t);
+      if (inline) t.inputs = inline[i];
       const mine = deps?.[i];
       if (mine === undefined) {
         this.makeReady(t);
@@ -218,6 +235,35 @@ export class WorkerRuntime {
     if (requests) for (const [holder, r] of requests) this.requestFetch(holder, r.keys, r.move);
   }
 
+  private track(t: LocalTask): void {
+    const i = t.ref % REF_SLOTS;
+    const old = this.bySlot[i];
+    if (old !== undefined) {
+      // The scheduler reused the slot: the old task was cancelled or moved without word reaching us yet.
+      old.state = CANCELLED;
+      this.retire(old);
+    }
+    this.bySlot[i] = t;
+    this.live++;
+  }
+
+  /** Tasks here by key, for the rare messages that name tasks by key (cancel, steal). */
+  private indexByKey(): Map<Key, LocalTask> {
+    const m = new Map<Key, LocalTask>();
+    for (const t of this.bySlot) if (t !== undefined) m.set(t.key, t);
+    return m;
+  }
+
+  /** The task leaves this worker: inputs moved here for it alone go with it. */
+  private retire(t: LocalTask): void {
+    const i = t.ref % REF_SLOTS;
+    if (this.bySlot[i] === t) {
+      this.bySlot[i] = undefined;
+      this.live--;
+    }
+    if (t.movedIn) for (const k of t.movedIn) this.store.delete(k);
+  }
+
   private makeReady(t: LocalTask): void {
     t.state = READY;
     this.ready.push(t);
@@ -225,23 +271,20 @@ export class WorkerRuntime {
 
   private free(key: Key): void {
     this.store.delete(key);
-    this.movedTo.delete(key);
   }
 
-  private cancel(key: Key): void {
-    const t = this.tasks.get(key);
+  private cancel(key: Key, t: LocalTask | undefined): void {
     if (!t) return;
     if (t.state === RUNNING) t.abort(`task ${key} was cancelled`);
     t.state = CANCELLED;
-    this.tasks.delete(key);
+    this.retire(t);
   }
 
-  private steal(key: Key): void {
-    const t = this.tasks.get(key);
+  private steal(key: Key, t: LocalTask | undefined): void {
     const stolen = t !== undefined && (t.state === READY || t.state === FETCHING);
     if (stolen) {
       t.state = CANCELLED;
-      this.tasks.delete(key);
+      this.retire(t);
     }
     this.report.stolen.push({ key, stolen });
     this.pending++;
@@ -270,7 +313,7 @@ export class WorkerRuntime {
   private requestFetch(holder: WorkerId, keys: Key[], move: boolean[]): void {
     const port = this.peers.get(holder);
     if (!port) {
-      for (const k of keys) this.fetchFailed(k, holder, undefined);
+      for (const k of keys) this.fetchFailed(k, holder);
       return;
     }
     const id = ++this.fetchId;
@@ -282,13 +325,12 @@ export class WorkerRuntime {
     if (msg.t === "fetch") {
       const values: unknown[] = [];
       const keys: Key[] = [];
-      const missing: { key: Key; movedTo?: WorkerId }[] = [];
+      const missing: Key[] = [];
       const transfer: ArrayBuffer[] = [];
       for (let i = 0; i < msg.keys.length; i++) {
         const k = msg.keys[i]!;
         if (!this.store.has(k)) {
-          const to = this.movedTo.get(k);
-          missing.push(to === undefined ? { key: k } : { key: k, movedTo: to });
+          missing.push(k);
           continue;
         }
         const move = msg.move[i]!;
@@ -305,10 +347,7 @@ export class WorkerRuntime {
         keys.push(k);
         values.push(p.value);
         transfer.push(...p.transfer);
-        if (move) {
-          this.store.delete(k);
-          this.movedTo.set(k, peer);
-        }
+        if (move) this.store.delete(k);
       }
       this.peers.get(peer)!.postMessage({ t: "fetched", id: msg.id, keys, values, missing } satisfies PeerMessage, transfer);
       return;
@@ -322,27 +361,30 @@ export class WorkerRuntime {
       this.fetches.delete(key);
       const nbytes = sizeOf(value);
       this.store.put(key, value, nbytes);
-      const moved = f?.dep.move ?? false;
-      this.report.replicas.push({ key, nbytes, from: req?.holder ?? peer, moved });
-      this.pending++;
+      if (f?.dep.move) {
+        // The only copy now, and only its waiting task needs it: dropped when that task is done.
+        for (const t of f.waiting) (t.movedIn ??= []).push(key);
+      } else {
+        this.report.replicaKeys.push(key);
+        this.report.replicaBytes.push(nbytes);
+        this.pending++;
+      }
       if (f) for (const t of f.waiting) if (t.state === FETCHING && --t.missing === 0) this.makeReady(t);
     }
-    for (const m of msg.missing) this.fetchFailed(m.key, req?.holder ?? peer, m.movedTo);
+    for (const k of msg.missing) this.fetchFailed(k, req?.holder ?? peer);
     this.afterMessage();
   }
 
-  /** Try the next holder (or where the key was moved); when none is left, tell the scheduler. */
-  private fetchFailed(key: Key, holder: WorkerId, movedTo: WorkerId | undefined): void {
+  /** Try the next holder; when none is left, tell the scheduler. */
+  private fetchFailed(key: Key, holder: WorkerId): void {
     const f = this.fetches.get(key);
     if (!f) return;
-    let next: WorkerId | undefined = movedTo !== undefined && movedTo !== this.id && this.peers.has(movedTo) ? movedTo : undefined;
-    if (next === undefined) {
-      while (++f.tried < f.dep.holders.length) {
-        const h = f.dep.holders[f.tried]!;
-        if (this.peers.has(h)) {
-          next = h;
-          break;
-        }
+    let next: WorkerId | undefined;
+    while (++f.tried < f.dep.holders.length) {
+      const h = f.dep.holders[f.tried]!;
+      if (this.peers.has(h)) {
+        next = h;
+        break;
       }
     }
     if (next !== undefined) {
@@ -354,7 +396,7 @@ export class WorkerRuntime {
     for (const t of f.waiting) {
       if (t.state !== FETCHING) continue;
       t.state = CANCELLED;
-      this.tasks.delete(t.key);
+      this.retire(t);
       this.report.missing.push({ key: t.key, dep: key, holder });
       this.pending++;
     }
@@ -378,6 +420,8 @@ export class WorkerRuntime {
     this.looping = true;
     try {
       let sliceStart = performance.now();
+      // Time since the last flush counts from now: a report of one task after idling helps nobody.
+      this.lastFlush = sliceStart;
       for (;;) {
         const t = this.ready.pop();
         if (!t) break;
@@ -424,8 +468,13 @@ export class WorkerRuntime {
 
   private call(t: LocalTask, c: WireCall, scope: Map<Key, unknown> | undefined): unknown {
     const fn = this.registry.get(c.op);
+    const inputs = t.inputs;
     const args = decodeArgs(c.args, (k) => {
       if (scope !== undefined && scope.has(k)) return scope.get(k);
+      if (inputs !== undefined) {
+        const x = inputs.get(k);
+        if (x !== undefined || inputs.has(k)) return x;
+      }
       const v = this.store.get(k);
       if (v === undefined && !this.store.has(k)) throw new MissingInput(k);
       return v;
@@ -461,11 +510,15 @@ export class WorkerRuntime {
   private finish(t: LocalTask, value: unknown, start: number): void {
     if (t.state === CANCELLED) return;
     const stop = performance.now();
-    this.tasks.delete(t.key);
+    this.retire(t);
     t.state = CANCELLED; // done: a late cancel or steal finds nothing
     const nbytes = sizeOf(value);
     this.store.put(t.key, value, nbytes);
     const r = this.report;
+    if (nbytes <= SMALL_VALUE_BYTES && isPlainData(value)) {
+      r.smallIndex.push(r.done.length);
+      r.smallValue.push(value);
+    }
     r.done.push(t.key);
     r.refs.push(t.ref);
     r.nbytes.push(nbytes);
@@ -478,7 +531,7 @@ export class WorkerRuntime {
   private fail(t: LocalTask, err: unknown, start: number): void {
     if (t.state === CANCELLED) return;
     const stop = performance.now();
-    this.tasks.delete(t.key);
+    this.retire(t);
     t.state = CANCELLED;
     if (err instanceof MissingInput) {
       this.report.missing.push({ key: t.key, dep: err.dep, holder: this.id });
@@ -517,6 +570,31 @@ export class WorkerRuntime {
   }
 }
 
+/** Small inputs per task index (undefined when the batch has none). */
+function unpackInline(c: ComputeBatch): Map<Key, unknown>[] | undefined {
+  if (!c.inlineTask) return undefined;
+  const out: Map<Key, unknown>[] = [];
+  for (let j = 0; j < c.inlineTask.length; j++) (out[c.inlineTask[j]!] ??= new Map()).set(c.inlineKey![j]!, c.inlineValue![j]);
+  return out;
+}
+
+/**
+ * Values that survive a structured clone unchanged and cheaply: primitives, plain arrays and
+ * objects of them. Class instances (their prototype would be lost) and functions are not.
+ */
+function isPlainData(v: unknown, depth = 0): boolean {
+  if (v === null || typeof v !== "object") return typeof v !== "function" && typeof v !== "symbol";
+  if (depth > 2) return false;
+  if (ArrayBuffer.isView(v)) {
+    // Only a view that owns its whole (unshared) buffer: cloning a view clones all of its buffer.
+    const shared = typeof SharedArrayBuffer !== "undefined" && v.buffer instanceof SharedArrayBuffer;
+    return !shared && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;
+  }
+  if (!isContainer(v)) return false;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) if (!isPlainData(x, depth + 1)) return false;
+  return true;
+}
+
 /** The batch's dependency columns, grouped per task index (undefined: no remote inputs). */
 function unpackDeps(c: ComputeBatch): DepLocation[][] | undefined {
   if (!c.depTask) return undefined;
@@ -537,7 +615,21 @@ function unpackFused(c: ComputeBatch): { fused: readonly WireInner[] }[] | undef
 }
 
 function emptyReport(): Report {
-  return { t: "report", done: [], refs: [], nbytes: [], start: [], stop: [], erred: [], replicas: [], stolen: [], missing: [] };
+  return {
+    t: "report",
+    done: [],
+    refs: [],
+    nbytes: [],
+    start: [],
+    stop: [],
+    smallIndex: [],
+    smallValue: [],
+    erred: [],
+    replicaKeys: [],
+    replicaBytes: [],
+    stolen: [],
+    missing: [],
+  };
 }
 
 /** setImmediate where it exists (Node); otherwise a MessageChannel tick (not clamped like setTimeout). */

@@ -9,6 +9,7 @@ import type { Key } from "../graph/task.js";
 export interface ChunkStore {
   get(key: Key): unknown;
   has(key: Key): boolean;
+  /** `nbytes` is sizeOf(value), computed by the caller that already needed it. */
   put(key: Key, value: unknown, nbytes: number): void;
   delete(key: Key): boolean;
   readonly size: number;
@@ -17,9 +18,9 @@ export interface ChunkStore {
   keys(): IterableIterator<Key>;
 }
 
+/** Values in one Map; sizes are recomputed on delete (sizeOf is deterministic), not stored. */
 export class MemoryStore implements ChunkStore {
   private readonly values = new Map<Key, unknown>();
-  private readonly sizes = new Map<Key, number>();
   private bytes = 0;
 
   get(key: Key): unknown {
@@ -29,17 +30,14 @@ export class MemoryStore implements ChunkStore {
     return this.values.has(key);
   }
   put(key: Key, value: unknown, nbytes: number): void {
-    const old = this.sizes.get(key);
-    if (old !== undefined) this.bytes -= old;
+    if (this.values.has(key)) this.bytes -= sizeOf(this.values.get(key));
     this.values.set(key, value);
-    this.sizes.set(key, nbytes);
     this.bytes += nbytes;
   }
   delete(key: Key): boolean {
-    const old = this.sizes.get(key);
-    if (old === undefined) return false;
-    this.bytes -= old;
-    this.sizes.delete(key);
+    const v = this.values.get(key);
+    if (v === undefined && !this.values.has(key)) return false;
+    this.bytes -= sizeOf(v);
     return this.values.delete(key);
   }
   get size(): number {

@@ -86,8 +86,9 @@ describe("worker-to-worker transfer", () => {
     expect(data.byteLength).toBe(0); // transferred, not copied
     expect(b.store.has("x-1")).toBe(false);
     expect(a.store.get("y-1")).toEqual(new Float64Array(1000).fill(3));
-    const replicas = reports.flatMap((r) => (r.t === "report" ? r.replicas : []));
-    expect(replicas).toEqual([{ key: "x-1", nbytes: 8000, from: "b", moved: true }]);
+    // The moved input was the only copy and served only y-1: dropped with it, not reported.
+    expect(a.store.has("x-1")).toBe(false);
+    expect(reports.flatMap((r) => (r.t === "report" ? r.replicaKeys : []))).toEqual([]);
     ch.port1.close();
     ch.port2.close();
   });

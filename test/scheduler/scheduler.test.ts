@@ -22,7 +22,7 @@ function withWorkers(n: number, opts: ConstructorParameters<typeof Scheduler>[0]
 
 const computes = (out: Instruction[]) =>
   out.filter((i) => i.type === "compute").map((i) => (i.type === "compute" ? `${i.key}@${i.worker}` : ""));
-const frees = (out: Instruction[]) => out.filter((i) => i.type === "free").map((i) => (i.type === "free" ? `${i.key}@${i.worker}` : ""));
+const frees = (out: Instruction[]) => out.flatMap((i) => (i.type === "free" ? i.keys.map((k) => `${k}@${i.worker}`) : []));
 const reports = (out: Instruction[]) =>
   out.filter((i) => i.type === "report").map((i) => (i.type === "report" ? `${i.client}:${i.key}:${i.state}` : ""));
 
@@ -45,7 +45,7 @@ describe("scheduler state machine", () => {
     expect(s.stateOf("a-1")).toBe("memory");
     expect(s.whoHas("a-1")).toEqual(["w0"]);
     const rel = s.handle({ type: "client-release", client: "c", keys: ["a-1"] });
-    expect(rel).toEqual([{ type: "free", worker: "w0", key: "a-1" }]);
+    expect(rel).toEqual([{ type: "free", worker: "w0", keys: ["a-1"] }]);
     expect(s.stateOf("a-1")).toBe("forgotten");
     expect(s.tasks.size).toBe(0);
   });
@@ -145,7 +145,7 @@ describe("scheduler state machine", () => {
     ]);
     expect(s.tasks.size).toBe(0);
     // A late finish of the cancelled task frees its data.
-    expect(s.handle(finished("w0", "a-1"))).toEqual([{ type: "free", worker: "w0", key: "a-1" }]);
+    expect(s.handle(finished("w0", "a-1"))).toEqual([{ type: "free", worker: "w0", keys: ["a-1"] }]);
   });
 
   it("keeps keys another client still wants", () => {
@@ -156,7 +156,7 @@ describe("scheduler state machine", () => {
     const done = s.handle(finished("w0", "a-1"));
     expect(reports(done)).toEqual(["c1:a-1:memory", "c2:a-1:memory"]);
     expect(s.handle({ type: "client-release", client: "c1", keys: ["a-1"] })).toEqual([]);
-    expect(s.handle({ type: "client-release", client: "c2", keys: ["a-1"] })).toEqual([{ type: "free", worker: "w0", key: "a-1" }]);
+    expect(s.handle({ type: "client-release", client: "c2", keys: ["a-1"] })).toEqual([{ type: "free", worker: "w0", keys: ["a-1"] }]);
   });
 
   it("queues root tasks and hands them out as workers have room (backpressure)", () => {
@@ -270,7 +270,7 @@ describe("scheduler state machine", () => {
     expect(second.type === "compute" && second.ref).not.toBe(ref);
     // A late finish of a-1 carrying its stale ref must not finish b-1.
     out = s.handle({ type: "task-finished", worker: "w0", key: "a-1", ref, nbytes: 8, duration: 0.001 });
-    expect(out).toEqual([{ type: "free", worker: "w0", key: "a-1" }]);
+    expect(out).toEqual([{ type: "free", worker: "w0", keys: ["a-1"] }]);
     expect(s.stateOf("b-1")).toBe("processing");
     out = s.handle({ type: "task-finished", worker: "w0", key: "b-1", ref: second.type === "compute" ? second.ref : -1, nbytes: 8, duration: 0.001 });
     expect(reports(out)).toEqual(["c:b-1:memory"]);
