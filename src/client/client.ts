@@ -9,7 +9,7 @@
 
 import { TesseraError } from "../errors.js";
 import { fuse } from "../graph/optimize.js";
-import { ordered } from "../graph/order.js";
+import { orderedWithDeps } from "../graph/order.js";
 import type { IndexedGraph } from "../graph/dag.js";
 import { Task, isContainer, type Graph, type Key } from "../graph/task.js";
 import { randomToken, tokenize } from "../graph/tokenize.js";
@@ -348,7 +348,7 @@ export class Client implements FutureOwner {
     let indexed: IndexedGraph | undefined;
     if (options.optimize !== false && graph.size > 1) ({ graph, indexed } = fuse(graph, { keep: wanted }));
     // Submitted in priority order, so the scheduler's ready queue takes its O(1) path.
-    const nodes = ordered(graph, wanted, indexed);
+    const { nodes, depStart, depRank } = orderedWithDeps(graph, wanted, indexed);
     const tasks = new Array<TaskSpec>(nodes.length);
     for (let rank = 0; rank < nodes.length; rank++) {
       const node = nodes[rank]!;
@@ -371,7 +371,7 @@ export class Client implements FutureOwner {
       }
       return s;
     });
-    this.runner.updateGraph(this.id, tasks, fresh);
+    this.runner.updateGraph(this.id, tasks, fresh, { depStart, depIndex: depRank });
     return states;
   }
 

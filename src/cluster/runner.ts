@@ -159,8 +159,13 @@ export class Runner {
     if (!this.sources.has(def.op)) this.sources.set(def.op, def);
   }
 
-  updateGraph(client: ClientId, tasks: readonly TaskSpec[], wanted: readonly Key[]): void {
-    this.submit({ type: "update-graph", client, tasks, wanted });
+  updateGraph(
+    client: ClientId,
+    tasks: readonly TaskSpec[],
+    wanted: readonly Key[],
+    deps?: { depStart: Int32Array; depIndex: Int32Array },
+  ): void {
+    this.submit(deps ? { type: "update-graph", client, tasks, wanted, ...deps } : { type: "update-graph", client, tasks, wanted });
   }
 
   release(client: ClientId, keys: readonly Key[]): void {

@@ -44,20 +44,58 @@ export function order(graph: Graph, outputs?: readonly Key[]): Map<Key, number> 
 
 /** The graph's nodes in run order (the same order `order` numbers). `indexed`: the graph's index, if at hand. */
 export function ordered(graph: Graph, outputs?: readonly Key[], indexed?: IndexedGraph): GraphNode[] {
-  const { nodes, priority } = rank(graph, outputs, indexed);
-  const out = new Array<GraphNode>(nodes.length);
-  for (let i = 0; i < nodes.length; i++) out[priority[i]!] = nodes[i]!;
-  return out;
+  return orderedWithDeps(graph, outputs, indexed).nodes;
+}
+
+export interface OrderedGraph {
+  /** Nodes in run order. */
+  nodes: GraphNode[];
+  /**
+   * For nodes[r], the run-order positions of its dependencies, aligned with nodes[r].deps:
+   * depRank[depStart[r] + k] is the position of nodes[r].deps[k], or -1 when that key is not
+   * in the graph (a future). Lets a consumer link dependencies without looking keys up.
+   */
+  depStart: Int32Array;
+  depRank: Int32Array;
+}
+
+export function orderedWithDeps(graph: Graph, outputs?: readonly Key[], indexed?: IndexedGraph): OrderedGraph {
+  const { nodes, priority, g } = rank(graph, outputs, indexed);
+  const n = nodes.length;
+  const out = new Array<GraphNode>(n);
+  for (let i = 0; i < n; i++) out[priority[i]!] = nodes[i]!;
+  const depStart = new Int32Array(n + 1);
+  for (let r = 0; r < n; r++) depStart[r + 1] = depStart[r]! + out[r]!.deps.length;
+  const depRank = new Int32Array(depStart[n]!);
+  for (let i = 0; i < n; i++) {
+    const r = priority[i]!;
+    const deps = nodes[i]!.deps;
+    const from = g.depStart[i]!;
+    const count = g.depStart[i + 1]! - from;
+    let at = depStart[r]!;
+    if (count === deps.length) {
+      // Every dependency is in the graph; the index keeps node.deps' order (rank sorts a copy).
+      for (let k = 0; k < count; k++) depRank[at++] = priority[g.depList[from + k]!]!;
+    } else {
+      for (let k = 0; k < deps.length; k++) {
+        const j = g.index.get(deps[k]!);
+        depRank[at++] = j === undefined ? -1 : priority[j]!;
+      }
+    }
+  }
+  return { nodes: out, depStart, depRank };
 }
 
 function rank(
   graph: Graph,
   wanted: readonly Key[] | undefined,
   indexed?: IndexedGraph,
-): { keys: Key[]; nodes: GraphNode[]; priority: Int32Array } {
+): { keys: Key[]; nodes: GraphNode[]; priority: Int32Array; g: IndexedGraph } {
   const g = indexed ?? indexGraph(graph);
-  const { n, keys, nodes, depStart, depList, dependentStart } = g;
+  const { n, keys, nodes, depStart, dependentStart } = g;
   const topo = topoOrder(g);
+  // Sorted into visit order below; the index's own list keeps each node's order of deps.
+  const depList = g.depList.slice();
 
   // need[i], size[i] from inputs to outputs; each node's dependency list is sorted in place
   // into visit order on the way (its inputs' need and size are final by then).
@@ -94,7 +132,7 @@ function rank(
   const rest: number[] = [];
   for (let i = 0; i < n; i++) if (dependentStart[i + 1] === dependentStart[i] && !first.has(i)) rest.push(i);
   rest.sort((a, b) => naturalCompare(keys[a]!, keys[b]!));
-  outputs.push(...rest);
+  for (const r of rest) outputs.push(r); // not push(...rest): a million outputs overflow the stack
 
   // Iterative post-order DFS: stack of nodes, each with a cursor into its dependency list.
   const priority = new Int32Array(n).fill(-1);
@@ -126,7 +164,7 @@ function rank(
     }
   }
 
-  return { keys, nodes, priority };
+  return { keys, nodes, priority, g };
 }
 
 /**

@@ -30,7 +30,18 @@ export interface TaskSpec {
 }
 
 export type SchedulerEvent =
-  | { type: "update-graph"; client: ClientId; tasks: readonly TaskSpec[]; wanted: readonly Key[] }
+  | {
+      type: "update-graph";
+      client: ClientId;
+      tasks: readonly TaskSpec[];
+      wanted: readonly Key[];
+      /**
+       * Optional: tasks[i].deps[k] is tasks[depIndex[depStart[i] + k]] (-1: look it up by key).
+       * Saves a key lookup per edge when the client knows its graph's positions.
+       */
+      depStart?: Int32Array;
+      depIndex?: Int32Array;
+    }
   | { type: "client-release"; client: ClientId; keys: readonly Key[] }
   | { type: "cancel"; client: ClientId; keys: readonly Key[]; reason?: string }
   | { type: "worker-added"; worker: WorkerId; nthreads: number; memoryLimit: number }

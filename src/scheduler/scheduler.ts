@@ -171,7 +171,7 @@ export class Scheduler {
   private dispatchEvent(e: SchedulerEvent): void {
     switch (e.type) {
       case "update-graph":
-        return this.onUpdateGraph(e.client, e.tasks, e.wanted);
+        return this.onUpdateGraph(e.client, e.tasks, e.wanted, e.depStart, e.depIndex);
       case "client-release":
         return this.onClientRelease(e.client, e.keys, false, "");
       case "cancel":
@@ -195,21 +195,34 @@ export class Scheduler {
     }
   }
 
-  private onUpdateGraph(client: ClientId, specs: readonly TaskSpec[], wanted: readonly Key[]): void {
+  private onUpdateGraph(
+    client: ClientId,
+    specs: readonly TaskSpec[],
+    wanted: readonly Key[],
+    depStart: Int32Array | undefined,
+    depIndex: Int32Array | undefined,
+  ): void {
     const t = this.t;
     const gen = ++this.generation;
     const fresh: number[] = [];
-    const freshSpecs: TaskSpec[] = [];
+    const freshSpecs: number[] = [];
+    /** Slot of every spec, new or already known (for depIndex). */
+    const slotOf = depIndex ? new Int32Array(specs.length) : undefined;
     let edges = 0;
     for (let i = 0; i < specs.length; i++) {
       const spec = specs[i]!;
-      if (this.tasks.has(spec.key)) continue; // already known: dedupe by key
+      const known = this.tasks.get(spec.key);
+      if (known !== undefined) {
+        if (slotOf) slotOf[i] = known;
+        continue; // already known: dedupe by key
+      }
       const slot = t.alloc(spec.key, spec.run, this.prefixOf(spec.key), spec.priority ?? 0, gen * RANK_GENERATION + spec.order);
       if (spec.retries) t.retries[slot] = spec.retries;
       if (spec.workers && spec.workers.length > 0) t.restrictions[slot] = spec.workers;
       this.tasks.set(spec.key, slot);
+      if (slotOf) slotOf[i] = slot;
       fresh.push(slot);
-      freshSpecs.push(spec);
+      freshSpecs.push(i);
       edges += spec.deps.length;
     }
     // All dependencies of this submission in one arena: no array per task.
@@ -218,10 +231,13 @@ export class Scheduler {
     for (let i = 0; i < fresh.length; i++) {
       const slot = fresh[i]!;
       const start = e;
-      const keys = freshSpecs[i]!.deps;
+      const si = freshSpecs[i]!;
+      const keys = specs[si]!.deps;
+      const at = depStart ? depStart[si]! : 0;
       for (let j = 0; j < keys.length; j++) {
         const k = keys[j]!;
-        const dep = this.tasks.get(k);
+        const d = depIndex ? depIndex[at + j]! : -1;
+        const dep = d >= 0 ? slotOf![d]! : this.tasks.get(k);
         if (dep === undefined) {
           t.exception[slot] ??= {
             name: "MissingDependency",

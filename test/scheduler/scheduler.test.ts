@@ -281,4 +281,34 @@ describe("scheduler state machine", () => {
     s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1"), spec("b-1", ["a-1"], 1)], wanted: ["b-1"] });
     expect(s.counts()).toMatchObject({ processing: 1, waiting: 1, memory: 0 });
   });
+
+  it("keeps small results and ships them inline to dependents and clients", () => {
+    const s = withWorkers(2);
+    const tasks = [spec("a-1", [], 0, { workers: ["w0"] }), spec("b-1", ["a-1"], 1, { workers: ["w1"] })];
+    s.handle({ type: "update-graph", client: "c", tasks, wanted: ["a-1", "b-1"] });
+    const out = s.handle({ type: "task-finished", worker: "w0", key: "a-1", nbytes: 8, duration: 0.001, small: { value: 42 } });
+    const compute = out.find((i) => i.type === "compute");
+    expect(compute).toMatchObject({ key: "b-1", worker: "w1", deps: [{ key: "a-1", small: { value: 42 } }] });
+    expect(s.gatherSource("a-1", false)).toEqual({ value: 42 });
+    // A big result is fetched from its holder instead.
+    s.handle({ type: "task-finished", worker: "w1", key: "b-1", nbytes: 1e6, duration: 0.001 });
+    expect(s.gatherSource("b-1", true)).toEqual({ worker: "w1", move: true });
+    // Released data takes its small value with it.
+    s.handle({ type: "client-release", client: "c", keys: ["a-1"] });
+    expect(s.gatherSource("a-1", false)).toBe("released");
+  });
+
+  it("links dependencies by position when the client sends depIndex, by key otherwise", () => {
+    const s = withWorkers(1);
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("f-1")], wanted: ["f-1"] });
+    s.handle(finished("w0", "f-1"));
+    // b depends on a (position 0) and on f-1, a key from an earlier submission (-1: by key).
+    const tasks = [spec("a-1", [], 0), spec("b-1", ["a-1", "f-1"], 1)];
+    const depStart = Int32Array.from([0, 0, 2]);
+    const depIndex = Int32Array.from([0, -1]);
+    let out = s.handle({ type: "update-graph", client: "c", tasks, wanted: ["b-1"], depStart, depIndex });
+    expect(computes(out)).toEqual(["a-1@w0"]);
+    out = s.handle(finished("w0", "a-1"));
+    expect(computes(out)).toEqual(["b-1@w0"]);
+  });
 });
