@@ -4,3 +4,4 @@
  */
 export * from "./api.js";
 export { LocalCluster } from "./cluster/node.js";
+export * as kernels from "./kernels/node-index.js";

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 const HELP = `tessera — Dask for the web: lazy task graphs on worker pools
 
 Usage:
-  tessera bench <suite> [--json] [--quick]   run a benchmark suite (suites: scheduler)
+  tessera bench <suite> [--json] [--quick]   run a benchmark suite (suites: scheduler, kernels)
   tessera demo                               run the demo pipeline on a local cluster
   tessera --version                          print the version
   tessera --help                             print this help
@@ -20,13 +20,19 @@ They need a source checkout (the bench/ folder, built by \`npm run build\`).`;
 
 type Emit = (row: Record<string, unknown>) => void;
 
-const SUITES: Record<string, (opts: { quick: boolean; emit: Emit }) => Promise<void>> = {
-  scheduler: async (opts) => {
-    const mod = (await importBench("scheduler.js")) as {
-      runSchedulerBench(o: { quick: boolean; emit: Emit }): Promise<void>;
-    };
-    await mod.runSchedulerBench(opts);
-  },
+type Suite = (opts: { quick: boolean; emit: Emit }) => Promise<void>;
+
+/** A suite is a module in bench/ exporting one run function. */
+const suite =
+  (file: string, fn: string): Suite =>
+  async (opts) => {
+    const mod = (await importBench(file)) as Record<string, Suite>;
+    await mod[fn]!(opts);
+  };
+
+const SUITES: Record<string, Suite> = {
+  scheduler: suite("scheduler.js", "runSchedulerBench"),
+  kernels: suite("kernels.js", "runKernelsBench"),
 };
 
 async function importBench(file: string): Promise<unknown> {
