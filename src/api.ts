@@ -11,3 +11,4 @@ export type { LocalClusterOptions } from "./cluster/local-cluster.js";
 export type { StoryEntry, TaskStateName } from "./scheduler/events.js";
 export type { WorkerMetrics } from "./worker/control.js";
 export * as graph from "./graph/index.js";
+export * as array from "./array/index.js";

@@ -5,3 +5,9 @@
 export * from "./api.js";
 export { LocalCluster } from "./cluster/node.js";
 export * as kernels from "./kernels/node-index.js";
+
+// The inline executor runs array ops on this thread: read kernels from disk, as workers do.
+import { configureKernels } from "./kernels/instance.js";
+import { readWasm } from "./kernels/node.js";
+import "./array/ops.js";
+configureKernels({ source: () => readWasm() });

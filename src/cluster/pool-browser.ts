@@ -33,7 +33,7 @@ async function spawnOne(id: string, opts: PoolOptions): Promise<WorkerLink> {
       else reject(new Error(reason));
     };
     worker.postMessage(
-      { t: "init", id, allowSource: opts.allowSource, control: control.port2, modules: opts.modules },
+      { t: "init", id, allowSource: opts.allowSource, memoryLimit: opts.memoryLimit, control: control.port2, modules: opts.modules },
       [control.port2],
     );
   });

@@ -18,7 +18,7 @@ export async function spawnNodeWorkers(opts: PoolOptions): Promise<WorkerLink[]>
 async function spawnOne(id: string, opts: PoolOptions): Promise<WorkerLink> {
   const control = new MessageChannel();
   const worker = new Worker(ENTRY, {
-    workerData: { id, allowSource: opts.allowSource, control: control.port2, modules: opts.modules },
+    workerData: { id, allowSource: opts.allowSource, memoryLimit: opts.memoryLimit, control: control.port2, modules: opts.modules },
     transferList: [control.port2 as never],
     name: id,
   });

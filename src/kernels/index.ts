@@ -22,5 +22,6 @@ export { cumsumDtype, uniformEdges, type HistogramBins } from "./ops-reduce.js";
 export type { MatmulOptions } from "./ops-matmul.js";
 export type { Random, RandomOptions } from "./random.js";
 export { KernelError } from "./errors.js";
+export { configureKernels, getKernels, kernelsLoaded, withKernels } from "./instance.js";
 export { TILE } from "./abi.js";
 export * as reference from "./reference/index.js";

@@ -6,11 +6,14 @@
 import type { ToWorker } from "./protocol.js";
 import { WorkerRuntime, type PortLike } from "./runtime.js";
 import { exposeControl } from "./control.js";
+import { configureKernels } from "../kernels/instance.js";
+import "../array/ops.js";
 
 interface InitMessage {
   t: "init";
   id: string;
   allowSource: boolean;
+  memoryLimit: number;
   control: MessagePort;
   modules: { url: string; name: string }[];
 }
@@ -30,6 +33,7 @@ scope.addEventListener("message", (ev: MessageEvent) => {
 });
 
 async function init(msg: InitMessage): Promise<void> {
+  configureKernels({ maximumBytes: msg.memoryLimit });
   const runtime = new WorkerRuntime({
     id: msg.id,
     allowSource: msg.allowSource,

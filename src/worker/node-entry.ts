@@ -7,15 +7,20 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { ToWorker } from "./protocol.js";
 import { WorkerRuntime, type PortLike } from "./runtime.js";
 import { exposeControl } from "./control.js";
+import { configureKernels } from "../kernels/instance.js";
+import { readWasm } from "../kernels/node.js";
+import "../array/ops.js";
 
 interface NodeWorkerData {
   id: string;
   allowSource: boolean;
+  memoryLimit: number;
   control: PortLike;
   modules: { url: string; name: string }[];
 }
 
 const data = workerData as NodeWorkerData;
+configureKernels({ source: () => readWasm(), maximumBytes: data.memoryLimit });
 const port = parentPort!;
 const rt = new WorkerRuntime({
   id: data.id,

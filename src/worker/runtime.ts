@@ -21,6 +21,7 @@ import { OpRegistry, type TaskContext } from "./registry.js";
 import type { WorkerMetrics } from "./control.js";
 import { MemoryStore, sizeOf, type ChunkStore } from "./store.js";
 import { prepareForPost } from "./transfer.js";
+import { REFS, RELEASE, isResource } from "./resource.js";
 import { decodeArgs } from "./wire.js";
 
 const SLICE_MS = 4;
@@ -489,6 +490,7 @@ export class WorkerRuntime {
       try {
         v = this.call(t, c, scope);
       } catch (err) {
+        discardAll(scope.values(), undefined);
         throw err instanceof MissingInput ? err : new InnerFailure(c.key, c.op, err);
       }
       if (isThenable(v)) {
@@ -498,17 +500,23 @@ export class WorkerRuntime {
             return this.runFused(t, calls, i + 1, scope);
           },
           (err: unknown) => {
+            discardAll(scope.values(), undefined);
             throw new InnerFailure(c.key, c.op, err);
           },
         );
       }
       scope.set(c.key, v);
     }
-    return scope.get(calls[calls.length - 1]!.key);
+    const result = scope.get(calls[calls.length - 1]!.key);
+    discardAll(scope.values(), result);
+    return result;
   }
 
   private finish(t: LocalTask, value: unknown, start: number): void {
-    if (t.state === CANCELLED) return;
+    if (t.state === CANCELLED) {
+      discardAll([value], undefined);
+      return;
+    }
     const stop = performance.now();
     this.retire(t);
     t.state = CANCELLED; // done: a late cancel or steal finds nothing
@@ -568,6 +576,11 @@ export class WorkerRuntime {
     this.pending = 0;
     this.post(r, []);
   }
+}
+
+/** Intermediates in wasm memory that nothing holds (not `keep`, not stored) are garbage. */
+function discardAll(values: Iterable<unknown>, keep: unknown): void {
+  for (const v of values) if (v !== keep && isResource(v) && v[REFS] === 0) v[RELEASE]();
 }
 
 /** Small inputs per task index (undefined when the batch has none). */

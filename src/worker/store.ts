@@ -5,6 +5,7 @@
  */
 
 import type { Key } from "../graph/task.js";
+import { RELEASE, RETAIN, isResource } from "./resource.js";
 
 export interface ChunkStore {
   get(key: Key): unknown;
@@ -18,7 +19,10 @@ export interface ChunkStore {
   keys(): IterableIterator<Key>;
 }
 
-/** Values in one Map; sizes are recomputed on delete (sizeOf is deterministic), not stored. */
+/**
+ * Values in one Map; sizes are recomputed on delete (sizeOf is deterministic), not stored.
+ * Resources (chunks in wasm memory) are retained while stored and released when deleted.
+ */
 export class MemoryStore implements ChunkStore {
   private readonly values = new Map<Key, unknown>();
   private bytes = 0;
@@ -30,15 +34,20 @@ export class MemoryStore implements ChunkStore {
     return this.values.has(key);
   }
   put(key: Key, value: unknown, nbytes: number): void {
-    if (this.values.has(key)) this.bytes -= sizeOf(this.values.get(key));
+    if (isResource(value)) value[RETAIN]();
+    if (this.values.has(key)) this.drop(this.values.get(key));
     this.values.set(key, value);
     this.bytes += nbytes;
   }
   delete(key: Key): boolean {
     const v = this.values.get(key);
     if (v === undefined && !this.values.has(key)) return false;
-    this.bytes -= sizeOf(v);
+    this.drop(v);
     return this.values.delete(key);
+  }
+  private drop(v: unknown): void {
+    this.bytes -= sizeOf(v);
+    if (isResource(v)) v[RELEASE]();
   }
   get size(): number {
     return this.values.size;

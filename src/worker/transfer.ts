@@ -9,6 +9,7 @@
  */
 
 import { isContainer } from "../graph/task.js";
+import { TO_WIRE, hasWireForm } from "./resource.js";
 
 const MAX_DEPTH = 4;
 
@@ -29,6 +30,10 @@ function isShared(b: ArrayBufferLike): boolean {
 
 function visit(v: unknown, move: boolean, transfer: ArrayBuffer[], depth: number): unknown {
   if (v === null || typeof v !== "object") return v;
+  if (hasWireForm(v)) {
+    // A fresh copy made for the receiver: always transferred, never copied again.
+    return visit(v[TO_WIRE](), true, transfer, depth);
+  }
   if (ArrayBuffer.isView(v)) {
     const buf = v.buffer;
     if (isShared(buf)) return v;

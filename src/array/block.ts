@@ -1,0 +1,107 @@
+/**
+ * Array blocks on a worker.
+ *
+ * A block made by a kernel lives in the worker's wasm memory as a WasmChunk: a pointer, a
+ * dtype and a shape, reference counted by the chunk store (resource.ts), freed when its last
+ * key goes. Kernels read it in place. It leaves wasm memory only when it crosses to another
+ * thread (its wire form is a plain BlockData with a fresh copy of the bytes) — once, at the
+ * boundary. A block that arrived from elsewhere (or was put by a client) is plain BlockData;
+ * kernels copy it in for the duration of one task.
+ */
+
+import { TesseraError } from "../errors.js";
+import { itemSize, type Dtype, type TypedArray } from "../kernels/dtypes.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { REFS, RELEASE, RETAIN, TO_WIRE, type Resource, type WireConvertible } from "../worker/resource.js";
+import { product } from "./chunks.js";
+
+/** A block as plain data: what travels between threads and what clients send. */
+export interface BlockData {
+  dtype: Dtype;
+  shape: number[];
+  data: TypedArray;
+}
+
+export class WasmChunk implements Resource, WireConvertible {
+  private refs = 0;
+  private freed = false;
+  readonly size: number;
+
+  constructor(
+    readonly k: Kernels,
+    readonly ptr: number,
+    readonly dtype: Dtype,
+    readonly shape: number[],
+  ) {
+    this.size = product(shape);
+  }
+
+  /** Allocate an uninitialized block. */
+  static alloc(k: Kernels, dtype: Dtype, shape: number[]): WasmChunk {
+    return new WasmChunk(k, k.allocArray(dtype, Math.max(1, product(shape))), dtype, shape);
+  }
+
+  /** sizeOf() reads this: bytes held in wasm memory. */
+  get nbytes(): number {
+    return this.size * itemSize(this.dtype);
+  }
+
+  /** A fresh view on the data: never keep it across an allocation (memory growth detaches it). */
+  view(): TypedArray {
+    this.check();
+    return this.k.view(this.dtype, this.ptr, this.size);
+  }
+
+  get [REFS](): number {
+    return this.refs;
+  }
+  [RETAIN](): void {
+    this.refs++;
+  }
+  [RELEASE](): void {
+    if (this.freed) return;
+    if (--this.refs <= 0) {
+      this.freed = true;
+      this.k.free(this.ptr);
+    }
+  }
+  [TO_WIRE](): BlockData {
+    this.check();
+    return { dtype: this.dtype, shape: [...this.shape], data: this.k.copyOut(this.dtype, this.ptr, this.size) };
+  }
+
+  private check(): void {
+    if (this.freed) throw new TesseraError(`internal: block of shape [${this.shape}] used after its memory was freed`);
+  }
+}
+
+export type Block = WasmChunk | BlockData;
+
+export function isBlockData(x: unknown): x is BlockData {
+  return x !== null && typeof x === "object" && ArrayBuffer.isView((x as BlockData).data) && Array.isArray((x as BlockData).shape);
+}
+
+export function asBlock(x: unknown, what: string): Block {
+  if (x instanceof WasmChunk || isBlockData(x)) return x;
+  throw new TesseraError(`${what}: expected an array block, got ${x === null ? "null" : typeof x}`);
+}
+
+/**
+ * A block's data in wasm memory for one kernel call: in place for a WasmChunk, copied in for
+ * plain data (`done()` frees the copy).
+ */
+export interface InWasm {
+  ptr: number;
+  dtype: Dtype;
+  shape: number[];
+  done(): void;
+}
+
+export function inWasm(k: Kernels, b: Block): InWasm {
+  if (b instanceof WasmChunk) {
+    if (b.k !== k) throw new TesseraError("internal: a block from another kernel instance");
+    return { ptr: b.ptr, dtype: b.dtype, shape: b.shape, done: () => {} };
+  }
+  const ptr = b.data.length > 0 ? k.copyIn(b.data) : k.allocArray(b.dtype, 1);
+  return { ptr, dtype: b.dtype, shape: b.shape, done: () => k.free(ptr) };
+}
