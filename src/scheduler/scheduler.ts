@@ -12,12 +12,12 @@
  */
 
 import { keyPrefix, type Key } from "../graph/task.js";
-import type { SerializedError } from "../errors.js";
-import type { ClientId, DepLocation, Instruction, SchedulerEvent, StoryEntry, TaskSpec, TaskStateName, WorkerId } from "./events.js";
+import type { ClientId, DepLocation, Instruction, SchedulerEvent, StoryEntry, TaskStateName, WorkerId } from "./events.js";
 import { Heap } from "./heap.js";
 import { StoryLog } from "./story.js";
 import { PrefixState, WorkerState } from "./task-state.js";
-import { TRANSITIONS, loseData } from "./transitions.js";
+import { TRANSITIONS } from "./transitions.js";
+import { dispatchEvent } from "./handlers.js";
 import { decideWorker, defaultPlacement, estimate, isRootish, pickQueueWorker, planSteals, type PlacementOptions } from "./placement.js";
 import {
   ERRED,
@@ -29,9 +29,7 @@ import {
   READY,
   RELEASED,
   STATE_NAMES,
-  STEALING,
   TaskTable,
-  WAITING,
   type State,
 } from "./table.js";
 
@@ -54,7 +52,6 @@ export class InvalidTransition extends Error {
   }
 }
 
-const RANK_GENERATION = 2 ** 32;
 const NO_DEPS: readonly DepLocation[] = Object.freeze([]);
 const NO_HOLDERS: readonly WorkerId[] = Object.freeze([]);
 
@@ -66,17 +63,17 @@ export class Scheduler {
   readonly workers = new Map<WorkerId, WorkerState>();
   /** Ready tasks no running worker may take (restrictions, or no workers). */
   readonly unrunnable = new Set<number>();
-  private readonly byIndex: WorkerState[] = [];
-  private readonly prefixes: PrefixState[] = [];
+  /** @internal */ readonly byIndex: WorkerState[] = [];
+  /** @internal */ readonly prefixes: PrefixState[] = [];
   private readonly prefixIds = new Map<string, number>();
   private lastPrefix = "";
   private lastPrefixId = -1;
   private readonly queue: Heap<number>;
   private readonly log: StoryLog;
   private readonly placement: PlacementOptions;
-  private readonly allowedFailures: number;
-  private generation = 0;
-  private totalThreads = 0;
+  /** @internal */ readonly allowedFailures: number;
+  /** @internal */ generation = 0;
+  /** @internal */ totalThreads = 0;
   private seq = 0;
   private stimulusType = "";
   private now = 0;
@@ -108,7 +105,7 @@ export class Scheduler {
     for (const e of list) {
       this.stimulusType = e.type;
       this.seq++;
-      this.dispatchEvent(e);
+      dispatchEvent(this, e);
       this.drain();
     }
     this.stimulusType = "schedule";
@@ -166,288 +163,6 @@ export class Scheduler {
     return index < 0 ? undefined : this.byIndex[index];
   }
 
-  // ---- events ---------------------------------------------------------------------------
-
-  private dispatchEvent(e: SchedulerEvent): void {
-    switch (e.type) {
-      case "update-graph":
-        return this.onUpdateGraph(e.client, e.tasks, e.wanted, e.depStart, e.depIndex);
-      case "client-release":
-        return this.onClientRelease(e.client, e.keys, false, "");
-      case "cancel":
-        return this.onClientRelease(e.client, e.keys, true, e.reason ?? "cancelled by client");
-      case "worker-added":
-        return this.onWorkerAdded(e.worker, e.nthreads, e.memoryLimit);
-      case "worker-removed":
-        return this.onWorkerRemoved(e.worker, e.reason);
-      case "task-finished":
-        return this.onTaskFinished(e.worker, e.key, e.nbytes, e.duration, e.ref, e.small);
-      case "task-erred":
-        return this.onTaskErred(e.worker, e.key, e.error);
-      case "replica-added":
-        return this.onReplicaAdded(e.worker, e.key, e.nbytes, e.movedFrom);
-      case "data-added":
-        return this.onDataAdded(e.client, e.worker, e.key, e.nbytes);
-      case "steal-response":
-        return this.onStealResponse(e.worker, e.key, e.stolen);
-      case "missing-data":
-        return this.onMissingData(e.worker, e.key, e.dep, e.holder);
-    }
-  }
-
-  private onUpdateGraph(
-    client: ClientId,
-    specs: readonly TaskSpec[],
-    wanted: readonly Key[],
-    depStart: Int32Array | undefined,
-    depIndex: Int32Array | undefined,
-  ): void {
-    const t = this.t;
-    const gen = ++this.generation;
-    const fresh: number[] = [];
-    const freshSpecs: number[] = [];
-    /** Slot of every spec, new or already known (for depIndex). */
-    const slotOf = depIndex ? new Int32Array(specs.length) : undefined;
-    let edges = 0;
-    for (let i = 0; i < specs.length; i++) {
-      const spec = specs[i]!;
-      const known = this.tasks.get(spec.key);
-      if (known !== undefined) {
-        if (slotOf) slotOf[i] = known;
-        continue; // already known: dedupe by key
-      }
-      const slot = t.alloc(spec.key, spec.run, this.prefixOf(spec.key), spec.priority ?? 0, gen * RANK_GENERATION + spec.order);
-      if (spec.retries) t.retries[slot] = spec.retries;
-      if (spec.workers && spec.workers.length > 0) t.restrictions[slot] = spec.workers;
-      this.tasks.set(spec.key, slot);
-      if (slotOf) slotOf[i] = slot;
-      fresh.push(slot);
-      freshSpecs.push(i);
-      edges += spec.deps.length;
-    }
-    // All dependencies of this submission in one arena: no array per task.
-    const arena = new Int32Array(edges);
-    let e = 0;
-    for (let i = 0; i < fresh.length; i++) {
-      const slot = fresh[i]!;
-      const start = e;
-      const si = freshSpecs[i]!;
-      const keys = specs[si]!.deps;
-      const at = depStart ? depStart[si]! : 0;
-      for (let j = 0; j < keys.length; j++) {
-        const k = keys[j]!;
-        const d = depIndex ? depIndex[at + j]! : -1;
-        const dep = d >= 0 ? slotOf![d]! : this.tasks.get(k);
-        if (dep === undefined) {
-          t.exception[slot] ??= {
-            name: "MissingDependency",
-            message: `task ${t.key[slot]} depends on ${k}, which is neither in the submitted graph nor held by the cluster`,
-            key: t.key[slot]!,
-          };
-          continue;
-        }
-        arena[e++] = dep;
-        t.addDependent(dep, slot);
-      }
-      t.setDeps(slot, arena, start, e - start);
-    }
-    for (const slot of fresh) if (t.exception[slot]) this.recommend(slot, ERRED);
-    for (const key of wanted) {
-      const slot = this.tasks.get(key);
-      if (slot === undefined) {
-        const error = { name: "MissingKey", message: `${key} is not in the submitted graph nor held by the cluster`, key };
-        this.emit({ type: "report", client, key, state: "erred", error });
-        continue;
-      }
-      this.addWant(slot, client);
-      const st = t.state[slot];
-      if (st === MEMORY) this.emit({ type: "report", client, key, state: "memory", nbytes: t.nbytes[slot]! });
-      else if (st === ERRED) this.emit({ type: "report", client, key, state: "erred", error: t.exception[slot]! });
-      else if (st === RELEASED) this.recommend(slot, WAITING);
-    }
-    this.drain();
-    for (const slot of fresh) if (t.state[slot] === RELEASED) this.maybeForget(slot);
-  }
-
-  private onClientRelease(client: ClientId, keys: readonly Key[], cancel: boolean, reason: string): void {
-    const t = this.t;
-    for (const key of keys) {
-      const slot = this.tasks.get(key);
-      if (slot === undefined) continue;
-      const by = t.wantedBy[slot];
-      if (!by) continue;
-      const before = by.length;
-      let after: ClientId[];
-      if (cancel) after = by.filter((c) => c !== client);
-      else {
-        const i = by.indexOf(client);
-        if (i >= 0) by.splice(i, 1);
-        after = by;
-      }
-      if (after.length === before) continue;
-      t.wantedBy[slot] = after.length > 0 ? after : undefined;
-      t.wants[slot] = after.length;
-      if (cancel) this.emit({ type: "report", client, key, state: "cancelled", reason });
-      if (after.length === 0 && t.state[slot] === MEMORY && t.waiters[slot] === 0) this.recommend(slot, RELEASED);
-      else this.maybeForget(slot);
-    }
-  }
-
-  private onWorkerAdded(id: WorkerId, nthreads: number, memoryLimit: number): void {
-    if (this.workers.has(id)) throw new Error(`worker ${id} was added twice`);
-    const w = new WorkerState(id, this.byIndex.length, Math.max(1, nthreads), memoryLimit, this.t);
-    this.byIndex.push(w);
-    this.workers.set(id, w);
-    this.totalThreads += w.nthreads;
-    for (const slot of [...this.unrunnable]) {
-      if (this.t.state[slot] !== READY) continue;
-      this.unrunnable.delete(slot);
-      this.place(slot);
-    }
-  }
-
-  private onWorkerRemoved(id: WorkerId, reason: string): void {
-    const w = this.workers.get(id);
-    if (!w) return;
-    const t = this.t;
-    w.running = false;
-    this.workers.delete(id);
-    this.totalThreads -= w.nthreads;
-    for (const slot of [...w.processing.items]) {
-      t.suspicious[slot]!++;
-      if (t.suspicious[slot]! > this.allowedFailures) {
-        const key = t.key[slot]!;
-        t.exception[slot] = {
-          name: "KilledWorker",
-          message: `task ${key} was running on ${t.suspicious[slot]} workers that died (last: ${id}, ${reason}); it may be what kills them`,
-          key,
-          worker: id,
-        };
-        this.apply(slot, ERRED, w);
-      } else this.apply(slot, WAITING, w);
-    }
-    // A scan of all tasks: cheaper overall than a per-worker index updated on every finish.
-    const held: number[] = [];
-    for (const slot of this.tasks.values()) if (t.holds(slot, w.index)) held.push(slot);
-    for (const slot of held) {
-      t.removeHolder(slot, w.index);
-      if (t.holderCount(slot) === 0 && t.state[slot] === MEMORY) {
-        this.record(slot, MEMORY, RELEASED, w.id);
-        loseData(this, slot);
-      }
-    }
-  }
-
-  private onTaskFinished(
-    id: WorkerId,
-    key: Key,
-    nbytes: number,
-    duration: number,
-    ref: number | undefined,
-    small: { value: unknown } | undefined,
-  ): void {
-    const w = this.workers.get(id);
-    if (!w) return;
-    const t = this.t;
-    // The ref names the slot without hashing the key; a stale ref falls back to the key.
-    let slot: number | undefined = ref === undefined ? -1 : t.deref(ref);
-    if (slot < 0) slot = this.tasks.get(key);
-    const st = slot === undefined ? FORGOTTEN : t.state[slot]!;
-    if (st === MEMORY) {
-      this.addHolder(slot!, w);
-      return;
-    }
-    if (st !== PROCESSING) {
-      this.free(id, key); // nobody wants it any more
-      return;
-    }
-    this.prefixes[t.prefix[slot!]!]!.observe(duration);
-    t.nbytes[slot!] = nbytes;
-    if (small) t.small[slot!] = small;
-    this.apply(slot!, MEMORY, w);
-  }
-
-  private onTaskErred(id: WorkerId, key: Key, error: SerializedError): void {
-    const slot = this.tasks.get(key);
-    const w = this.workers.get(id);
-    const t = this.t;
-    if (slot === undefined || !w || t.state[slot] !== PROCESSING || t.processingOn[slot] !== w.index) return;
-    if (t.retries[slot]! > 0) {
-      t.retries[slot]!--;
-      this.apply(slot, READY, w);
-      return;
-    }
-    t.exception[slot] = { ...error, key: error.key ?? key, worker: id };
-    this.apply(slot, ERRED, w);
-  }
-
-  private onReplicaAdded(id: WorkerId, key: Key, nbytes: number, movedFrom: WorkerId | undefined): void {
-    const w = this.workers.get(id);
-    const slot = this.tasks.get(key);
-    if (!w) return;
-    const t = this.t;
-    if (slot === undefined || t.state[slot] !== MEMORY) {
-      this.free(id, key);
-      return;
-    }
-    if (t.nbytes[slot]! < 0) t.nbytes[slot] = nbytes;
-    this.addHolder(slot, w);
-    const from = movedFrom !== undefined ? this.workers.get(movedFrom) : undefined;
-    if (from) this.removeHolder(slot, from);
-  }
-
-  private onDataAdded(client: ClientId, id: WorkerId, key: Key, nbytes: number): void {
-    const w = this.workers.get(id);
-    if (!w) throw new Error(`data-added for ${key} names unknown worker ${id}`);
-    const t = this.t;
-    let slot = this.tasks.get(key);
-    if (slot === undefined) {
-      slot = t.alloc(key, null, this.prefixOf(key), 0, ++this.generation * RANK_GENERATION);
-      this.tasks.set(key, slot);
-    }
-    this.addWant(slot, client);
-    const st = t.state[slot];
-    if (st === MEMORY) {
-      this.addHolder(slot, w);
-      this.emit({ type: "report", client, key, state: "memory", nbytes: t.nbytes[slot]! });
-    } else if (st === RELEASED) {
-      t.nbytes[slot] = nbytes;
-      this.apply(slot, MEMORY, w);
-    } else {
-      const error = { name: "KeyInUse", message: `cannot scatter under ${key}: that key is ${STATE_NAMES[st!]}; scatter under a new key`, key };
-      this.emit({ type: "report", client, key, state: "erred", error });
-      this.free(id, key);
-      const by = t.wantedBy[slot]!;
-      by.splice(by.lastIndexOf(client), 1);
-      t.wants[slot] = by.length;
-    }
-  }
-
-  private onStealResponse(id: WorkerId, key: Key, stolen: boolean): void {
-    const slot = this.tasks.get(key);
-    const w = this.workers.get(id);
-    const t = this.t;
-    if (slot === undefined || !w || t.state[slot] !== PROCESSING || t.processingOn[slot] !== w.index) return;
-    t.flags[slot]! &= ~STEALING;
-    if (stolen) this.apply(slot, READY, w);
-  }
-
-  private onMissingData(id: WorkerId, key: Key, depKey: Key, holderId: WorkerId): void {
-    const t = this.t;
-    const dep = this.tasks.get(depKey);
-    const holder = this.workers.get(holderId);
-    if (dep !== undefined && holder && t.holds(dep, holder.index)) {
-      this.removeHolder(dep, holder);
-      if (t.holderCount(dep) === 0 && t.state[dep] === MEMORY) {
-        this.record(dep, MEMORY, RELEASED, holderId);
-        loseData(this, dep);
-      }
-    }
-    const slot = this.tasks.get(key);
-    const w = this.workers.get(id);
-    if (slot !== undefined && w && t.state[slot] === PROCESSING && t.processingOn[slot] === w.index) this.apply(slot, WAITING, w);
-  }
-
   // ---- transitions ----------------------------------------------------------------------
 
   recommend(slot: number, to: State): void {
@@ -458,7 +173,7 @@ export class Scheduler {
   }
 
   /** Run queued recommendations in order; the queue's arrays are reused, never shrunk. */
-  private drain(): void {
+  /** @internal */ drain(): void {
     const state = this.t.state;
     for (let i = 0; i < this.recN; i++) {
       const slot = this.recSlot[i]!;
@@ -470,7 +185,7 @@ export class Scheduler {
     this.recN = 0;
   }
 
-  private apply(slot: number, to: State, w: WorkerState | undefined): void {
+  /** @internal */ apply(slot: number, to: State, w: WorkerState | undefined): void {
     const from = this.t.state[slot]!;
     const fn = TRANSITIONS[from]![to];
     if (!fn) {
@@ -481,7 +196,7 @@ export class Scheduler {
     fn(this, slot, w);
   }
 
-  private record(slot: number, from: number, to: number, worker: WorkerId | undefined): void {
+  /** @internal */ record(slot: number, from: number, to: number, worker: WorkerId | undefined): void {
     this.log.record(this.t.key[slot]!, STATE_NAMES[from]!, STATE_NAMES[to]!, this.stimulusType, this.seq, worker, this.now);
   }
 
@@ -490,7 +205,7 @@ export class Scheduler {
   }
 
   /** Frees are many: one instruction per worker per handle() call, holding all its keys. */
-  private free(worker: WorkerId, key: Key): void {
+  /** @internal */ free(worker: WorkerId, key: Key): void {
     let keys = this.frees.get(worker);
     if (!keys) {
       this.frees.set(worker, (keys = []));
@@ -577,7 +292,7 @@ export class Scheduler {
     if (this.t.addHolder(slot, w.index)) w.nbytes += Math.max(this.t.nbytes[slot]!, 0);
   }
 
-  private removeHolder(slot: number, w: WorkerState): void {
+  /** @internal */ removeHolder(slot: number, w: WorkerState): void {
     if (this.t.removeHolder(slot, w.index)) w.nbytes -= Math.max(this.t.nbytes[slot]!, 0);
   }
 
@@ -627,14 +342,14 @@ export class Scheduler {
     this.t.release(slot);
   }
 
-  private addWant(slot: number, client: ClientId): void {
+  /** @internal */ addWant(slot: number, client: ClientId): void {
     const by = (this.t.wantedBy[slot] ??= []);
     by.push(client);
     this.t.wants[slot] = by.length;
   }
 
   /** Prefix id of a key; consecutive keys usually share one, so the last is remembered. */
-  private prefixOf(key: Key): number {
+  /** @internal */ prefixOf(key: Key): number {
     if (this.lastPrefixId >= 0 && hasPrefix(key, this.lastPrefix)) return this.lastPrefixId;
     const name = keyPrefix(key);
     let id = this.prefixIds.get(name);

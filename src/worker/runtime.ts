@@ -13,15 +13,15 @@
 import { serializeError, type SerializedError } from "../errors.js";
 import type { Key } from "../graph/task.js";
 import { SMALL_VALUE_BYTES, type DepLocation, type WorkerId } from "../scheduler/events.js";
-import { isContainer } from "../graph/task.js";
 import { Heap } from "../scheduler/heap.js";
 import "./builtins.js";
-import type { ComputeBatch, FromWorker, PeerMessage, Report, ToWorker, WireCall, WireInner, WireTask } from "./protocol.js";
-import { OpRegistry, type TaskContext } from "./registry.js";
+import type { ComputeBatch, FromWorker, PeerMessage, Report, ToWorker, WireCall, WireTask } from "./protocol.js";
+import { OpRegistry } from "./registry.js";
 import type { WorkerMetrics } from "./control.js";
 import { MemoryStore, sizeOf, type ChunkStore } from "./store.js";
 import { prepareForPost } from "./transfer.js";
-import { REFS, RELEASE, isResource } from "./resource.js";
+import { CANCELLED, FETCHING, InnerFailure, LocalTask, MissingInput, READY, RUNNING, discardAll, isThenable, runsFirst } from "./local-task.js";
+import { emptyReport, isPlainData, unpackDeps, unpackFused, unpackInline } from "./batch.js";
 import { decodeArgs } from "./wire.js";
 
 const SLICE_MS = 4;
@@ -47,63 +47,12 @@ export interface RuntimeOptions {
   defer?(fn: () => void): void;
 }
 
-const FETCHING = 0;
-const READY = 1;
-const RUNNING = 2;
-const CANCELLED = 3;
-
-class LocalTask implements TaskContext {
-  state = FETCHING;
-  missing = 0;
-  /** Inputs moved here for this task alone: dropped once it is done, stolen or cancelled. */
-  movedIn: Key[] | undefined;
-  /** Small inputs that came inline with the task (never stored). */
-  inputs: Map<Key, unknown> | undefined;
-  private ac: AbortController | null = null;
-  constructor(
-    readonly key: Key,
-    readonly ref: number,
-    readonly run: WireTask,
-    readonly priority: number,
-    readonly seq: number,
-    readonly worker: WorkerId,
-  ) {}
-  get signal(): AbortSignal {
-    return (this.ac ??= new AbortController()).signal;
-  }
-  abort(reason: string): void {
-    this.ac?.abort(new Error(reason));
-  }
-}
-
-const runsFirst = (a: LocalTask, b: LocalTask): boolean => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq);
-
 interface PendingFetch {
   dep: DepLocation;
   /** Index into dep.holders of the holder asked. */
   tried: number;
   holder: WorkerId;
   waiting: LocalTask[];
-}
-
-/** A call inside a fused chain failed: the error belongs to that call's key and op. */
-class InnerFailure {
-  constructor(
-    readonly key: Key,
-    readonly op: string,
-    readonly error: unknown,
-  ) {}
-}
-
-/** Thrown when a task's input is not in the store although the scheduler thought it was. */
-class MissingInput extends Error {
-  constructor(readonly dep: Key) {
-    super(`input ${dep} is not held by this worker`);
-  }
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
 }
 
 export class WorkerRuntime {
@@ -576,73 +525,6 @@ export class WorkerRuntime {
     this.pending = 0;
     this.post(r, []);
   }
-}
-
-/** Intermediates in wasm memory that nothing holds (not `keep`, not stored) are garbage. */
-function discardAll(values: Iterable<unknown>, keep: unknown): void {
-  for (const v of values) if (v !== keep && isResource(v) && v[REFS] === 0) v[RELEASE]();
-}
-
-/** Small inputs per task index (undefined when the batch has none). */
-function unpackInline(c: ComputeBatch): Map<Key, unknown>[] | undefined {
-  if (!c.inlineTask) return undefined;
-  const out: Map<Key, unknown>[] = [];
-  for (let j = 0; j < c.inlineTask.length; j++) (out[c.inlineTask[j]!] ??= new Map()).set(c.inlineKey![j]!, c.inlineValue![j]);
-  return out;
-}
-
-/**
- * Values that survive a structured clone unchanged and cheaply: primitives, plain arrays and
- * objects of them. Class instances (their prototype would be lost) and functions are not.
- */
-function isPlainData(v: unknown, depth = 0): boolean {
-  if (v === null || typeof v !== "object") return typeof v !== "function" && typeof v !== "symbol";
-  if (depth > 2) return false;
-  if (ArrayBuffer.isView(v)) {
-    // Only a view that owns its whole (unshared) buffer: cloning a view clones all of its buffer.
-    const shared = typeof SharedArrayBuffer !== "undefined" && v.buffer instanceof SharedArrayBuffer;
-    return !shared && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;
-  }
-  if (!isContainer(v)) return false;
-  for (const x of Array.isArray(v) ? v : Object.values(v)) if (!isPlainData(x, depth + 1)) return false;
-  return true;
-}
-
-/** The batch's dependency columns, grouped per task index (undefined: no remote inputs). */
-function unpackDeps(c: ComputeBatch): DepLocation[][] | undefined {
-  if (!c.depTask) return undefined;
-  const out: DepLocation[][] = [];
-  for (let j = 0; j < c.depTask.length; j++) {
-    const i = c.depTask[j]!;
-    const h = c.depHolders![j]!;
-    (out[i] ??= []).push({ key: c.depKey![j]!, holders: typeof h === "string" ? [h] : h, nbytes: c.depBytes![j]!, move: c.depMove![j]! });
-  }
-  return out;
-}
-
-function unpackFused(c: ComputeBatch): { fused: readonly WireInner[] }[] | undefined {
-  if (!c.fusedTask) return undefined;
-  const out: { fused: readonly WireInner[] }[] = [];
-  for (let j = 0; j < c.fusedTask.length; j++) out[c.fusedTask[j]!] = { fused: c.fused![j]! };
-  return out;
-}
-
-function emptyReport(): Report {
-  return {
-    t: "report",
-    done: [],
-    refs: [],
-    nbytes: [],
-    start: [],
-    stop: [],
-    smallIndex: [],
-    smallValue: [],
-    erred: [],
-    replicaKeys: [],
-    replicaBytes: [],
-    stolen: [],
-    missing: [],
-  };
 }
 
 /** setImmediate where it exists (Node); otherwise a MessageChannel tick (not clamped like setTimeout). */
