@@ -19,9 +19,9 @@ import type { ComputeBatch, FromWorker, PeerMessage, Report, ToWorker, WireCall,
 import { OpRegistry } from "./registry.js";
 import type { WorkerMetrics } from "./control.js";
 import { MemoryStore, sizeOf, type ChunkStore } from "./store.js";
-import { prepareForPost } from "./transfer.js";
 import { CANCELLED, FETCHING, InnerFailure, LocalTask, MissingInput, READY, RUNNING, discardAll, isThenable, runsFirst } from "./local-task.js";
 import { emptyReport, isPlainData, unpackDeps, unpackFused, unpackInline } from "./batch.js";
+import { pack, serveFetch, type Served } from "./peer.js";
 import { decodeArgs } from "./wire.js";
 
 const SLICE_MS = 4;
@@ -83,7 +83,7 @@ export class WorkerRuntime {
   /** Tasks run since start, for metrics. */
   executed = 0;
   /** Inputs served to peers: handed over without a copy (moved) or copied. */
-  private readonly served = { movedKeys: 0, movedBytes: 0, copiedKeys: 0, copiedBytes: 0 };
+  private readonly served: Served = { movedKeys: 0, movedBytes: 0, copiedKeys: 0, copiedBytes: 0 };
 
   constructor(opts: RuntimeOptions) {
     this.id = opts.id;
@@ -241,20 +241,8 @@ export class WorkerRuntime {
   }
 
   private gather(id: number, keys: Key[], move: boolean): void {
-    const values: unknown[] = [];
-    const missing: Key[] = [];
-    const transfer: ArrayBuffer[] = [];
-    for (const k of keys) {
-      if (!this.store.has(k)) {
-        missing.push(k);
-        values.push(undefined);
-        continue;
-      }
-      const p = prepareForPost(this.store.get(k), move);
-      values.push(p.value);
-      transfer.push(...p.transfer);
-      if (move) this.store.delete(k);
-    }
+    const { values, missing, transfer } = pack(this.store, keys, () => move);
+    // Positions matter to the runner: a missing key keeps its place as undefined.
     this.post({ t: "gathered", id, values, missing }, transfer);
   }
 
@@ -273,33 +261,8 @@ export class WorkerRuntime {
 
   private onPeer(peer: WorkerId, msg: PeerMessage): void {
     if (msg.t === "fetch") {
-      const values: unknown[] = [];
-      const keys: Key[] = [];
-      const missing: Key[] = [];
-      const transfer: ArrayBuffer[] = [];
-      for (let i = 0; i < msg.keys.length; i++) {
-        const k = msg.keys[i]!;
-        if (!this.store.has(k)) {
-          missing.push(k);
-          continue;
-        }
-        const move = msg.move[i]!;
-        const value = this.store.get(k);
-        const p = prepareForPost(value, move);
-        const bytes = sizeOf(value);
-        if (move) {
-          this.served.movedKeys++;
-          this.served.movedBytes += bytes;
-        } else {
-          this.served.copiedKeys++;
-          this.served.copiedBytes += bytes;
-        }
-        keys.push(k);
-        values.push(p.value);
-        transfer.push(...p.transfer);
-        if (move) this.store.delete(k);
-      }
-      this.peers.get(peer)!.postMessage({ t: "fetched", id: msg.id, keys, values, missing } satisfies PeerMessage, transfer);
+      const { reply, transfer } = serveFetch(this.store, msg, this.served);
+      this.peers.get(peer)!.postMessage(reply, transfer);
       return;
     }
     const req = this.fetchRequests.get(msg.id);
