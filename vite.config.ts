@@ -22,6 +22,7 @@ export const isolationHeaders = {
 const pages = {
   index: here("./web/index.html"),
   e2e: here("./web/e2e/index.html"),
+  array: here("./web/array/index.html"),
 };
 
 export default defineConfig({

@@ -58,13 +58,21 @@ export const SAME: i32 = 3;
   @inline v<T>(x: v128, y: v128): v128 { return v128.mul<T>(x, y); }
   @inline s<T>(x: T, y: T): T { return x * y; }
 }
+// The scalar tails go through the vector op too, so a NaN result has the same bits whether an
+// element falls in a vector step or in the tail (otherwise results depend on chunking).
 @final class OpMax {
   @inline v<T>(x: v128, y: v128): v128 { return v128.max<T>(x, y); }
-  @inline s<T>(x: T, y: T): T { return <T>max<T>(x, y); }
+  @inline s<T>(x: T, y: T): T {
+    if (isFloat<T>()) return v128.extract_lane<T>(v128.max<T>(v128.splat<T>(x), v128.splat<T>(y)), 0);
+    return <T>max<T>(x, y);
+  }
 }
 @final class OpMin {
   @inline v<T>(x: v128, y: v128): v128 { return v128.min<T>(x, y); }
-  @inline s<T>(x: T, y: T): T { return <T>min<T>(x, y); }
+  @inline s<T>(x: T, y: T): T {
+    if (isFloat<T>()) return v128.extract_lane<T>(v128.min<T>(v128.splat<T>(x), v128.splat<T>(y)), 0);
+    return <T>min<T>(x, y);
+  }
 }
 @final class OpDiv {
   @inline v<T>(x: v128, y: v128): v128 {
@@ -136,13 +144,28 @@ function binaryLoop<T, O>(mode: i32, d: usize, a: usize, b: usize, n: i32): void
   }
 }
 
+/**
+ * pow as C99 and numpy define it where JavaScript differs: 1**y = 1 and x**0 = 1 even for NaN,
+ * and (-1)**(+-inf) = 1.
+ */
+@inline function powNumpy(x: f64, y: f64): f64 {
+  if (x == 1.0 || y == 0.0) return 1.0;
+  if (x == -1.0 && !isFinite(y) && !isNaN(y)) return 1.0;
+  return Math.pow(x, y);
+}
+@inline function powNumpy32(x: f32, y: f32): f32 {
+  if (x == 1.0 || y == 0.0) return 1.0;
+  if (x == -1.0 && !isFinite(y) && !isNaN(y)) return 1.0;
+  return Mathf.pow(x, y);
+}
+
 /** Scalar pow: the only binary op without a wasm SIMD form. */
 // @ts-ignore: decorator
 @inline function powLoop<T>(d: usize, a: usize, b: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     const x = load<T>(at<T>(a, i)), y = load<T>(at<T>(b, i));
-    if (sizeof<T>() == 8) store<f64>(at<T>(d, i), Math.pow(<f64>x, <f64>y));
-    else store<f32>(at<T>(d, i), Mathf.pow(<f32>x, <f32>y));
+    if (sizeof<T>() == 8) store<f64>(at<T>(d, i), powNumpy(<f64>x, <f64>y));
+    else store<f32>(at<T>(d, i), <f32>powNumpy32(<f32>x, <f32>y));
   }
 }
 

@@ -22,6 +22,16 @@ import { blockIndices, numblocks, product, type Chunks, type ChunksSpec } from "
 import { astype, binaryOp, clip, unaryOp, type Operand } from "./elementwise.js";
 import { reduce, type ReduceOptions } from "./reduce.js";
 import { rechunk } from "./rechunk.js";
+import { dot, matmul, type MatmulOptions } from "./matmul.js";
+import { concatenate, stack } from "./concatenate.js";
+import { cumsum } from "./cumsum.js";
+import { bincount, histogram, type BincountOptions, type Histogram, type HistogramOptions } from "./histogram.js";
+import { mapBlocks, type MapBlocksArgs } from "./map-blocks.js";
+import { mask } from "./mask.js";
+import { reshape, type ReshapeOptions } from "./reshape.js";
+import { slice, type Index } from "./slice.js";
+import { transpose } from "./transpose.js";
+import type { UnknownChunksArray } from "./unknown.js";
 import { assembleResult } from "./result.js";
 import { materialize } from "./materialize.js";
 import type { NDArray } from "./ndarray.js";
@@ -204,11 +214,74 @@ export class ChunkedArray implements Collection<NDArray> {
     return reduce(this, "all", options);
   }
 
+  // ---- linear algebra -------------------------------------------------------------------
+
+  /** Matrix product (numpy's matmul / @) of 1-D or 2-D arrays. */
+  matmul(y: ChunkedArray, options?: MatmulOptions): ChunkedArray {
+    return matmul(this, y, options);
+  }
+  /** numpy's dot for 0-, 1- and 2-D arrays. */
+  dot(y: ChunkedArray, options?: MatmulOptions): ChunkedArray {
+    return dot(this, y, options);
+  }
+
   // ---- structure ------------------------------------------------------------------------
 
   /** The same values in other blocks (a number, one entry per axis, or explicit sizes). */
   rechunk(chunks: ChunksSpec): ChunkedArray {
     return rechunk(this, chunks);
+  }
+
+  /** numpy's basic indexing x[i, a:b:s, ...]: per axis an integer (drops it), a range, null / ":" (all), or "...". */
+  slice(...index: Index[]): ChunkedArray {
+    return slice(this, index);
+  }
+  /** The same as slice(): `x.get(0, { start: 2 })` is numpy's x[0, 2:]. */
+  get(...index: Index[]): ChunkedArray {
+    return slice(this, index);
+  }
+  /** numpy's x[m] for a bool array m of x's shape: the selected elements, 1-d, lengths unknown until computed. */
+  mask(m: ChunkedArray): UnknownChunksArray {
+    return mask(this, m);
+  }
+  /** Permute the axes (default: reverse them). */
+  transpose(axes?: readonly number[]): ChunkedArray {
+    return transpose(this, axes);
+  }
+  /** The axes reversed (numpy's x.T). */
+  get T(): ChunkedArray {
+    return transpose(this);
+  }
+  /** The same elements (row-major) in another shape; one -1 is inferred. Block-wise, rechunking if needed. */
+  reshape(shape: readonly number[] | number, options?: ReshapeOptions): ChunkedArray {
+    return reshape(this, shape, options);
+  }
+  /** This array followed by `others` along `axis` (numpy.concatenate). */
+  concatenate(others: readonly ChunkedArray[], axis = 0): ChunkedArray {
+    return concatenate([this, ...others], axis);
+  }
+  /** This array and `others` (same shape) along a new axis (numpy.stack). */
+  stack(others: readonly ChunkedArray[], axis = 0): ChunkedArray {
+    return stack([this, ...others], axis);
+  }
+  /** A registered op applied to each block (and the matching blocks of other arrays), options last. */
+  mapBlocks(op: string, ...rest: MapBlocksArgs): ChunkedArray {
+    return mapBlocks(op, ...([this, ...rest] as MapBlocksArgs));
+  }
+  /** Running sums along an axis (flattened when none is given). */
+  cumsum(axis?: number | null): ChunkedArray {
+    return cumsum(this, axis);
+  }
+  /** Counts per bin: `{ counts, edges }` (dask.array.histogram). */
+  histogram(options?: HistogramOptions): Histogram {
+    return histogram(this, options);
+  }
+  /** Occurrences of each non-negative integer; of unknown length unless minlength gives it. */
+  bincount(options: { minlength: number; splitEvery?: number }): ChunkedArray;
+  bincount(options?: { minlength?: undefined; splitEvery?: number }): UnknownChunksArray;
+  bincount(options?: BincountOptions): ChunkedArray | UnknownChunksArray;
+  bincount(options?: BincountOptions): ChunkedArray | UnknownChunksArray {
+    return bincount(this, options);
   }
 
   // ---- running --------------------------------------------------------------------------

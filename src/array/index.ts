@@ -15,6 +15,16 @@ export { arange, eye, fromTypedArray, full, linspace, ones, random, zeros, type 
 export { astype, broadcastShapes, clip, where, type Operand } from "./elementwise.js";
 export { rechunk } from "./rechunk.js";
 export { reduce, type ReduceOptions } from "./reduce.js";
+export { dot, matmul, tensordot, type MatmulOptions, type TensordotAxes } from "./matmul.js";
+export { slice, type Index, type Slice } from "./slice.js";
+export { mask } from "./mask.js";
+export { UnknownChunksArray } from "./unknown.js";
+export { concatenate, stack } from "./concatenate.js";
+export { transpose } from "./transpose.js";
+export { reshape, type ReshapeOptions } from "./reshape.js";
+export { mapBlocks, type MapBlocksArgs, type MapBlocksOptions } from "./map-blocks.js";
+export { cumsum } from "./cumsum.js";
+export { bincount, histogram, type BincountOptions, type Histogram, type HistogramOptions } from "./histogram.js";
 export type { Chunks, ChunksSpec } from "./chunks.js";
 export type { Dtype };
 

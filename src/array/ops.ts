@@ -18,6 +18,9 @@ import { registerOp } from "../worker/registry.js";
 import { asBlock, inWasm, WasmChunk, type Block, type BlockData, type InWasm } from "./block.js";
 import { product, stridesOf } from "./chunks.js";
 import { copyRegion } from "./layout.js";
+// The other families of array ops register themselves on import.
+import "./ops-linalg.js";
+import "./ops-structure.js";
 
 /** Programs compiled on this worker, by the client's key for the expression and dtypes. */
 const programs = new Map<string, Program>();

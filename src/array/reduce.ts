@@ -25,6 +25,7 @@ import { ChunkedArray } from "./core.js";
 import { inputBlock } from "./materialize.js";
 import type { FinalizeSpec, ReduceSpec } from "./ops.js";
 import { opSpec } from "./spec.js";
+import { checkSplitEvery, combineTree } from "./tree.js";
 
 export interface ReduceOptions {
   /** An axis, several, or all (default). Negative axes count from the end. */
@@ -41,8 +42,7 @@ export interface ReduceOptions {
 const COMPOSABLE = new Set<ReduceOp>(["sum", "prod", "min", "max", "mean", "any", "all"]);
 
 export function reduce(x: ChunkedArray, op: ReduceOp, options: ReduceOptions = {}): ChunkedArray {
-  const splitEvery = options.splitEvery ?? 4;
-  if (!Number.isInteger(splitEvery) || splitEvery < 2) throw new TesseraError(`${op}: splitEvery must be an integer >= 2, got ${splitEvery}`);
+  const splitEvery = checkSplitEvery(options.splitEvery ?? 4, op);
   const ddof = options.ddof ?? 0;
   const keepdims = options.keepdims ?? false;
   const nd = x.ndim;
@@ -73,27 +73,6 @@ function sourceOf(x: ChunkedArray): Source {
   return x.pending ?? { expr: { op: "input", index: 0 }, inputs: [x] };
 }
 
-/** Tree-combine `keys` (in order) into one key; returns it and the nodes made. `at` prefixes node indices. */
-function combineTree(keys: Key[], name: string, splitEvery: number, nodes: GraphNode[], at: readonly number[] = []): Key {
-  let level = keys;
-  let depth = 0;
-  while (level.length > 1) {
-    const next: Key[] = [];
-    for (let i = 0; i < level.length; i += splitEvery) {
-      const group = level.slice(i, i + splitEvery);
-      if (group.length === 1) {
-        next.push(group[0]!);
-        continue;
-      }
-      const key = blockKey(name, [...at, depth, next.length]);
-      nodes.push(new Task(key, "array.combine", group.map((k) => new TaskRef(k))));
-      next.push(key);
-    }
-    level = next;
-    depth++;
-  }
-  return level[0]!;
-}
 
 function reduceAll(x: ChunkedArray, op: ReduceOp, o: { splitEvery: number; ddof: number; keepdims: boolean }): ChunkedArray {
   const src = sourceOf(x);
@@ -121,7 +100,7 @@ function reduceAll(x: ChunkedArray, op: ReduceOp, o: { splitEvery: number; ddof:
     nodes.push(new Task(pk, "array.reduce", [spec, ...refs]));
     partials.push(pk);
   }
-  const root = combineTree(partials, `${op}-combine-${token}`, o.splitEvery, nodes);
+  const root = combineTree(partials, `${op}-combine-${token}`, "array.combine", o.splitEvery, nodes);
   const outShape = o.keepdims ? x.shape.map(() => 1) : [];
   const outIndex = outShape.map(() => 0);
   const fin = opSpec<FinalizeSpec>({ op, ddof: o.ddof, dtype, shape: outShape });
@@ -167,7 +146,7 @@ function reduceAxis(
       nodes.push(new Task(pk, "array.reduce", [spec, ...refs]));
       partials.push(pk);
     }
-    const root = combineTree(partials, `${op}-combine-${token}`, o.splitEvery, nodes, outer);
+    const root = combineTree(partials, `${op}-combine-${token}`, "array.combine", o.splitEvery, nodes, outer);
     const outIndex = outer.filter((_, a) => o.keepdims || a !== axis);
     const fin = opSpec<FinalizeSpec>({ op, ddof: o.ddof, dtype, shape: outIndex.map((i, a) => outChunks[a]![i]!) });
     nodes.push(new Task(blockKey(name, outIndex), "array.finalize", [fin, new TaskRef(root)]));

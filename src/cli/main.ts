@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 const HELP = `tessera — Dask for the web: lazy task graphs on worker pools
 
 Usage:
-  tessera bench <suite> [--json] [--quick]   run a benchmark suite (suites: scheduler, kernels)
+  tessera bench <suite> [--json] [--quick]   run a benchmark suite (suites: scheduler, kernels, array)
   tessera demo                               run the demo pipeline on a local cluster
   tessera --version                          print the version
   tessera --help                             print this help
@@ -33,6 +33,7 @@ const suite =
 const SUITES: Record<string, Suite> = {
   scheduler: suite("scheduler.js", "runSchedulerBench"),
   kernels: suite("kernels.js", "runKernelsBench"),
+  array: suite("array.js", "runArrayBench"),
 };
 
 async function importBench(file: string): Promise<unknown> {

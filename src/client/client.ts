@@ -64,8 +64,8 @@ export class Client implements FutureOwner {
   // ---- collections ----------------------------------------------------------------------
 
   /** Compute a collection (or a list of them) and return its value. Results are not kept. */
+  compute<X extends readonly unknown[]>(xs: readonly [...X], options?: ComputeOptions): Promise<{ [K in keyof X]: Computed<X[K]> }>;
   compute<X>(x: X, options?: ComputeOptions): Promise<Computed<X>>;
-  compute<X extends readonly unknown[]>(xs: X, options?: ComputeOptions): Promise<{ [K in keyof X]: Computed<X[K]> }>;
   async compute(x: unknown, options: ComputeOptions = {}): Promise<unknown> {
     this.checkOpen();
     const signal = options.signal;

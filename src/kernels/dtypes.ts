@@ -179,3 +179,10 @@ export function castValue(v: number, from: Dtype, to: Dtype): number {
   }
   throw new KernelError(`castValue: unknown dtype ${to}`);
 }
+
+/** pow with C99/numpy's special cases where JavaScript differs: 1**y = x**0 = (-1)**(+-inf) = 1. */
+export function powNumpy(x: number, y: number): number {
+  if (x === 1 || y === 0) return 1;
+  if (x === -1 && (y === Infinity || y === -Infinity)) return 1;
+  return x ** y;
+}

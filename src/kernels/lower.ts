@@ -13,7 +13,7 @@
  *     `x != 0`
  */
 
-import { type Dtype, castValue, isFloat, promoteTypes, promoteWithScalar, itemSize } from "./dtypes.js";
+import { type Dtype, castValue, isFloat, promoteTypes, promoteWithScalar, itemSize, powNumpy } from "./dtypes.js";
 import { type Expr, type UnaryOp, ARITH_OPS, COMPARE_OPS, LOGICAL_OPS, UNARY_OPS } from "./expr.js";
 import { KernelError } from "./errors.js";
 
@@ -122,7 +122,7 @@ function foldBinary(o: string, x: number, y: number): number {
     case "sub": return x - y;
     case "mul": return x * y;
     case "div": return x / y;
-    case "pow": return x ** y;
+    case "pow": return powNumpy(x, y);
     case "maximum": return Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y);
     case "minimum": return Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y);
     case "eq": return +(x === y);

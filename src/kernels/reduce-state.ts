@@ -93,6 +93,8 @@ function combineFields(op: ReduceOp, na: number, va: number, ea: number, nb: num
       return [isNaN(va) || isNaN(vb) ? NaN : Math.max(va, vb), 0];
     case "argmin":
     case "argmax":
+      // Equal values (or two NaNs): the first occurrence wins, whatever order blocks combine in.
+      if (va === vb || (isNaN(va) && isNaN(vb))) return eb < ea ? [vb, eb] : [va, ea];
       return better(vb, va, op === "argmax") ? [vb, eb] : [va, ea];
     case "var":
     case "std": {
@@ -119,9 +121,10 @@ function finalizeFields(op: ReduceOp, dtype: Dtype, count: number, value: number
   const round = (x: number) => (f32 ? Math.fround(x) : x);
   switch (op) {
     case "sum":
-      return round(value + extra);
+      // An infinite sum makes the compensation inf - inf: the sum itself is the answer.
+      return round(Number.isFinite(value) ? value + extra : value);
     case "mean":
-      return round(count === 0 ? NaN : (value + extra) / count);
+      return round(count === 0 ? NaN : (Number.isFinite(value) ? value + extra : value) / count);
     case "prod":
       return round(value);
     case "min":

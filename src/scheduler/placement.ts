@@ -31,7 +31,8 @@ export const defaultPlacement: PlacementOptions = {
   queueSeconds: 0.005,
   maxQueued: 512,
   unknownDuration: 0.5,
-  bandwidth: 1e9,
+  // Conservative: a move between workers also pays serialization and a copy into wasm memory.
+  bandwidth: 2.5e8,
   minStealSeconds: 0.001,
 };
 
@@ -56,7 +57,8 @@ export function isRootish(t: TaskTable, slot: number, totalThreads: number): boo
   if (t.restrictions[slot] !== undefined) return false;
   const arena = t.depArena[slot]!;
   const end = t.depStart[slot]! + t.depCount[slot]!;
-  for (let p = t.depStart[slot]!; p < end; p++) if (t.dependentCount(arena[p]!) <= 4 * totalThreads) return false;
+  // Live dependents only: a persisted input collects forgotten ones from every past computation.
+  for (let p = t.depStart[slot]!; p < end; p++) if (t.liveDependents[arena[p]!]! <= 4 * totalThreads) return false;
   return true;
 }
 

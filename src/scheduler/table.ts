@@ -189,10 +189,6 @@ export class TaskTable {
     return n;
   }
 
-  /** How many dependents were ever recorded (live or not): a measure of how shared an input is. */
-  dependentCount(slot: number): number {
-    return (this.dependent1[slot] === NONE_REF ? 0 : 1) + (this.dependentsMore[slot]?.length ?? 0);
-  }
 
   /** Drop stale dependents once they are the majority, so long-lived keys do not leak. */
   compactDependents(slot: number): void {

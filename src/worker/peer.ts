@@ -52,7 +52,8 @@ export function pack(
       absent.push(true);
       continue;
     }
-    const m = move(i);
+    // A value stored under two keys (an alias) is copied: moving it would empty the other key.
+    const m = move(i) && !store.shared(k);
     const value = store.get(k);
     const p = prepareForPost(value, m);
     if (served) {

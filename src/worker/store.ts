@@ -17,6 +17,8 @@ export interface ChunkStore {
   /** Bytes held, as measured by sizeOf when stored. */
   readonly nbytes: number;
   keys(): IterableIterator<Key>;
+  /** Whether the value under `key` is also stored under another key (an alias): never move it. */
+  shared(key: Key): boolean;
 }
 
 /**
@@ -25,6 +27,8 @@ export interface ChunkStore {
  */
 export class MemoryStore implements ChunkStore {
   private readonly values = new Map<Key, unknown>();
+  /** Keys per object value, for objects stored under more than one key (aliases). */
+  private readonly keysPerObject = new Map<object, number>();
   private bytes = 0;
 
   get(key: Key): unknown {
@@ -37,6 +41,7 @@ export class MemoryStore implements ChunkStore {
     if (isResource(value)) value[RETAIN]();
     if (this.values.has(key)) this.drop(this.values.get(key));
     this.values.set(key, value);
+    if (value !== null && typeof value === "object") this.keysPerObject.set(value, (this.keysPerObject.get(value) ?? 0) + 1);
     this.bytes += nbytes;
   }
   delete(key: Key): boolean {
@@ -47,7 +52,16 @@ export class MemoryStore implements ChunkStore {
   }
   private drop(v: unknown): void {
     this.bytes -= sizeOf(v);
+    if (v !== null && typeof v === "object") {
+      const n = this.keysPerObject.get(v)!;
+      if (n <= 1) this.keysPerObject.delete(v);
+      else this.keysPerObject.set(v, n - 1);
+    }
     if (isResource(v)) v[RELEASE]();
+  }
+  shared(key: Key): boolean {
+    const v = this.values.get(key);
+    return v !== null && typeof v === "object" && (this.keysPerObject.get(v) ?? 0) > 1;
   }
   get size(): number {
     return this.values.size;

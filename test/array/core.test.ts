@@ -2,6 +2,7 @@
 // bit-identical to the reference whatever the chunking; reductions agree within tolerance.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, type Client } from "../../dist/index.js";
+import { rand } from "./helpers.js";
 
 let client: Client;
 beforeAll(async () => {
@@ -9,17 +10,6 @@ beforeAll(async () => {
 });
 afterAll(() => client.close());
 
-function rand(n: number, seed: number): Float64Array {
-  let s = seed >>> 0 || 1;
-  return Float64Array.from({ length: n }, () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32 - 0.5;
-  });
-}
 
 const CHUNKINGS = [1, 3, 7, 64, 100];
 

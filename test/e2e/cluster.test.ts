@@ -8,13 +8,14 @@
  * Needs `npm run build` (tsc + vite build) first; `npm test` does that.
  */
 
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CheckResult, E2EReport } from "../../web/e2e/report.js";
 import { launchChromium, type BrowserSession } from "./browser.js";
 import { serveStatic, type StaticServer } from "./server.js";
+import { assertBuilt } from "./built.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const WEB_DIST = join(ROOT, "web-dist");
@@ -35,32 +36,7 @@ const CHECKS = [
   "close",
 ];
 
-function newestFile(dir: string, keep: (name: string) => boolean): { path: string; mtimeMs: number } | undefined {
-  let best: { path: string; mtimeMs: number } | undefined;
-  if (!existsSync(dir)) return undefined;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || !keep(entry.name)) continue;
-    const path = join(entry.parentPath, entry.name);
-    const { mtimeMs } = statSync(path);
-    if (!best || mtimeMs > best.mtimeMs) best = { path, mtimeMs };
-  }
-  return best;
-}
 
-/** Fail early, and clearly, when the pages were never built or were built from older sources. */
-function assertBuilt(): void {
-  const rebuild = "Run `npm run build` (tsc -p tsconfig.build.json && vite build) first; `npm test` does it.";
-  if (!existsSync(PAGE)) throw new Error(`e2e: ${PAGE} is missing. ${rebuild}`);
-  const built = statSync(PAGE).mtimeMs;
-  const sources = [
-    newestFile(join(ROOT, "web"), () => true),
-    newestFile(join(ROOT, "dist"), (n) => n.endsWith(".js")),
-    { path: join(ROOT, "vite.config.ts"), mtimeMs: statSync(join(ROOT, "vite.config.ts")).mtimeMs },
-  ];
-  for (const s of sources) {
-    if (s && s.mtimeMs > built) throw new Error(`e2e: web-dist/ is older than ${s.path}. ${rebuild}`);
-  }
-}
 
 let server: StaticServer | undefined;
 let browser: BrowserSession | undefined;
@@ -68,7 +44,7 @@ let report: E2EReport | undefined;
 const workerUrls: string[] = [];
 
 beforeAll(async () => {
-  assertBuilt();
+  assertBuilt(PAGE, join(ROOT, "web"));
   server = await serveStatic(WEB_DIST);
   browser = await launchChromium();
   const { page } = browser;

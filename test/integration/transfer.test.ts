@@ -94,6 +94,25 @@ describe("worker-to-worker transfer", () => {
   });
 });
 
+describe("aliases", () => {
+  it("never moves a value stored under two keys (the other key would be emptied)", async () => {
+    const { MemoryStore } = await import("../../dist/worker/store.js");
+    const { pack } = await import("../../dist/worker/peer.js");
+    const store = new MemoryStore();
+    const data = new Float64Array(100).fill(1);
+    store.put("a-1", data, 800);
+    store.put("b-1", data, 800); // an Alias: the same object under a second key
+    const p = pack(store, ["a-1"], () => true);
+    expect(p.transfer).toEqual([]); // copied by structured clone, not transferred
+    expect(data.byteLength).toBe(800);
+    expect(store.get("a-1")).toBe(data); // kept: only a move gives a value up
+    expect(store.get("b-1")).toBe(data);
+    store.delete("a-1");
+    expect(store.shared("b-1")).toBe(false);
+    expect(pack(store, ["b-1"], () => true).transfer).toHaveLength(1); // the only key now: moved
+  });
+});
+
 describe("inline executor", () => {
   it("runs graphs on the calling thread, sharing values by reference", async () => {
     const { LocalCluster: LC, delayed } = await import("../../dist/index.js");

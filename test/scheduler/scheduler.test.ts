@@ -311,4 +311,19 @@ describe("scheduler state machine", () => {
     out = s.handle(finished("w0", "a-1"));
     expect(computes(out)).toEqual(["b-1@w0"]);
   });
+
+  it("keeps locality for tasks on a long-lived input that many finished computations used", () => {
+    const s = withWorkers(2);
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("big-1", [], 0, { workers: ["w1"] })], wanted: ["big-1"] });
+    s.handle(finished("w1", "big-1", 8e7));
+    // Twenty computations over big-1 come and go: its forgotten dependents must not make the
+    // next one look "root-ish" (and be placed by occupancy alone, away from its input).
+    for (let i = 0; i < 20; i++) {
+      s.handle({ type: "update-graph", client: "c", tasks: [spec(`use-${i}`, ["big-1"])], wanted: [`use-${i}`] });
+      s.handle(finished("w1", `use-${i}`, 8));
+      s.handle({ type: "client-release", client: "c", keys: [`use-${i}`] });
+    }
+    const out = s.handle({ type: "update-graph", client: "c", tasks: [spec("use-x", ["big-1"])], wanted: ["use-x"] });
+    expect(computes(out)).toEqual(["use-x@w1"]);
+  });
 });

@@ -9,7 +9,7 @@
  * equal within a few ulps, not bit for bit.
  */
 
-import { type Dtype, type TypedArray, allocTyped, castValue } from "../dtypes.js";
+import { type Dtype, type TypedArray, allocTyped, castValue, powNumpy } from "../dtypes.js";
 import type { Expr } from "../expr.js";
 import { type Ir, lower } from "../lower.js";
 
@@ -46,7 +46,7 @@ export function scalarOp(op: string, t: Dtype, x: number, y = 0): number {
     case "sub": return int ? (x - y) | 0 : r(x - y);
     case "mul": return int ? Math.imul(x, y) : r(x * y);
     case "div": return r(x / y);
-    case "pow": return r(Math.pow(x, y));
+    case "pow": return r(powNumpy(x, y));
     case "maximum": return Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.max(x, y);
     case "minimum": return Number.isNaN(x) || Number.isNaN(y) ? NaN : Math.min(x, y);
     case "eq": return +(x === y);
