@@ -352,18 +352,18 @@ export class Runner {
 
   private onReport(worker: WorkerId, r: Report): void {
     const ev = this.events;
-    let s = 0;
-    for (let i = 0; i < r.done.length; i++) {
-      const e: SchedulerEvent = {
-        type: "task-finished",
+    if (r.done.length > 0) {
+      ev.push({
+        type: "tasks-finished",
         worker,
-        key: r.done[i]!,
-        ref: r.refs[i]!,
-        nbytes: r.nbytes[i]!,
-        duration: (r.stop[i]! - r.start[i]!) / 1000,
-      };
-      if (r.smallIndex[s] === i) e.small = { value: r.smallValue[s++] };
-      ev.push(e);
+        keys: r.done,
+        refs: r.refs,
+        nbytes: r.nbytes,
+        start: r.start,
+        stop: r.stop,
+        smallIndex: r.smallIndex,
+        smallValue: r.smallValue,
+      });
     }
     for (const e of r.erred) ev.push({ type: "task-erred", worker, key: e.key, error: e.error });
     for (let i = 0; i < r.replicaKeys.length; i++) {

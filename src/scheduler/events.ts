@@ -58,6 +58,21 @@ export type SchedulerEvent =
       /** The value itself, when it is small (see SMALL_VALUE_BYTES): kept by the scheduler. */
       small?: { value: unknown };
     }
+  /**
+   * Many task-finished events from one worker report, as columns (no object per task).
+   * Times are milliseconds; `small` holds the values of small results by index into `keys`.
+   */
+  | {
+      type: "tasks-finished";
+      worker: WorkerId;
+      keys: readonly Key[];
+      refs: readonly number[];
+      nbytes: readonly number[];
+      start: readonly number[];
+      stop: readonly number[];
+      smallIndex: readonly number[];
+      smallValue: readonly unknown[];
+    }
   | { type: "task-erred"; worker: WorkerId; key: Key; error: SerializedError }
   /** A worker now also holds `key` (it fetched a copy, or a holder moved it here). */
   | { type: "replica-added"; worker: WorkerId; key: Key; nbytes: number; movedFrom?: WorkerId }

@@ -28,6 +28,15 @@ export function dispatchEvent(s: Scheduler, e: SchedulerEvent): void {
       return onWorkerRemoved(s, e.worker, e.reason);
     case "task-finished":
       return onTaskFinished(s, e.worker, e.key, e.nbytes, e.duration, e.ref, e.small);
+    case "tasks-finished": {
+      let si = 0;
+      for (let i = 0; i < e.keys.length; i++) {
+        const small = e.smallIndex[si] === i ? { value: e.smallValue[si++] } : undefined;
+        onTaskFinished(s, e.worker, e.keys[i]!, e.nbytes[i]!, (e.stop[i]! - e.start[i]!) / 1000, e.refs[i], small);
+        s.drain();
+      }
+      return;
+    }
     case "task-erred":
       return onTaskErred(s, e.worker, e.key, e.error);
     case "replica-added":

@@ -24,7 +24,8 @@ export type WireArg =
   | { $: 0; k: Key } /* reference to another key's value */
   | { $: 1; a: WireArg[] } /* array holding references */
   | { $: 2; o: Record<string, WireArg> } /* plain object holding references */
-  | { $: 3; v: unknown }; /* literal data, passed as is */
+  | { $: 3; v: unknown } /* literal data, passed as is */
+  | { $: 4; ks: Key[] }; /* an array of references only (a fan-in): strings clone far cheaper than objects */
 
 export interface WireCall {
   op: string;

@@ -22,6 +22,7 @@ export function encodeArg(v: unknown): WireArg {
   if (v instanceof TaskRef) return { $: 0, k: v.key };
   if (isContainer(v)) {
     if (Array.isArray(v)) {
+      if (v.length > 1 && v.every((x) => x instanceof TaskRef)) return { $: 4, ks: v.map((x) => (x as TaskRef).key) };
       const a = new Array<WireArg>(v.length);
       for (let i = 0; i < v.length; i++) a[i] = encodeArg(v[i]);
       return { $: 1, a };
@@ -87,6 +88,12 @@ export function decodeArg(a: WireArg, lookup: (key: Key) => unknown): unknown {
     }
     case 3:
       return a.v;
+    case 4: {
+      const ks = a.ks;
+      const out = new Array<unknown>(ks.length);
+      for (let i = 0; i < ks.length; i++) out[i] = lookup(ks[i]!);
+      return out;
+    }
   }
 }
 

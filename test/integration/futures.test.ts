@@ -41,6 +41,17 @@ describe("futures and delayed on worker_threads", () => {
     expect(await client.compute(total)).toBe(2 * ((199 * 200) / 2));
   });
 
+  it("sends a fan-in's list of inputs compactly and decodes it in order", async () => {
+    const { encodeArg, decodeArg } = await import("../../dist/worker/wire.js");
+    const { TaskRef } = await import("../../dist/graph/task.js");
+    const refs = ["a-1", "b-1", "c-1"].map((k) => new TaskRef(k));
+    const wire = encodeArg(refs);
+    expect(wire).toEqual({ $: 4, ks: ["a-1", "b-1", "c-1"] });
+    expect(decodeArg(wire, (k: string) => k.toUpperCase())).toEqual(["A-1", "B-1", "C-1"]);
+    // Mixed lists keep the general form.
+    expect(encodeArg([refs[0], 5])).toEqual({ $: 1, a: [{ $: 0, k: "a-1" }, 5] });
+  });
+
   it("runs a chain of 10k tasks, fused and unfused", async () => {
     const inc = delayed((x: number) => x + 1);
     let x = inc(0);
