@@ -16,6 +16,15 @@ export { reduceAxis, cumsum } from "./axis";
 export { histogram, bincount } from "./histogram";
 export { matmul, matmulWorkBytes } from "./matmul";
 export { uniform, normal, integers, philoxWords } from "./random";
+export {
+  groupIdsI32, lookupI32, rehashI32, rangeI32, groupIdsDirect, buildDirect, groupIdsWords, lookupWords, rehashWords,
+} from "./hash";
+export { packKeys, unpackKeys, unpackValid, hashColumn, hashCodes, partitionIds } from "./keys";
+export {
+  anyMissing, aggMissing, aggSum, foldSums, aggSumI, aggVar, aggMinMax, aggFirstLast, aggSize, addF64,
+  combineSumF, combineVar,
+} from "./groupby";
+export { radixSortPairs, gatherU32, sortWords, nullFlags } from "./sort";
 
 /** Bumped whenever an export's meaning changes; the loader checks it against src/kernels/abi.ts. */
 export function abiVersion(): i32 {

@@ -3,7 +3,7 @@ export { Client, type SubmitOptions, type ScatterOptions, type ComputeOptions } 
 export { Future, type FutureStatus } from "./client/future.js";
 export { Delayed, delayed, type DelayedOptions } from "./client/delayed.js";
 export { op, OpRef } from "./client/functions.js";
-export { COLLECTION, isCollection, type Collection, type CollectionSpec } from "./client/collection.js";
+export { COLLECTION, PREPARE, isCollection, type Collection, type CollectionSpec } from "./client/collection.js";
 export { currentClient } from "./client/current.js";
 export { TaskError, CancelledError, TesseraError, type SerializedError } from "./errors.js";
 export { registerOp, type TaskContext, type OpFn } from "./worker/registry.js";
@@ -12,3 +12,4 @@ export type { StoryEntry, TaskStateName } from "./scheduler/events.js";
 export type { WorkerMetrics } from "./worker/control.js";
 export * as graph from "./graph/index.js";
 export * as array from "./array/index.js";
+export * as dataframe from "./dataframe/index.js";

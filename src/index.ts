@@ -10,4 +10,5 @@ export * as kernels from "./kernels/node-index.js";
 import { configureKernels } from "./kernels/instance.js";
 import { readWasm } from "./kernels/node.js";
 import "./array/ops.js";
+import "./dataframe/ops.js";
 configureKernels({ source: () => readWasm() });

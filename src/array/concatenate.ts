@@ -24,7 +24,7 @@ import { blockShape, normalizeAxis, sameChunks } from "./chunks.js";
 import { ChunkedArray, type Anchor } from "./core.js";
 import { astype } from "./elementwise.js";
 import { assembleFrom } from "./rechunk.js";
-import { opSpec } from "./spec.js";
+import { opSpec } from "../graph/spec.js";
 
 const fmt = (s: readonly number[]) => `[${s.join(", ")}]`;
 

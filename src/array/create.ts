@@ -15,7 +15,7 @@ import { blockNumber, blockOffset, blockShape, checkShape, normalizeChunks, prod
 import { ChunkedArray } from "./core.js";
 import { copyRegion } from "./layout.js";
 import type { CreateSpec } from "./ops.js";
-import { opSpec } from "./spec.js";
+import { opSpec } from "../graph/spec.js";
 
 export interface CreateOptions {
   chunks?: ChunksSpec;

@@ -23,7 +23,7 @@ import { cumsumDtype } from "../kernels/ops-reduce.js";
 import { blockIndices, normalizeAxis } from "./chunks.js";
 import { ChunkedArray } from "./core.js";
 import { reshape } from "./reshape.js";
-import { opSpec } from "./spec.js";
+import { opSpec } from "../graph/spec.js";
 
 export function cumsum(x: ChunkedArray, axis?: number | null): ChunkedArray {
   if (axis === undefined || axis === null) return cumsum(reshape(x, [x.size]), 0);

@@ -25,8 +25,8 @@ import { isFloat } from "../kernels/dtypes.js";
 import { uniformEdges, type HistogramBins } from "../kernels/ops-reduce.js";
 import { ChunkedArray } from "./core.js";
 import type { CountsSpec } from "./ops-structure.js";
-import { opSpec } from "./spec.js";
-import { checkSplitEvery, combineTree } from "./tree.js";
+import { opSpec } from "../graph/spec.js";
+import { checkSplitEvery, combineTree } from "../graph/tree.js";
 import { lengthsOfBlocks, UnknownChunksArray } from "./unknown.js";
 
 export interface HistogramOptions {

@@ -28,7 +28,7 @@ import { blockShape, sameChunks } from "./chunks.js";
 import { ChunkedArray, type Anchor } from "./core.js";
 import type { FromPlainSpec } from "./ops-structure.js";
 import { assembleFrom } from "./rechunk.js";
-import { opSpec } from "./spec.js";
+import { opSpec } from "../graph/spec.js";
 
 export interface MapBlocksOptions {
   /** Dtype of the result (default: the first array's). */

@@ -23,7 +23,7 @@ import { inputBlock } from "./materialize.js";
 import type { ReduceSpec } from "./ops.js";
 import { assembleFrom } from "./rechunk.js";
 import { ravelChunks } from "./reshape.js";
-import { opSpec } from "./spec.js";
+import { opSpec } from "../graph/spec.js";
 import { UnknownChunksArray, type Lengths } from "./unknown.js";
 
 export function mask(x: ChunkedArray, m: ChunkedArray): UnknownChunksArray {

@@ -10,7 +10,7 @@ import { tokenize } from "../graph/tokenize.js";
 import { blockShape } from "./chunks.js";
 import type { ChunkedArray, Pending } from "./core.js";
 import type { FusedSpec } from "./ops.js";
-import { opSpec } from "./spec.js";
+import { opSpec } from "../graph/spec.js";
 
 /** The index of `input`'s block that feeds output block `index` (numpy broadcasting). */
 export function inputBlock(input: ChunkedArray, outNdim: number, index: readonly number[]): number[] {

@@ -37,7 +37,7 @@ import { ChunkedArray, type Anchor } from "./core.js";
 import { astype } from "./elementwise.js";
 import type { LinalgBlockSpec, LinalgMatmulSpec } from "./ops-linalg.js";
 import { rechunk } from "./rechunk.js";
-import { opSpec } from "./spec.js";
+import { opSpec } from "../graph/spec.js";
 
 export interface MatmulOptions {
   /**

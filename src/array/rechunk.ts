@@ -13,7 +13,7 @@ import { tokenize } from "../graph/tokenize.js";
 import { boundaries, blockShape, normalizeChunks, sameChunks, type Chunks, type ChunksSpec } from "./chunks.js";
 import { ChunkedArray } from "./core.js";
 import type { AssembleSpec } from "./ops.js";
-import { opSpec } from "./spec.js";
+import { opSpec } from "../graph/spec.js";
 
 /** For one axis: the input blocks overlapping [lo, hi), with the overlap in input-block coordinates. */
 export interface AxisPiece {

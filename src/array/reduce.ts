@@ -24,8 +24,8 @@ import { blockIndices, blockOffset, blockShape, normalizeAxis } from "./chunks.j
 import { ChunkedArray } from "./core.js";
 import { inputBlock } from "./materialize.js";
 import type { FinalizeSpec, ReduceSpec } from "./ops.js";
-import { opSpec } from "./spec.js";
-import { checkSplitEvery, combineTree } from "./tree.js";
+import { opSpec } from "../graph/spec.js";
+import { checkSplitEvery, combineTree } from "../graph/tree.js";
 
 export interface ReduceOptions {
   /** An axis, several, or all (default). Negative axes count from the end. */

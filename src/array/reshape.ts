@@ -28,7 +28,7 @@ import { blockShape, boundaries, product, sameChunks, type Chunks } from "./chun
 import { ChunkedArray } from "./core.js";
 import type { SliceSpec } from "./ops-structure.js";
 import { assembleFrom } from "./rechunk.js";
-import { opSpec } from "./spec.js";
+import { opSpec } from "../graph/spec.js";
 
 export interface ReshapeOptions {
   /** Rechunk when the chunks do not allow a block-wise reshape (default true); false throws. */

@@ -22,7 +22,7 @@ import { tokenize } from "../graph/tokenize.js";
 import { boundaries } from "./chunks.js";
 import { ChunkedArray } from "./core.js";
 import type { SliceSpec } from "./ops-structure.js";
-import { opSpec } from "./spec.js";
+import { opSpec } from "../graph/spec.js";
 
 /** A range along one axis; omitted or null parts take numpy's defaults. */
 export interface Slice {

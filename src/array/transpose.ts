@@ -13,7 +13,7 @@ import { tokenize } from "../graph/tokenize.js";
 import { blockShape } from "./chunks.js";
 import { ChunkedArray } from "./core.js";
 import type { TransposeSpec } from "./ops-structure.js";
-import { opSpec } from "./spec.js";
+import { opSpec } from "../graph/spec.js";
 
 function checkAxes(axes: readonly number[] | undefined, nd: number): number[] {
   if (axes === undefined) return [...Array(nd).keys()].reverse();

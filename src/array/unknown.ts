@@ -29,8 +29,8 @@ import { ChunkedArray, type Anchor } from "./core.js";
 import { NDArray } from "./ndarray.js";
 import type { FinalizeSpec } from "./ops.js";
 import type { ReduceOptions } from "./reduce.js";
-import { opSpec } from "./spec.js";
-import { checkSplitEvery, combineTree } from "./tree.js";
+import { opSpec } from "../graph/spec.js";
+import { checkSplitEvery, combineTree } from "../graph/tree.js";
 
 /** Tasks whose values give the block lengths, in block order. */
 export interface Lengths {

@@ -17,7 +17,7 @@ import type { ClientId, StoryEntry, TaskSpec, WorkerId } from "../scheduler/even
 import type { ClientReport, Runner } from "../cluster/runner.js";
 import type { WorkerMetrics } from "../worker/control.js";
 import type { SourceDef } from "../worker/protocol.js";
-import { COLLECTION, isCollection, type Collection, type CollectionSpec } from "./collection.js";
+import { COLLECTION, PREPARE, isCollection, type Collection, type CollectionSpec } from "./collection.js";
 import { dropClient, setCurrentClient, type ComputeOptions } from "./current.js";
 import { Delayed, callNode, type DelayedOptions } from "./delayed.js";
 import type { FunctionLike } from "./functions.js";
@@ -72,6 +72,8 @@ export class Client implements FutureOwner {
     signal?.throwIfAborted();
     const list = Array.isArray(x);
     const items = list ? (x as unknown[]) : [x];
+    await Promise.all(items.map((item) => (isCollection(item) ? item[PREPARE]?.() : undefined)));
+    signal?.throwIfAborted();
     const specs = items.map((item) => (isCollection(item) ? item[COLLECTION]() : undefined));
     const keys = [...new Set(specs.flatMap((s) => (s ? s.keys : [])))];
     const states = this.submitSpecs(

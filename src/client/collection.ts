@@ -9,6 +9,8 @@ import type { Graph, Key } from "../graph/task.js";
 import type { SourceDef } from "../worker/protocol.js";
 
 export const COLLECTION: unique symbol = Symbol.for("tessera.collection") as never;
+/** Optional: async work before the graph can be built (reading file metadata). */
+export const PREPARE: unique symbol = Symbol.for("tessera.prepare") as never;
 
 /** Structural view of a HighLevelGraph, so this module need not import it. */
 export interface CullableGraph {
@@ -31,6 +33,7 @@ export interface CollectionSpec<T> {
 
 export interface Collection<T> {
   [COLLECTION](): CollectionSpec<T>;
+  [PREPARE]?(): Promise<void>;
 }
 
 export function isCollection(x: unknown): x is Collection<unknown> {

@@ -53,6 +53,30 @@ export interface Frame {
   columns: Column[];
 }
 
+/** A column's type as known before any data is read (from file metadata, or derived). */
+export interface ColumnMeta {
+  type: ColumnType;
+  unit?: TimeUnit;
+  tz?: string;
+}
+
+export interface Schema {
+  names: string[];
+  types: ColumnMeta[];
+}
+
+export function schemaOf(f: Frame): Schema {
+  return {
+    names: [...f.names],
+    types: f.columns.map((c) => {
+      const m: ColumnMeta = { type: c.type };
+      if (c.unit) m.unit = c.unit;
+      if (c.tz) m.tz = c.tz;
+      return m;
+    }),
+  };
+}
+
 const NUMERIC: Record<NumericType, new (n: number) => ColumnData> = {
   float64: Float64Array,
   float32: Float32Array,
@@ -85,6 +109,33 @@ export function allocColumnData(type: ColumnType, n: number): ColumnData {
     case "object":
       return new Array<unknown>(n);
   }
+}
+
+/**
+ * Missing values as pandas sees them: nulls, and NaN in float columns (pandas' isna). Returns
+ * 1 where row i is missing; undefined when no row is.
+ */
+export function missingMask(c: Column): Uint8Array | undefined {
+  const n = c.data.length;
+  let out: Uint8Array | undefined;
+  if (c.valid) {
+    out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = 1 - c.valid[i]!;
+  }
+  if (c.type === "float64" || c.type === "float32") {
+    const d = c.data as Float64Array;
+    for (let i = 0; i < n; i++) if (d[i] !== d[i]) (out ??= new Uint8Array(n))[i] = 1;
+  }
+  return out;
+}
+
+/** A value that should be a partition (a task argument), checked. */
+export function asFrame(x: unknown, what: string): Frame {
+  const f = x as Frame;
+  if (f === null || typeof f !== "object" || !Array.isArray(f.names) || !Array.isArray(f.columns) || typeof f.length !== "number") {
+    throw new TesseraError(`${what}: expected a dataframe partition, got ${x === null ? "null" : typeof x}`);
+  }
+  return f;
 }
 
 export function column(frame: Frame, name: string, where = "frame"): Column {

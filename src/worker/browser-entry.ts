@@ -8,6 +8,7 @@ import { WorkerRuntime, type PortLike } from "./runtime.js";
 import { exposeControl } from "./control.js";
 import { configureKernels } from "../kernels/instance.js";
 import "../array/ops.js";
+import "../dataframe/ops.js";
 
 interface InitMessage {
   t: "init";

@@ -10,6 +10,7 @@ import { exposeControl } from "./control.js";
 import { configureKernels } from "../kernels/instance.js";
 import { readWasm } from "../kernels/node.js";
 import "../array/ops.js";
+import "../dataframe/ops.js";
 
 interface NodeWorkerData {
   id: string;

@@ -1,11 +1,11 @@
 /**
- * A combine tree over partial results kept in order (reduce.ts draws one): groups of
- * `splitEvery` neighbours are combined by `op`, level by level, until one key is left. Used by
- * the reductions of arrays of unknown chunk sizes, histogram and bincount.
+ * A combine tree over partial results kept in order: groups of `splitEvery` neighbours are
+ * combined by `op`, level by level, until one key is left (dask's split_every). Used by array
+ * and dataframe reductions.
  */
 
 import { TesseraError } from "../errors.js";
-import { Task, TaskRef, blockKey, type GraphNode, type Key } from "../graph/task.js";
+import { Task, TaskRef, blockKey, type GraphNode, type Key } from "./task.js";
 
 export function checkSplitEvery(splitEvery: number, what: string): number {
   if (!Number.isInteger(splitEvery) || splitEvery < 2) throw new TesseraError(`${what}: splitEvery must be an integer >= 2, got ${splitEvery}`);

@@ -1,0 +1,327 @@
+/**
+ * groupby(keys).agg({ col: [...] }) (dask.dataframe's groupby-aggregate): a wasm hash aggregate
+ * of each partition into partial states (kernels/groupby.ts), the partials combined by a tree,
+ * then finalized into key columns plus `<column>_<agg>` columns.
+ *
+ *   partition_i --partial--> partial_i --combine tree--> partial --finalize--> result (1 partition)
+ *
+ * High cardinality (splitOut > 1): each partial is hash-partitioned by key into splitOut
+ * pieces, piece j of every partial is combined and finalized into output partition j, so no
+ * single task holds every group. With splitOut "auto" (the default) the partials are computed
+ * first and kept on the workers; their sizes (groups per partition) decide: up to AUTO_GROUPS
+ * partial rows in all, a tree; beyond, one output partition per AUTO_GROUPS rows. Output
+ * partitions are each sorted by key (sort: true), not sorted across partitions.
+ *
+ * The source is projected to the key and value columns first, so a Parquet source reads only
+ * those columns.
+ */
+
+import { PREPARE } from "../client/collection.js";
+import { TesseraError } from "../errors.js";
+import { HighLevelGraph, MaterializedLayer } from "../graph/layers.js";
+import { Task, TaskRef, blockKey, type GraphNode, type Key } from "../graph/task.js";
+import { tokenize } from "../graph/tokenize.js";
+import { combineTree } from "../graph/tree.js";
+import { opSpec } from "../graph/spec.js";
+import { withKernels } from "../kernels/instance.js";
+import { registerOp } from "../worker/registry.js";
+import { DataFrame } from "./dataframe.js";
+import { asFrame, type ColumnMeta, type Frame, type Schema } from "./frame.js";
+import { KeysInput, type Input, type Lowered } from "./input.js";
+import { AGG_NAMES, combineGroupbyPartials, finalizeGroupby, groupbyPartial, hashPartition, splitByPartition, type AggName, type GroupbyAggs } from "./kernels/index.js";
+import { eachPartition } from "./reduce.js";
+import type { Step } from "./steps.js";
+
+export interface GroupbyOptions {
+  /** Drop rows whose key is null or NaN (default true, as pandas). */
+  dropna?: boolean;
+  /** Sort the groups by key within each output partition (default true). */
+  sort?: boolean;
+  /** Output partitions: 1 (a tree reduction), n (a hash shuffle), or "auto" (default: by the number of groups). */
+  splitOut?: number | "auto";
+  /** Partials combined per tree node (default 8). */
+  splitEvery?: number;
+}
+
+export interface AggOptions {
+  /** Delta degrees of freedom of var and std (default 1, as pandas). */
+  ddof?: number;
+}
+
+export type AggSpec = Record<string, AggName | readonly AggName[]>;
+
+/** Partial rows (all partitions together) up to which one tree reduces them; more are shuffled. */
+export const AUTO_GROUPS = 1 << 20;
+
+const NUMERIC = new Set(["float64", "float32", "int8", "int16", "int32", "uint8", "uint16", "uint32", "int64", "uint64", "bool"]);
+const ORDERED = new Set([...NUMERIC, "string", "timestamp", "date32"]);
+
+/** Which columns an aggregation applies to when none are named (pandas' numeric_only-like defaults). */
+function accepts(agg: AggName, type: string): boolean {
+  if (agg === "sum" || agg === "mean" || agg === "var" || agg === "std") return NUMERIC.has(type);
+  if (agg === "min" || agg === "max") return ORDERED.has(type);
+  return type !== "object";
+}
+
+/** The result column's type for `agg` of a column of type `m` (finalize.ts's rules). */
+function aggMeta(agg: AggName, m: ColumnMeta): ColumnMeta {
+  switch (agg) {
+    case "count":
+    case "size":
+    case "nunique":
+      return { type: "int64" };
+    case "sum":
+      return m.type === "float64" || m.type === "float32" ? { type: "float64" } : m.type === "uint64" ? { type: "uint64" } : { type: "int64" };
+    case "mean":
+    case "var":
+    case "std":
+      return { type: "float64" };
+    default:
+      return { ...m };
+  }
+}
+
+export class GroupBy {
+  /** @internal made by DataFrame.groupby */
+  constructor(
+    private readonly df: DataFrame,
+    private readonly by: readonly string[],
+    private readonly options: GroupbyOptions,
+  ) {
+    if (by.length === 0) throw new TesseraError("groupby: name at least one key column");
+    const o = options;
+    if (o.splitOut !== undefined && o.splitOut !== "auto" && (!Number.isInteger(o.splitOut) || o.splitOut < 1)) {
+      throw new TesseraError(`groupby: splitOut must be a positive integer or "auto", got ${String(o.splitOut)}`);
+    }
+    if (o.splitEvery !== undefined && (!Number.isInteger(o.splitEvery) || o.splitEvery < 2)) {
+      throw new TesseraError(`groupby: splitEvery must be an integer >= 2, got ${o.splitEvery}`);
+    }
+  }
+
+  /** `{ column: ["sum", "mean"] }` -> key columns, then `<column>_<agg>` per aggregation. */
+  agg(spec: AggSpec, options: AggOptions = {}): DataFrame {
+    if (spec === null || typeof spec !== "object" || Object.keys(spec).length === 0) {
+      throw new TesseraError('groupby.agg: give { column: ["sum", ...] } with at least one column');
+    }
+    const aggs: Record<string, AggName[]> = {};
+    for (const [name, list] of Object.entries(spec)) {
+      const names = typeof list === "string" ? [list] : [...list];
+      if (names.length === 0) throw new TesseraError(`groupby.agg: column ${JSON.stringify(name)} has no aggregations`);
+      for (const a of names) {
+        if (!AGG_NAMES.includes(a)) throw new TesseraError(`groupby.agg: unknown aggregation ${JSON.stringify(a)} for column ${JSON.stringify(name)}; expected one of ${AGG_NAMES.join(", ")}`);
+      }
+      aggs[name] = names;
+    }
+    return new DataFrame(new GroupbyInput(this.df, this.by, { kind: "spec", aggs }, this.options, options.ddof ?? 1));
+  }
+
+  /** One aggregation of every column it applies to (all non-key columns, or `columns`). */
+  private all(agg: AggName, columns?: readonly string[], ddof = 1): DataFrame {
+    return new DataFrame(new GroupbyInput(this.df, this.by, { kind: "all", agg, columns: columns ? [...columns] : null }, this.options, ddof));
+  }
+
+  sum(columns?: readonly string[]): DataFrame {
+    return this.all("sum", columns);
+  }
+  mean(columns?: readonly string[]): DataFrame {
+    return this.all("mean", columns);
+  }
+  min(columns?: readonly string[]): DataFrame {
+    return this.all("min", columns);
+  }
+  max(columns?: readonly string[]): DataFrame {
+    return this.all("max", columns);
+  }
+  count(columns?: readonly string[]): DataFrame {
+    return this.all("count", columns);
+  }
+  first(columns?: readonly string[]): DataFrame {
+    return this.all("first", columns);
+  }
+  last(columns?: readonly string[]): DataFrame {
+    return this.all("last", columns);
+  }
+  nunique(columns?: readonly string[]): DataFrame {
+    return this.all("nunique", columns);
+  }
+  var(columns?: readonly string[], ddof = 1): DataFrame {
+    return this.all("var", columns, ddof);
+  }
+  std(columns?: readonly string[], ddof = 1): DataFrame {
+    return this.all("std", columns, ddof);
+  }
+  /** Rows per group (nulls included), as a column named `size`. */
+  size(): DataFrame {
+    const key = this.by[0]!;
+    return this.agg({ [key]: ["size"] }).rename({ [`${key}_size`]: "size" });
+  }
+}
+
+type AggRequest = { kind: "spec"; aggs: Record<string, AggName[]> } | { kind: "all"; agg: AggName; columns: string[] | null };
+
+interface Plan {
+  graph: HighLevelGraph;
+  name: string;
+  count: number;
+  schema: Schema;
+  external: Key[];
+}
+
+class GroupbyInput implements Input {
+  private plan: Plan | undefined;
+  private planning: Promise<void> | undefined;
+  /** Partials computed to choose splitOut, kept on the workers as long as this input lives. */
+  private partials: DataFrame | undefined;
+  constructor(
+    private readonly df: DataFrame,
+    private readonly by: readonly string[],
+    private readonly request: AggRequest,
+    private readonly options: GroupbyOptions,
+    private readonly ddof: number,
+  ) {}
+
+  get prepared(): boolean {
+    return this.plan !== undefined;
+  }
+
+  private resolveAggs(schema: Schema): GroupbyAggs {
+    const metaOf = (name: string, where: string): ColumnMeta => {
+      const i = schema.names.indexOf(name);
+      if (i < 0) throw new TesseraError(`groupby: ${where} ${JSON.stringify(name)} is not a column; columns are ${schema.names.map((n) => JSON.stringify(n)).join(", ")}`);
+      return schema.types[i]!;
+    };
+    for (const k of this.by) {
+      const m = metaOf(k, "key");
+      if (m.type === "object") throw new TesseraError(`groupby: key ${JSON.stringify(k)} is an object column (lists, structs, decimals); group by numbers, strings, booleans or timestamps`);
+    }
+    if (this.request.kind === "spec") {
+      for (const name of Object.keys(this.request.aggs)) metaOf(name, "aggregated column");
+      return this.request.aggs;
+    }
+    const { agg, columns } = this.request;
+    const names = columns ?? schema.names.filter((n) => !this.by.includes(n) && accepts(agg, metaOf(n, "column").type));
+    if (names.length === 0) throw new TesseraError(`groupby.${agg}: no column to aggregate (every column is a key or cannot take the ${agg})`);
+    return Object.fromEntries(names.map((n) => (metaOf(n, "aggregated column"), [n, [agg]])));
+  }
+
+  prepare(): Promise<void> {
+    this.planning ??= this.build().catch((err: unknown) => {
+      this.planning = undefined; // a failed plan (a file gone, a bad column) can be retried
+      throw err;
+    });
+    return this.planning;
+  }
+
+  private async build(): Promise<void> {
+    await this.df[PREPARE]();
+    const input = await this.df.schema();
+    const aggs = this.resolveAggs(input);
+    const meta = (n: string) => input.types[input.names.indexOf(n)]!;
+    const names = [...this.by];
+    const types = this.by.map((k) => ({ ...meta(k) }));
+    for (const [name, list] of Object.entries(aggs)) {
+      for (const agg of list) {
+        const t = meta(name).type;
+        if (agg !== "size" && !accepts(agg, t)) throw new TesseraError(`groupby: cannot take the ${agg} of column ${JSON.stringify(name)} (type ${t})`);
+        const out = `${name}_${agg}`;
+        if (names.includes(out)) throw new TesseraError(`groupby: result column ${JSON.stringify(out)} is also a key or requested twice`);
+        names.push(out);
+        types.push(aggMeta(agg, meta(name)));
+      }
+    }
+    const schema: Schema = { names, types };
+
+    // Read only the keys and the aggregated columns.
+    const used = [...new Set([...this.by, ...Object.keys(aggs)])];
+    const source = used.length < input.names.length ? this.df.select(used) : this.df;
+    const low = source.lowered();
+    const token = tokenize(low.name, this.by, aggs, this.options.dropna ?? true, this.options.sort ?? true, this.ddof);
+    const partialName = `groupby-partial-${token}`;
+    const nodes: GraphNode[] = [];
+    const partialSpec = opSpec({ by: this.by, aggs, dropna: this.options.dropna ?? true });
+    for (let i = 0; i < low.npartitions; i++) {
+      nodes.push(new Task(blockKey(partialName, [i]), "dataframe.groupby-partial", [partialSpec, new TaskRef(blockKey(low.name, [i]))]));
+    }
+    let graph = low.graph.withLayer(new MaterializedLayer(partialName, nodes, [low.name]));
+    let external = low.external;
+    let splitOut = this.options.splitOut ?? "auto";
+    if (splitOut === "auto") {
+      splitOut = 1;
+      if (low.npartitions > 1) {
+        // Compute the partials now and keep them: their sizes say how many groups there are.
+        const persisted = await new DataFrame(new KeysInput(graph, partialName, low.npartitions, { names: [], types: [] }, external)).persist();
+        const sizes = await eachPartition<number>(persisted, "dataframe.frame-length", () => ({}));
+        const total = sizes.reduce((a, b) => a + b, 0);
+        if (total > AUTO_GROUPS) splitOut = Math.min(low.npartitions, Math.ceil(total / AUTO_GROUPS));
+        const low2 = persisted.lowered();
+        graph = low2.graph;
+        external = low2.external;
+        this.partials = persisted;
+      }
+    }
+    const partials = Array.from({ length: low.npartitions }, (_, i) => blockKey(partialName, [i]));
+    const finalSpec = opSpec({ aggs, sort: this.options.sort ?? true, ddof: this.ddof });
+    const outName = `groupby-${tokenize(token, splitOut)}`;
+    const out: GraphNode[] = [];
+    const splitEvery = this.options.splitEvery ?? 8;
+    if (splitOut === 1) {
+      const root = combineTree(partials, `groupby-combine-${token}`, "dataframe.groupby-combine", splitEvery, out);
+      out.push(new Task(blockKey(outName, [0]), "dataframe.groupby-finalize", [finalSpec, new TaskRef(root)]));
+    } else {
+      const splitName = `groupby-split-${token}-${splitOut}`;
+      const pieceName = `groupby-piece-${token}-${splitOut}`;
+      const splitSpec = opSpec({ by: this.by, n: splitOut });
+      partials.forEach((p, i) => out.push(new Task(blockKey(splitName, [i]), "dataframe.groupby-split", [splitSpec, new TaskRef(p)])));
+      for (let j = 0; j < splitOut; j++) {
+        const pieces = partials.map((_, i) => {
+          const key = blockKey(pieceName, [i, j]);
+          out.push(new Task(key, "tessera.getitem", [new TaskRef(blockKey(splitName, [i])), j]));
+          return key;
+        });
+        const root = combineTree(pieces, `groupby-combine-${token}-${splitOut}`, "dataframe.groupby-combine", splitEvery, out, [j]);
+        out.push(new Task(blockKey(outName, [j]), "dataframe.groupby-finalize", [finalSpec, new TaskRef(root)]));
+      }
+    }
+    graph = graph.withLayer(new MaterializedLayer(outName, out, [partialName]));
+    this.plan = { graph, name: outName, count: splitOut, schema, external };
+  }
+
+  private ready(): Plan {
+    if (!this.plan) throw new TesseraError("internal: groupby was not prepared (prepare() first)");
+    return this.plan;
+  }
+  schema(): Schema {
+    return this.ready().schema;
+  }
+  npartitions(): number {
+    return this.ready().count;
+  }
+  token(): string {
+    return tokenize(this.df.input.token(), this.df.steps, this.by, this.request, this.options, this.ddof);
+  }
+  lower(steps: readonly Step[]): Lowered {
+    const p = this.ready();
+    return new KeysInput(p.graph, p.name, p.count, p.schema, p.external).lower(steps);
+  }
+}
+
+registerOp("dataframe.groupby-partial", (spec: { by: string[]; aggs: GroupbyAggs; dropna: boolean }, frame: unknown) =>
+  withKernels((k) => groupbyPartial(k, asFrame(frame, "groupby"), spec.by, spec.aggs, { dropna: spec.dropna })),
+);
+
+registerOp("dataframe.groupby-combine", (...partials: unknown[]) =>
+  withKernels((k) => combineGroupbyPartials(k, partials.map((p, i) => asFrame(p, `groupby partial ${i}`)))),
+);
+
+registerOp("dataframe.groupby-finalize", (spec: { aggs: GroupbyAggs; sort: boolean; ddof: number }, partial: unknown) =>
+  withKernels((k) => finalizeGroupby(k, asFrame(partial, "groupby partial"), spec.aggs, { sort: spec.sort, ddof: spec.ddof })),
+);
+
+registerOp("dataframe.groupby-split", (spec: { by: string[]; n: number }, partial: unknown) =>
+  withKernels((k): Frame[] => {
+    const f = asFrame(partial, "groupby partial");
+    return splitByPartition(f, hashPartition(k, f, spec.by, spec.n), spec.n);
+  }),
+);
+
+registerOp("dataframe.frame-length", (_spec: object, frame: unknown) => asFrame(frame, "length").length);

@@ -1,0 +1,315 @@
+/**
+ * One flat column chunk (a top-level, non-repeated leaf) decoded page by page into a
+ * ColumnBuilder. hyparquet parses the page headers (Thrift) and decodes PLAIN, DELTA_* ,
+ * BYTE_STREAM_SPLIT and ALP values; definition levels, dictionary indices and RLE booleans go
+ * through our bounded RLE decoder, and every length read from the file is checked before it
+ * sizes anything:
+ *
+ *   - a page's compressed size must fit in what remains of its chunk;
+ *   - a page's uncompressed size must be at most MAX_PAGE_BYTES (256 MiB) before it is
+ *     decompressed (so a corrupt size is not an allocation, and a page whose one string cannot
+ *     be a JS string fails with the reason);
+ *   - a data page's value count must fit in the rows left in its row group;
+ *   - a dictionary page's value count must fit in its bytes, and indices in the dictionary;
+ *   - PLAIN and BYTE_STREAM_SPLIT values must fit in the page's bytes.
+ *
+ * Uncompressed pages are copied out of the chunk first: hyparquet makes typed-array views over
+ * the page's buffer, and a page that owns its buffer cannot be read past its end by a bad length.
+ * The signal is checked before every page, so a cancelled task stops within one page.
+ */
+
+import type { PageHeader, SchemaElement } from "hyparquet";
+import { decompressZstd, compressors } from "hyparquet-compressors";
+import { alpDecode } from "hyparquet/src/alp.js";
+import { parquetHeader } from "hyparquet/src/column.js";
+import { decompressPage } from "hyparquet/src/datapage.js";
+import { deltaBinaryUnpack } from "hyparquet/src/delta.js";
+import { byteStreamSplit } from "hyparquet/src/encoding.js";
+import { readPlain } from "hyparquet/src/plain.js";
+import { TesseraError } from "../../errors.js";
+import type { ColumnBuilder, PageValues } from "./parquet-convert.js";
+import { shown, type ChunkRef } from "./parquet-footer.js";
+import { decodeBitPackedLevels, decodeHybrid } from "./parquet-rle.js";
+
+/** The largest page (uncompressed) this reader decompresses. */
+export const MAX_PAGE_BYTES = 256 * 1024 * 1024;
+
+/** A page may decompress to at most MAX_PAGE_BYTES: checked before anything is allocated for it. */
+export function checkPageSize(size: number, what: string): void {
+  if (size > MAX_PAGE_BYTES) {
+    throw new TesseraError(`${what} is ${size} bytes uncompressed, over this reader's limit of ${MAX_PAGE_BYTES} bytes per page (values that large cannot be read)`);
+  }
+}
+
+/** hyparquet-compressors, with zstd writing into a buffer of the size the page header gives. */
+export const guardedCompressors: typeof compressors = {
+  ...compressors,
+  ZSTD: (input: Uint8Array, length: number) => decompressZstd(input, new Uint8Array(length)),
+};
+
+type Compressors = typeof compressors;
+type Codec = keyof Compressors;
+
+/** A page's own bytes (a fresh buffer, so views over `.buffer` stay inside the page). */
+function own(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
+export function decompress(body: Uint8Array, size: number, codec: string, what: string): Uint8Array {
+  if (codec === "UNCOMPRESSED") return own(body);
+  checkPageSize(size, what);
+  if (!guardedCompressors[codec as Codec]) throw new TesseraError(`compression codec ${codec} is not supported (supported: SNAPPY, GZIP, ZSTD, BROTLI, LZ4, LZ4_RAW)`);
+  return own(decompressPage(body, size, codec as Codec, guardedCompressors));
+}
+
+/** Bytes that `count` PLAIN values take at least (BYTE_ARRAY: their 4-byte lengths). */
+function plainBytes(type: string, count: number, typeLength: number | undefined): number {
+  switch (type) {
+    case "BOOLEAN":
+      return Math.ceil(count / 8);
+    case "INT32":
+    case "FLOAT":
+      return 4 * count;
+    case "INT64":
+    case "DOUBLE":
+      return 8 * count;
+    case "INT96":
+      return 12 * count;
+    case "FIXED_LEN_BYTE_ARRAY":
+      return (typeLength ?? 0) * count;
+    default:
+      return 4 * count;
+  }
+}
+
+function readerAt(page: Uint8Array, pos: number, end: number) {
+  return { view: new DataView(page.buffer, page.byteOffset + pos, end - pos), offset: 0 };
+}
+
+function checkFits(need: number, have: number, count: number, what: string): void {
+  if (need > have) throw new TesseraError(`the page holds ${have} bytes of values, too few for ${count} ${what} (the file is corrupt)`);
+}
+
+/** DELTA_LENGTH_BYTE_ARRAY: all lengths (delta-packed), then all bytes. */
+function deltaLengths(page: Uint8Array, pos: number, end: number, count: number): Uint8Array[] {
+  const r = readerAt(page, pos, end);
+  const lengths = new Int32Array(count);
+  deltaBinaryUnpack(r, count, lengths);
+  let at = pos + r.offset;
+  const out = new Array<Uint8Array>(count);
+  for (let i = 0; i < count; i++) {
+    const len = lengths[i]!;
+    if (len < 0 || at + len > end) throw new TesseraError(`value ${i} claims ${len} bytes, past the end of the page`);
+    out[i] = page.subarray(at, at + len);
+    at += len;
+  }
+  return out;
+}
+
+/** DELTA_BYTE_ARRAY: prefix lengths, suffix lengths, then suffixes; each value shares a prefix with the one before. */
+function deltaStrings(page: Uint8Array, pos: number, end: number, count: number): Uint8Array[] {
+  const r = readerAt(page, pos, end);
+  const prefixes = new Int32Array(count);
+  deltaBinaryUnpack(r, count, prefixes);
+  const suffixes = new Int32Array(count);
+  deltaBinaryUnpack(r, count, suffixes);
+  let at = pos + r.offset;
+  const out = new Array<Uint8Array>(count);
+  let prev = new Uint8Array(0);
+  for (let i = 0; i < count; i++) {
+    const p = prefixes[i]!;
+    const s = suffixes[i]!;
+    if (p < 0 || p > prev.length) throw new TesseraError(`value ${i} shares ${p} bytes with a value of ${prev.length} bytes`);
+    if (s < 0 || at + s > end) throw new TesseraError(`value ${i} claims ${s} suffix bytes, past the end of the page`);
+    const v = new Uint8Array(p + s);
+    v.set(prev.subarray(0, p));
+    v.set(page.subarray(at, at + s), p);
+    at += s;
+    out[i] = prev = v;
+  }
+  return out;
+}
+
+/** The non-null values of a data page, from bytes [pos, end). */
+function decodeValues(page: Uint8Array, pos: number, end: number, encoding: string, count: number, leaf: SchemaElement, dictSize: number | undefined): PageValues {
+  const type = leaf.type!;
+  const have = end - pos;
+  if (count === 0) return { raw: [] };
+  switch (encoding) {
+    case "PLAIN": {
+      checkFits(plainBytes(type, count, leaf.type_length), have, count, `PLAIN ${type} values`);
+      const r = readerAt(page, pos, end);
+      const raw = readPlain(r, type, count, leaf.type_length);
+      if (r.offset > have) throw new TesseraError(`the values run past the end of the page`);
+      return { raw };
+    }
+    case "PLAIN_DICTIONARY":
+    case "RLE_DICTIONARY": {
+      if (dictSize === undefined) throw new TesseraError("a data page refers to a dictionary, but its column chunk has no dictionary page");
+      if (have < 1) throw new TesseraError("the dictionary indices are missing");
+      const indices = new Int32Array(count);
+      decodeHybrid(page, pos + 1, end, page[pos]!, indices, "dictionary indices");
+      for (let i = 0; i < count; i++) {
+        if (indices[i]! >>> 0 >= dictSize) throw new TesseraError(`dictionary index ${indices[i]! >>> 0} is out of range (the dictionary has ${dictSize} values)`);
+      }
+      return { indices };
+    }
+    case "RLE": {
+      if (type !== "BOOLEAN") throw new TesseraError(`RLE-encoded ${type} values are not supported`);
+      checkFits(4, have, count, "RLE booleans");
+      const len = new DataView(page.buffer, page.byteOffset + pos, 4).getUint32(0, true);
+      const out = new Uint8Array(count);
+      decodeHybrid(page, pos + 4, Math.min(end, pos + 4 + len), 1, out, "RLE booleans");
+      for (let i = 0; i < count; i++) if (out[i]! > 1) throw new TesseraError(`RLE boolean value ${out[i]} is not 0 or 1`);
+      return { raw: out };
+    }
+    case "DELTA_BINARY_PACKED": {
+      if (type !== "INT32" && type !== "INT64") throw new TesseraError(`DELTA_BINARY_PACKED ${type} values are not supported`);
+      const out = type === "INT32" ? new Int32Array(count) : new BigInt64Array(count);
+      deltaBinaryUnpack(readerAt(page, pos, end), count, out);
+      return { raw: out };
+    }
+    case "DELTA_LENGTH_BYTE_ARRAY":
+      return { raw: deltaLengths(page, pos, end, count) };
+    case "DELTA_BYTE_ARRAY": {
+      const raw = deltaStrings(page, pos, end, count);
+      if (type === "FIXED_LEN_BYTE_ARRAY" && raw.some((v) => v.length !== leaf.type_length)) {
+        throw new TesseraError(`a DELTA_BYTE_ARRAY value is not ${leaf.type_length} bytes long`);
+      }
+      return { raw };
+    }
+    case "BYTE_STREAM_SPLIT":
+      checkFits(plainBytes(type, count, leaf.type_length), have, count, `BYTE_STREAM_SPLIT ${type} values`);
+      return { raw: byteStreamSplit(readerAt(page, pos, end), count, type, leaf.type_length) };
+    case "ALP":
+      return { raw: alpDecode(readerAt(page, pos, end), count, type) };
+    default:
+      throw new TesseraError(`encoding ${encoding} is not supported`);
+  }
+}
+
+/** Definition levels (max level 1) of n rows: 1 = value. Null when every row has one. */
+function levelsOf(page: Uint8Array, start: number, end: number, n: number, encoding: string): { defs: Uint8Array | null; nonNull: number } {
+  const levels = new Uint8Array(n);
+  if (encoding === "BIT_PACKED") decodeBitPackedLevels(page, start, end, 1, levels, "definition levels");
+  else decodeHybrid(page, start, end, 1, levels, "definition levels");
+  let nonNull = 0;
+  for (let i = 0; i < n; i++) {
+    if (levels[i]! > 1) throw new TesseraError(`definition level ${levels[i]} is above the column's maximum of 1`);
+    nonNull += levels[i]!;
+  }
+  return { defs: nonNull === n ? null : levels, nonNull };
+}
+
+export interface FlatChunk {
+  /** The chunk's bytes. */
+  bytes: Uint8Array;
+  chunk: ChunkRef;
+  /** The column's schema element (physical type, length, repetition). */
+  leaf: SchemaElement;
+  /** Rows in the row group (= values in the chunk). */
+  rows: number;
+  /** "readParquet: file: row group 2, column "x"": prefixes every error. */
+  where: string;
+  signal?: AbortSignal;
+}
+
+/** Decode every page of a flat column chunk into `out`. */
+export function decodeFlatChunk(input: FlatChunk, out: ColumnBuilder): void {
+  const { bytes, chunk, leaf, rows, where, signal } = input;
+  const optional = leaf.repetition_type !== "REQUIRED";
+  const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
+  out.startChunk();
+  let seen = 0;
+  for (let page = 0; seen < rows; page++) {
+    signal?.throwIfAborted();
+    const at = reader.offset;
+    const here = `${where}: page ${page} (byte ${chunk.start + at} of the file)`;
+    if (at >= bytes.length) throw new TesseraError(`${where}: the column chunk ends after ${seen} of ${rows} rows (the file is truncated or corrupt)`);
+    let header: PageHeader;
+    try {
+      header = parquetHeader(reader);
+    } catch (err) {
+      throw new TesseraError(`${here}: cannot read the page header: ${(err as Error).message} (the file is corrupt)`, { cause: err });
+    }
+    try {
+      const size = header.compressed_page_size;
+      const usize = header.uncompressed_page_size;
+      if (!Number.isInteger(size) || size < 0 || reader.offset + size > bytes.length) {
+        throw new TesseraError(`the page header's size is ${shown(size)} bytes, but ${bytes.length - reader.offset} remain in the column chunk (the file is corrupt)`);
+      }
+      if (!Number.isInteger(usize) || usize < 0) throw new TesseraError(`the page header's uncompressed size is ${shown(usize)} bytes (the file is corrupt)`);
+      const body = bytes.subarray(reader.offset, reader.offset + size);
+      reader.offset += size;
+      if (header.type === "DICTIONARY_PAGE") readDictionary(header, body, chunk.codec, leaf, out);
+      else if (header.type === "DATA_PAGE") seen += readPageV1(header, body, chunk.codec, leaf, optional, rows - seen, out);
+      else if (header.type === "DATA_PAGE_V2") seen += readPageV2(header, body, chunk.codec, leaf, optional, rows - seen, out);
+      // Index pages and page types newer than this reader carry no values: skipped.
+    } catch (err) {
+      if (signal?.aborted || (err as Error).name === "AbortError") throw err;
+      const reason = err instanceof TesseraError ? (err as Error).message : `${(err as Error).message} (the page is corrupt or truncated)`;
+      throw new TesseraError(`${here}: ${reason}`, { cause: err });
+    }
+  }
+}
+
+function readDictionary(header: PageHeader, body: Uint8Array, codec: string, leaf: SchemaElement, out: ColumnBuilder): void {
+  const n = header.dictionary_page_header?.num_values;
+  if (n === undefined) throw new TesseraError("the dictionary page has no dictionary page header");
+  if (!Number.isInteger(n) || n < 0) throw new TesseraError(`the dictionary page's value count is ${shown(n)} (the file is corrupt)`);
+  const page = decompress(body, header.uncompressed_page_size, codec, "the dictionary page");
+  checkFits(plainBytes(leaf.type!, n, leaf.type_length), page.length, n, `${leaf.type} dictionary values`);
+  const r = readerAt(page, 0, page.length);
+  const raw = readPlain(r, leaf.type!, n, leaf.type_length);
+  if (r.offset > page.length) throw new TesseraError("the dictionary values run past the end of the page");
+  out.setDictionary(raw);
+}
+
+function checkCount(n: number | undefined, left: number): number {
+  if (n === undefined || !Number.isInteger(n) || n < 0) throw new TesseraError(`the page's value count is ${shown(n)} (the file is corrupt)`);
+  if (n > left) throw new TesseraError(`the page claims ${n} values but only ${left} rows remain in the row group (the file is corrupt)`);
+  return n;
+}
+
+function readPageV1(header: PageHeader, body: Uint8Array, codec: string, leaf: SchemaElement, optional: boolean, left: number, out: ColumnBuilder): number {
+  const h = header.data_page_header;
+  if (!h) throw new TesseraError("the data page has no data page header");
+  const n = checkCount(h.num_values, left);
+  const page = decompress(body, header.uncompressed_page_size, codec, "the data page");
+  let pos = 0;
+  let defs: Uint8Array | null = null;
+  let nonNull = n;
+  if (optional && n > 0) {
+    let end = page.length;
+    if (h.definition_level_encoding !== "BIT_PACKED") {
+      if (page.length < 4) throw new TesseraError("the definition levels are missing");
+      const len = new DataView(page.buffer, page.byteOffset, 4).getUint32(0, true);
+      if (4 + len > page.length) throw new TesseraError(`the definition levels claim ${len} bytes, the page has ${page.length - 4}`);
+      pos = 4;
+      end = 4 + len;
+    }
+    ({ defs, nonNull } = levelsOf(page, pos, end, n, h.definition_level_encoding));
+    pos = h.definition_level_encoding === "BIT_PACKED" ? Math.ceil(n / 8) : end;
+  }
+  out.append(n, defs, decodeValues(page, pos, page.length, h.encoding, nonNull, leaf, out.dictionarySize));
+  return n;
+}
+
+function readPageV2(header: PageHeader, body: Uint8Array, codec: string, leaf: SchemaElement, optional: boolean, left: number, out: ColumnBuilder): number {
+  const h = header.data_page_header_v2;
+  if (!h) throw new TesseraError("the data page has no data page v2 header");
+  const n = checkCount(h.num_values, left);
+  const rl = h.repetition_levels_byte_length ?? 0;
+  const dl = h.definition_levels_byte_length ?? 0;
+  if (rl < 0 || dl < 0 || rl + dl > body.length) throw new TesseraError(`the levels claim ${rl + dl} bytes, the page has ${body.length}`);
+  let defs: Uint8Array | null = null;
+  let nonNull = n;
+  if (optional && n > 0 && dl > 0) ({ defs, nonNull } = levelsOf(body, rl, rl + dl, n, "RLE"));
+  const valueBytes = body.subarray(rl + dl);
+  const size = header.uncompressed_page_size - rl - dl;
+  if (size < 0) throw new TesseraError(`the page's uncompressed size ${header.uncompressed_page_size} is smaller than its levels (${rl + dl} bytes)`);
+  const compressed = h.is_compressed !== false && codec !== "UNCOMPRESSED" && size > 0;
+  const page = compressed ? decompress(valueBytes, size, codec, "the data page") : own(valueBytes);
+  out.append(n, defs, decodeValues(page, 0, page.length, h.encoding, nonNull, leaf, out.dictionarySize));
+  return n;
+}

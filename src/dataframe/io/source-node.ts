@@ -1,0 +1,146 @@
+/**
+ * Node-only sources: local paths, directories and globs, read with range reads (fs file handles),
+ * never whole files. source.ts loads this file with a dynamic import, and only where `process`
+ * says it is Node, so browser bundles never reach the `node:` modules imported here.
+ *
+ *   a file          itself
+ *   a directory     every file below it, recursively, except names starting with "_" or "."
+ *                   (`_metadata`, `_SUCCESS`, `.crc` files, as Dask and pyarrow skip them)
+ *   a glob          `data/*.parquet`, `data/**\/part-?.parquet`, `data/[ab]*.parquet`
+ *
+ * Results are sorted by path, and paths are made absolute (a worker thread may not share the
+ * caller's idea of "here").
+ */
+
+import type { Stats } from "node:fs";
+import { open, readdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { TesseraError } from "../../errors.js";
+import { hasGlobMagic, matchSegment, splitPath } from "./glob.js";
+import type { ByteSource } from "./source.js";
+
+export interface LocalFile {
+  path: string;
+  size: number;
+}
+
+function localPath(p: string): string {
+  return /^file:/i.test(p) ? fileURLToPath(p) : resolve(p);
+}
+
+async function statOrNull(p: string): Promise<Stats | null> {
+  try {
+    return await stat(p);
+  } catch {
+    return null;
+  }
+}
+
+const hidden = (name: string): boolean => name.startsWith("_") || name.startsWith(".");
+
+async function walkDirectory(dir: string, out: LocalFile[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const e of entries) {
+    if (hidden(e.name)) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await walkDirectory(p, out);
+    else if (e.isFile()) out.push({ path: p, size: (await stat(p)).size });
+  }
+}
+
+/** Walk pattern segments from `dir`; `**` matches zero or more directories. */
+async function walkGlob(dir: string, segments: readonly string[], out: Set<string>): Promise<void> {
+  if (segments.length === 0) {
+    out.add(dir);
+    return;
+  }
+  const [seg, ...rest] = segments as [string, ...string[]];
+  if (seg === "**") {
+    await walkGlob(dir, rest, out);
+    for (const sub of await subdirectories(dir)) await walkGlob(join(dir, sub), segments, out);
+    return;
+  }
+  if (!hasGlobMagic(seg)) {
+    const p = join(dir, seg);
+    if (await statOrNull(p)) await walkGlob(p, rest, out);
+    return;
+  }
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of matchSegment(names, seg)) await walkGlob(join(dir, name), rest, out);
+}
+
+async function subdirectories(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && !hidden(e.name)).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+async function expandGlob(pattern: string, what: string): Promise<LocalFile[]> {
+  const segments = splitPath(pattern);
+  const first = segments.findIndex((s) => s === "**" || hasGlobMagic(s));
+  const base = segments.slice(0, first).join("/") || "/";
+  const found = new Set<string>();
+  await walkGlob(base, segments.slice(first), found);
+  const files: LocalFile[] = [];
+  for (const p of [...found].sort()) {
+    const s = await statOrNull(p);
+    if (s?.isFile()) files.push({ path: p, size: s.size });
+  }
+  if (files.length === 0) throw new TesseraError(`${what}: no files match ${JSON.stringify(pattern)}`);
+  return files;
+}
+
+/** The files a local path, directory or glob names, sorted. */
+export async function expandLocal(spec: string, what: string): Promise<LocalFile[]> {
+  const p = localPath(spec);
+  const s = await statOrNull(p);
+  if (s?.isFile()) return [{ path: p, size: s.size }];
+  if (s?.isDirectory()) {
+    const out: LocalFile[] = [];
+    await walkDirectory(p, out);
+    out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    if (out.length === 0) throw new TesseraError(`${what}: directory ${JSON.stringify(spec)} holds no files`);
+    return out;
+  }
+  if (hasGlobMagic(spec)) return expandGlob(p, what);
+  throw new TesseraError(`${what}: no such file or directory: ${JSON.stringify(spec)}`);
+}
+
+/** Range reads from a local file. `expectedSize` (from when the footer was read) guards against a file that changed since. */
+export async function openLocal(path: string, what: string, expectedSize?: number): Promise<ByteSource> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, "r");
+  } catch (err) {
+    throw new TesseraError(`${what}: cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const size = (await handle.stat()).size;
+  if (expectedSize !== undefined && size !== expectedSize) {
+    await handle.close();
+    throw new TesseraError(`${what}: ${path} is ${size} bytes now but was ${expectedSize} bytes when its footer was read; it changed while being read`);
+  }
+  return {
+    name: path,
+    byteLength: size,
+    async read(start, end) {
+      const to = Math.min(end, size);
+      const buf = new Uint8Array(Math.max(0, to - start));
+      let got = 0;
+      while (got < buf.length) {
+        const { bytesRead } = await handle.read(buf, got, buf.length - got, start + got);
+        if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${start + got}, expected ${size} bytes (did it change while being read?)`);
+        got += bytesRead;
+      }
+      return buf;
+    },
+    close: () => handle.close(),
+  };
+}
