@@ -23,6 +23,7 @@ const pages = {
   index: here("./web/index.html"),
   e2e: here("./web/e2e/index.html"),
   array: here("./web/array/index.html"),
+  dataframe: here("./web/dataframe/index.html"),
 };
 
 export default defineConfig({

@@ -23,6 +23,11 @@ import { deriveSchema, type Step } from "./steps.js";
 import { columnStats, len, statValue, type StatName } from "./reduce.js";
 import { head, tail } from "./head.js";
 import { GroupBy, type GroupbyOptions } from "./groupby.js";
+import { join, merge, type JoinOptions, type MergeOptions } from "./merge.js";
+import { describe, nunique, unique, valueCounts, type DescribeOptions, type ValueCountsOptions } from "./summary.js";
+import { repartition, type RepartitionOptions } from "./partitions.js";
+import { divisions, setIndex, sortValues, type Divisions, type SetIndexOptions, type SortValuesOptions } from "./sort-values.js";
+import { categorize, getDummies, type GetDummiesOptions } from "./dummies.js";
 import type { CsvWriteOptions, ParquetWriteOptions } from "./io/writers.js";
 import { toArrow, toCsv, toParquet } from "./write.js";
 
@@ -98,11 +103,72 @@ export class DataFrame implements Collection<Table> {
     return new GroupBy(this, typeof by === "string" ? [by] : [...by], options);
   }
 
+  /** `{ npartitions }` (merge or split evenly) or `{ partitionSize: "100MB" }` (computes the partitions to size them). */
+  repartition(options: number | RepartitionOptions): DataFrame {
+    return repartition(this, options);
+  }
+
   // ---- merge / join (merge.ts) ----
+
+  /** Rows of this and `right` paired on equal keys (pandas' merge; nulls never match). */
+  merge(right: DataFrame, options?: MergeOptions): DataFrame {
+    return merge(this, right, options);
+  }
+
+  /** merge with pandas' join defaults: how "left", overlapping names need lsuffix/rsuffix. */
+  join(right: DataFrame, options?: JoinOptions): DataFrame {
+    return join(this, right, options);
+  }
 
   // ---- sorting, dummies (sort-values.ts, dummies.ts) ----
 
+  /** Rows sorted by `by` across all partitions, partition 0 first (a stable sort; nulls and NaN last unless nullsFirst). */
+  sortValues(by: string | readonly string[], options: SortValuesOptions = {}): DataFrame {
+    return sortValues(this, by, options);
+  }
+
+  /** sortValues(column), recording the partition boundaries (divisions); `sorted: true` trusts and checks the existing order. */
+  setIndex(column: string, options: SetIndexOptions = {}): DataFrame {
+    return setIndex(this, column, options);
+  }
+
+  /** The partition boundaries setIndex recorded, `{ column, values }`, or null when unknown. */
+  divisions(): Promise<Divisions | null> {
+    return divisions(this);
+  }
+
+  /** Give string columns (all, or `columns`) one sorted dictionary shared by every partition. */
+  categorize(columns?: readonly string[]): DataFrame {
+    return categorize(this, columns);
+  }
+
+  /** One-hot encode string columns: `<column>_<category>` 0/1 columns (pandas' get_dummies). */
+  getDummies(columns?: readonly string[], options: GetDummiesOptions = {}): DataFrame {
+    return getDummies(this, columns, options);
+  }
+
+
   // ---- summaries (summary.ts) ----
+
+  /** pandas' describe: count, mean, std, min, percentiles (approximate, see summary.ts), max of numeric columns; count, unique, top, freq where there are none. */
+  describe(columns?: string[], options?: DescribeOptions): Promise<Table> {
+    return describe(this, columns, options);
+  }
+
+  /** Rows per distinct value of a column, most frequent first: columns `<column>` and `count` (or `proportion`). */
+  valueCounts(column: string, options?: ValueCountsOptions): DataFrame {
+    return valueCounts(this, column, options);
+  }
+
+  /** Distinct non-null values per column (NaN counts as null). */
+  nunique(columns?: string[]): Promise<Record<string, number>> {
+    return nunique(this, columns);
+  }
+
+  /** A column's distinct values in order of first appearance, as a one-column table (a null kept once). */
+  unique(column: string): Promise<Table> {
+    return unique(this, column);
+  }
 
   // ---- writing ----------------------------------------------------------------------------
 

@@ -11,8 +11,10 @@ import { tokenize } from "../graph/tokenize.js";
 import { opSpec } from "../graph/spec.js";
 import { registerOp } from "../worker/registry.js";
 import { DataFrame } from "./dataframe.js";
-import { asFrame, concatFrames, sliceFrame, type Schema } from "./frame.js";
-import { KeysInput } from "./input.js";
+import { asFrame, concatFrames, frameBytes, sliceFrame, type Schema } from "./frame.js";
+import { KeysInput, type Input, type Lowered } from "./input.js";
+import { eachPartition } from "./reduce.js";
+import type { Step } from "./steps.js";
 import * as arrow from "apache-arrow";
 import { arrowToFrame, frameToArrow } from "./io/arrow.js";
 import { deriveSchema } from "./steps.js";
@@ -43,45 +45,163 @@ function describe(s: Schema): string {
   return s.names.map((n, i) => `${n}:${s.types[i]!.type}`).join(", ");
 }
 
-/** Merge neighbouring partitions, or split them, into `npartitions` of nearly equal counts. */
-export async function repartition(df: DataFrame, npartitions: number): Promise<DataFrame> {
-  if (!Number.isInteger(npartitions) || npartitions < 1) throw new TesseraError(`repartition: npartitions must be a positive integer, got ${npartitions}`);
-  const schema = await df.schema();
-  const low = df.lowered();
-  const n = low.npartitions;
-  if (npartitions === n) return df;
-  const name = `repartition-${tokenize(low.name, npartitions)}`;
-  const nodes: GraphNode[] = [];
-  if (npartitions < n) {
-    // Contiguous groups of input partitions.
-    for (let j = 0; j < npartitions; j++) {
-      const from = Math.floor((j * n) / npartitions);
-      const to = Math.floor(((j + 1) * n) / npartitions);
-      const refs = Array.from({ length: to - from }, (_, k) => new TaskRef(blockKey(low.name, [from + k])));
-      nodes.push(new Task(blockKey(name, [j]), "dataframe.concat-partitions", refs));
-    }
+export interface RepartitionOptions {
+  /** Partitions of nearly equal row counts: neighbours merged, or each split evenly. */
+  npartitions?: number;
+  /** Target bytes per partition (a number, or "100MB", "64MiB", ...): big ones split, small neighbours merged. */
+  partitionSize?: number | string;
+}
+
+const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+export function parseBytes(size: number | string, what: string): number {
+  if (typeof size === "number") {
+    if (Number.isFinite(size) && size >= 1) return Math.floor(size);
   } else {
-    // Each input partition split into `pieces` row ranges of nearly equal size.
-    let out = 0;
-    for (let i = 0; i < n; i++) {
-      const pieces = Math.floor(((i + 1) * npartitions) / n) - Math.floor((i * npartitions) / n);
-      for (let p = 0; p < pieces; p++) {
-        nodes.push(new Task(blockKey(name, [out++]), "dataframe.split-partition", [opSpec({ piece: p, pieces }), new TaskRef(blockKey(low.name, [i]))]));
-      }
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(size);
+    if (m) {
+      const n = Number(m[1]) * UNITS[(m[2] ?? "b").toLowerCase()]!;
+      if (n >= 1) return Math.floor(n);
     }
   }
-  const graph = low.graph.withLayer(new MaterializedLayer(name, nodes, [low.name]));
-  return new DataFrame(new KeysInput(graph, name, npartitions, schema, low.external));
+  throw new TesseraError(`${what}: expected a size in bytes like 100000000, "100MB" or "64MiB", got ${JSON.stringify(size)}`);
 }
+
+/** One output partition: pieces of input partitions, in order (`piece` of `pieces` equal row ranges). */
+type Segment = { input: number; piece: number; pieces: number };
+
+/**
+ * Repartition (dask's df.repartition): by count, neighbours are merged or split evenly; by
+ * size, the partitions are computed first (kept on the workers) to learn their sizes, then
+ * each bigger than the target is split and neighbours that fit together are merged.
+ */
+export function repartition(df: DataFrame, options: number | RepartitionOptions): DataFrame {
+  const o = typeof options === "number" ? { npartitions: options } : options;
+  if ((o.npartitions === undefined) === (o.partitionSize === undefined)) throw new TesseraError("repartition: give either npartitions or partitionSize");
+  if (o.npartitions !== undefined && (!Number.isInteger(o.npartitions) || o.npartitions < 1)) {
+    throw new TesseraError(`repartition: npartitions must be a positive integer, got ${o.npartitions}`);
+  }
+  const target = o.partitionSize !== undefined ? parseBytes(o.partitionSize, "repartition: partitionSize") : 0;
+  return new DataFrame(new RepartitionInput(df, o.npartitions, target));
+}
+
+class RepartitionInput implements Input {
+  private plan: KeysInput | undefined;
+  private planning: Promise<void> | undefined;
+  /** By size: the input's partitions, kept on the workers while this input lives. */
+  private computed: DataFrame | undefined;
+  constructor(
+    private readonly df: DataFrame,
+    private readonly count: number | undefined,
+    private readonly bytes: number,
+  ) {}
+  get prepared(): boolean {
+    return this.plan !== undefined;
+  }
+  prepare(): Promise<void> {
+    this.planning ??= this.build().catch((err: unknown) => {
+      this.planning = undefined;
+      throw err;
+    });
+    return this.planning;
+  }
+  private async build(): Promise<void> {
+    const schema = await this.df.schema();
+    let source = this.df;
+    let segments: Segment[][];
+    if (this.count !== undefined) {
+      segments = byCount(source.input.npartitions(), this.count);
+    } else {
+      source = this.computed = await this.df.persist();
+      const sizes = await eachPartition<number>(source, "dataframe.frame-bytes", () => ({}));
+      segments = bySize(sizes, this.bytes);
+    }
+    const low = source.lowered();
+    const name = `repartition-${tokenize(low.name, segments)}`;
+    const nodes: GraphNode[] = segments.map((segs, j) => {
+      const refs = segs.map((s) => new TaskRef(blockKey(low.name, [s.input])));
+      if (segs.length === 1 && segs[0]!.pieces === 1) return new Alias(blockKey(name, [j]), blockKey(low.name, [segs[0]!.input]));
+      const spec = opSpec({ pieces: segs.map((s) => [s.piece, s.pieces]) });
+      return new Task(blockKey(name, [j]), "dataframe.merge-pieces", [spec, ...refs]);
+    });
+    const graph = low.graph.withLayer(new MaterializedLayer(name, nodes, [low.name]));
+    this.plan = new KeysInput(graph, name, segments.length, schema, low.external);
+  }
+  private ready(): KeysInput {
+    if (!this.plan) throw new TesseraError("internal: repartition was not prepared (prepare() first)");
+    return this.plan;
+  }
+  schema(): Schema {
+    return this.ready().schema();
+  }
+  npartitions(): number {
+    return this.ready().npartitions();
+  }
+  token(): string {
+    return tokenize("repartition", this.df.input.token(), this.df.steps, this.count ?? null, this.bytes);
+  }
+  lower(steps: readonly Step[]): Lowered {
+    return this.ready().lower(steps);
+  }
+}
+
+/** n inputs into m outputs: contiguous groups when merging, even pieces when splitting. */
+function byCount(n: number, m: number): Segment[][] {
+  const out: Segment[][] = [];
+  if (m <= n) {
+    for (let j = 0; j < m; j++) {
+      const from = Math.floor((j * n) / m);
+      const to = Math.floor(((j + 1) * n) / m);
+      out.push(Array.from({ length: to - from }, (_, k) => ({ input: from + k, piece: 0, pieces: 1 })));
+    }
+    return out;
+  }
+  for (let i = 0; i < n; i++) {
+    const pieces = Math.floor(((i + 1) * m) / n) - Math.floor((i * m) / n);
+    for (let p = 0; p < pieces; p++) out.push([{ input: i, piece: p, pieces }]);
+  }
+  return out;
+}
+
+/** Greedy by bytes: split what is bigger than the target, merge neighbours while they fit. */
+function bySize(sizes: readonly number[], target: number): Segment[][] {
+  const out: Segment[][] = [];
+  let open: Segment[] = [];
+  let openBytes = 0;
+  const flush = () => {
+    if (open.length) out.push(open);
+    open = [];
+    openBytes = 0;
+  };
+  sizes.forEach((bytes, input) => {
+    if (bytes > target) {
+      flush();
+      const pieces = Math.ceil(bytes / target);
+      for (let p = 0; p < pieces; p++) out.push([{ input, piece: p, pieces }]);
+      return;
+    }
+    if (openBytes + bytes > target) flush();
+    open.push({ input, piece: 0, pieces: 1 });
+    openBytes += bytes;
+  });
+  flush();
+  return out.length ? out : [[{ input: 0, piece: 0, pieces: 1 }]];
+}
+
+registerOp("dataframe.merge-pieces", (spec: { pieces: [number, number][] }, ...frames: unknown[]) => {
+  const parts = frames.map((frame, i) => {
+    const f = asFrame(frame, `repartition input ${i}`);
+    const [piece, pieces] = spec.pieces[i]!;
+    if (pieces === 1) return f;
+    return sliceFrame(f, Math.floor((piece * f.length) / pieces), Math.floor(((piece + 1) * f.length) / pieces));
+  });
+  return parts.length === 1 ? parts[0]! : concatFrames(parts);
+});
+
+registerOp("dataframe.frame-bytes", (_spec: object, frame: unknown) => frameBytes(asFrame(frame, "repartition")));
 
 registerOp("dataframe.concat-partitions", (...frames: unknown[]) => concatFrames(frames.map((f, i) => asFrame(f, `concat partition ${i}`))));
 
-registerOp("dataframe.split-partition", (spec: { piece: number; pieces: number }, frame: unknown) => {
-  const f = asFrame(frame, "split partition");
-  const start = Math.floor((spec.piece * f.length) / spec.pieces);
-  const end = Math.floor(((spec.piece + 1) * f.length) / spec.pieces);
-  return sliceFrame(f, start, end);
-});
 
 export interface MapPartitionsOptions {
   /** The schema the op returns (Dask's `meta`); default: the input's. */

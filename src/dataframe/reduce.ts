@@ -68,7 +68,11 @@ export async function len(df: DataFrame): Promise<number> {
   await df.schema(); // prepares, and validates the steps
   const known = df.input.knownLengths?.(df.steps);
   if (known) return known.reduce((a, b) => a + b, 0);
-  return reducePartitions<number>(df, "dataframe.len-partial", {}, "dataframe.sum-numbers");
+  // Rows only: keep one cheap column, so a reader decodes just it and what the filters use.
+  const out = await df.schema();
+  const cheap = out.types.findIndex((t) => isNumeric(t.type) || t.type === "bool" || t.type === "date32");
+  const narrow = out.names.length > 1 ? df.select(out.names[Math.max(0, cheap)]!) : df;
+  return reducePartitions<number>(narrow, "dataframe.len-partial", {}, "dataframe.sum-numbers");
 }
 
 registerOp("dataframe.len-partial", (_spec: object, frame: unknown) => asFrame(frame, "len").length);

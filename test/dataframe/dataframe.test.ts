@@ -104,4 +104,16 @@ describe("partitions", () => {
     expect((await p.sum(["y"])).y).toBe(y.filter((v) => v > 0).reduce((s, v) => s + v, 0));
     await expect(dd.concat([a, a.select("x")])).rejects.toThrow(/columns/);
   });
+
+  it("repartitions to a target size in bytes, splitting big partitions and merging small ones", async () => {
+    // 1000 rows of int32 + 2 float64 + string codes: ~24 bytes a row plus a small dictionary.
+    const split = make(2).repartition({ partitionSize: "6kB" });
+    expect(await split.npartitions()).toBeGreaterThanOrEqual(4);
+    expect(rowsOf(await split.compute(), "x")).toEqual(Array.from(x));
+    const merged = make(8).repartition({ partitionSize: 1e6 });
+    expect(await merged.npartitions()).toBe(1);
+    expect(rowsOf(await merged.compute(), "name")).toEqual(name);
+    expect(() => make(2).repartition({ partitionSize: "lots" })).toThrow(/expected a size in bytes like/);
+    expect(() => make(2).repartition({})).toThrow(/either npartitions or partitionSize/);
+  });
 });

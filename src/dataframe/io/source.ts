@@ -228,6 +228,9 @@ function httpError(what: string, url: string, doing: string, res: Response): Tes
 
 async function httpSize(url: string, what: string): Promise<number> {
   const head = await fetchOrFail(url, { method: "HEAD" }, what, "HEAD");
+  // A HEAD answer has no body, but Chromium reports one never read as an aborted request
+  // (net::ERR_ABORTED, in DevTools and to Playwright): read the empty body to finish it.
+  await head.arrayBuffer().catch(() => undefined);
   const length = Number(head.headers.get("content-length") ?? NaN);
   if (head.ok && !head.headers.get("content-encoding") && Number.isSafeInteger(length)) return length;
   if (head.status === 404 || head.status === 401 || head.status === 403 || head.status === 410) throw httpError(what, url, "HEAD", head);
