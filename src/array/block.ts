@@ -12,7 +12,7 @@
 import { TesseraError } from "../errors.js";
 import { itemSize, type Dtype, type TypedArray } from "../kernels/dtypes.js";
 import type { Kernels } from "../kernels/kernels.js";
-import { REFS, RELEASE, RETAIN, TO_WIRE, type Resource, type WireConvertible } from "../worker/resource.js";
+import { REFS, RELEASE, RETAIN, TO_WIRE, WIRE_VIEW, type Resource, type WireConvertible, type WireViewable } from "../worker/resource.js";
 import { product } from "./chunks.js";
 
 /** A block as plain data: what travels between threads and what clients send. */
@@ -22,7 +22,7 @@ export interface BlockData {
   data: TypedArray;
 }
 
-export class WasmChunk implements Resource, WireConvertible {
+export class WasmChunk implements Resource, WireConvertible, WireViewable {
   private refs = 0;
   private freed = false;
   readonly size: number;
@@ -68,6 +68,10 @@ export class WasmChunk implements Resource, WireConvertible {
   [TO_WIRE](): BlockData {
     this.check();
     return { dtype: this.dtype, shape: [...this.shape], data: this.k.copyOut(this.dtype, this.ptr, this.size) };
+  }
+  /** The same block, its data a view into wasm memory: for writing out at once (spill), no copy. */
+  [WIRE_VIEW](): BlockData {
+    return { dtype: this.dtype, shape: [...this.shape], data: this.view() };
   }
 
   private check(): void {

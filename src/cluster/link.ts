@@ -7,6 +7,7 @@
 import type { WorkerId } from "../scheduler/events.js";
 import type { WorkerControl } from "../worker/control.js";
 import type { FromWorker, ToWorker } from "../worker/protocol.js";
+import type { MemoryThresholds } from "../worker/spill-store.js";
 
 export interface WorkerLink {
   readonly id: WorkerId;
@@ -28,6 +29,10 @@ export interface PoolOptions {
   workers: number;
   /** Bytes per worker. */
   memoryLimit: number;
+  /** Fractions of memoryLimit where workers spill and pause. */
+  memory: MemoryThresholds;
+  /** Parent of the workers' spill directories (Node; default os.tmpdir()). */
+  localDirectory?: string;
   allowSource: boolean;
   /** Modules every worker imports at start: `{ url, name }` registers `<name>.<export>` ops. */
   modules: { url: string; name: string }[];

@@ -4,20 +4,36 @@
  * Workers in a browser (cluster/browser.ts), or the calling thread with `inline: true`.
  *
  *   const client = await LocalCluster.start({ workers: 2, memoryLimit: "1GB" });
+ *   const client = await LocalCluster.start({ memoryLimit: "2GiB", memory: { target: 0.5, pause: 0.9 } });
  */
 
 import { Client } from "../client/client.js";
+import { TesseraError } from "../errors.js";
 import type { SchedulerOptions } from "../scheduler/scheduler.js";
 import { connectNewPeer, connectPeers, type PoolOptions, type SpawnWorkers } from "./link.js";
 import { inlineWorker } from "./inline.js";
-import { checkWorkers, parseBytes } from "./options.js";
+import { checkWorkers, parseBytes, parseThresholds } from "./options.js";
+import type { MemoryThresholds } from "../worker/spill-store.js";
 import { Runner } from "./runner.js";
 
 export interface LocalClusterOptions {
   /** Number of workers (default: the machine's cores). */
   workers?: number;
-  /** Memory per worker: bytes or a string such as "2GB" (default: a fair share of the machine). */
+  /**
+   * Memory per worker: bytes or a string such as "2GB", "512MiB" (default: a fair share of the
+   * machine: total memory / workers in Node; navigator.deviceMemory (or 2 GiB) / workers in a
+   * browser).
+   */
   memoryLimit?: number | string;
+  /**
+   * When to spill, as fractions of memoryLimit (Dask's distributed.worker.memory.*; `false`
+   * turns one off): target 0.6 (managed memory: spill least recently used values to disk),
+   * spill 0.7 (measured memory, Node only), pause 0.8 (stop starting tasks and fetching inputs),
+   * terminate 0.95 (not acted on yet).
+   */
+  memory?: Partial<MemoryThresholds>;
+  /** Where Node workers make their spill directories (default: os.tmpdir()). */
+  localDirectory?: string;
   /** Run tasks on the calling thread instead of worker threads. */
   inline?: boolean;
   /** Accept functions shipped as source (default true: client and workers share this process). */
@@ -34,6 +50,11 @@ export interface MachineInfo {
 }
 
 let clusterCount = 0;
+
+function checkDirectory(d: unknown): string {
+  if (typeof d !== "string" || d === "") throw new TesseraError(`localDirectory must be a directory path, got ${JSON.stringify(d)}`);
+  return d;
+}
 
 export abstract class LocalClusterBase {
   readonly client: Client;
@@ -66,6 +87,8 @@ export abstract class LocalClusterBase {
     const pool: PoolOptions = {
       workers,
       memoryLimit,
+      memory: parseThresholds(options.memory),
+      ...(options.localDirectory !== undefined ? { localDirectory: checkDirectory(options.localDirectory) } : {}),
       allowSource: options.allowSource ?? true,
       modules: (options.modules ?? []).map((m) => ({ url: m.url instanceof URL ? m.url.href : m.url, name: m.name })),
       name: `w${++clusterCount}`,

@@ -8,7 +8,7 @@ import { spawnNodeWorkers } from "./pool-node.js";
 export class LocalCluster extends LocalClusterBase {
   /** Start `workers` worker_threads (default: one per core) and return a client for them. */
   static async start(options: LocalClusterOptions = {}): Promise<Client> {
-    const machine = { cores: os.availableParallelism?.() ?? os.cpus().length, memory: os.totalmem() * 0.8 };
+    const machine = { cores: os.availableParallelism?.() ?? os.cpus().length, memory: os.totalmem() };
     return LocalClusterBase.startWith(spawnNodeWorkers, machine, options, (r, s, p) => new LocalCluster(r, s, p));
   }
 }

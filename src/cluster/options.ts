@@ -1,6 +1,7 @@
-/** Parsing cluster options: byte sizes like "2GB", worker counts. */
+/** Parsing cluster options: byte sizes like "2GB", worker counts, memory thresholds. */
 
 import { TesseraError } from "../errors.js";
+import { DEFAULT_THRESHOLDS, type MemoryThresholds } from "../worker/spill-store.js";
 
 const UNITS: Record<string, number> = {
   b: 1,
@@ -36,4 +37,42 @@ export function checkWorkers(n: unknown): number {
     throw new TesseraError(`workers must be an integer from 1 to 1024, got ${String(n)}`);
   }
   return n;
+}
+
+const THRESHOLDS = ["target", "spill", "pause", "terminate"] as const;
+
+/**
+ * Memory thresholds, as fractions of the memory limit: Dask's defaults, overridden by `given`
+ * (`false` turns one off). Each is a number in (0, 1]; those set must rise in the order
+ * target <= spill <= pause <= terminate.
+ */
+export function parseThresholds(given: Partial<MemoryThresholds> | undefined, what = "memory"): MemoryThresholds {
+  if (given === undefined) return { ...DEFAULT_THRESHOLDS };
+  if (given === null || typeof given !== "object" || Array.isArray(given)) {
+    throw new TesseraError(`${what} must be an object such as { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 }, got ${JSON.stringify(given)}`);
+  }
+  for (const k of Object.keys(given)) {
+    if (!(THRESHOLDS as readonly string[]).includes(k)) {
+      throw new TesseraError(`${what}.${k} is not a memory threshold; the thresholds are ${THRESHOLDS.join(", ")}`);
+    }
+  }
+  const out: MemoryThresholds = { ...DEFAULT_THRESHOLDS };
+  for (const k of THRESHOLDS) {
+    const v = given[k];
+    if (v === undefined) continue;
+    if (v !== false && (typeof v !== "number" || !(v > 0 && v <= 1))) {
+      throw new TesseraError(`${what}.${k} must be a fraction of memoryLimit in (0, 1], or false to turn it off; got ${JSON.stringify(v)}`);
+    }
+    out[k] = v;
+  }
+  let prev: (typeof THRESHOLDS)[number] | undefined;
+  for (const k of THRESHOLDS) {
+    const v = out[k];
+    if (v === false) continue;
+    if (prev !== undefined && (out[prev] as number) > v) {
+      throw new TesseraError(`${what}.${prev} (${out[prev]}) must not be above ${what}.${k} (${v}): thresholds rise as target <= spill <= pause <= terminate`);
+    }
+    prev = k;
+  }
+  return out;
 }

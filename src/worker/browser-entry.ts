@@ -7,6 +7,8 @@ import type { ToWorker } from "./protocol.js";
 import { WorkerRuntime, type PortLike } from "./runtime.js";
 import { exposeControl } from "./control.js";
 import { configureKernels } from "../kernels/instance.js";
+import { openOpfsDisk } from "./disk-opfs.js";
+import { SpillStore, type MemoryThresholds } from "./spill-store.js";
 import "../array/ops.js";
 import "../dataframe/ops.js";
 
@@ -15,6 +17,9 @@ interface InitMessage {
   id: string;
   allowSource: boolean;
   memoryLimit: number;
+  memory: MemoryThresholds;
+  /** Name of this worker's spill file in OPFS (removed on close, or by the cluster if the worker dies). */
+  spillFile: string | undefined;
   control: MessagePort;
   modules: { url: string; name: string }[];
 }
@@ -35,10 +40,20 @@ scope.addEventListener("message", (ev: MessageEvent) => {
 
 async function init(msg: InitMessage): Promise<void> {
   configureKernels({ maximumBytes: msg.memoryLimit });
+  // Browsers do not tell a worker its own memory use: the thresholds compare managed memory.
+  const store = new SpillStore({ worker: msg.id, limit: msg.memoryLimit, thresholds: msg.memory });
+  if (msg.spillFile !== undefined) {
+    // Opening a sync access handle is async: spilling starts once it is open, the worker does not wait.
+    openOpfsDisk(msg.spillFile).then(
+      (disk) => store.setDisk(disk),
+      (err: unknown) => store.setDiskUnavailable(`cannot spill to OPFS: ${(err as Error).message}`),
+    );
+  } else store.setDiskUnavailable("spilling is off (no spill file given)");
   const runtime = new WorkerRuntime({
     id: msg.id,
     allowSource: msg.allowSource,
     post: (m, transfer) => scope.postMessage(m, transfer),
+    store,
   });
   try {
     for (const m of msg.modules) await runtime.registry.importModule(m.url, m.name);

@@ -7,6 +7,7 @@
 import * as Comlink from "comlink/dist/esm/comlink.mjs";
 import type { WorkerId } from "../scheduler/events.js";
 import type { PortLike, WorkerRuntime } from "./runtime.js";
+import type { MemoryMetrics } from "./spill-store.js";
 
 export interface WorkerMetrics {
   id: WorkerId;
@@ -24,6 +25,8 @@ export interface WorkerMetrics {
   /** Inputs copied to peer workers (the holder still needed them). */
   copiedKeys: number;
   copiedBytes: number;
+  /** Memory and spill figures; absent for the inline worker, which has no limit. */
+  memory?: MemoryMetrics;
 }
 
 /** What the runner can ask of a worker, whatever carries it. */

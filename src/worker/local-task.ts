@@ -19,6 +19,8 @@ export class LocalTask implements TaskContext {
   missing = 0;
   /** Inputs moved here for this task alone: dropped once it is done, stolen or cancelled. */
   movedIn: Key[] | undefined;
+  /** Stored inputs this task read, pinned in memory (not spilled) until it has run. */
+  pinned: Key[] | undefined;
   /** Small inputs that came inline with the task (never stored). */
   inputs: Map<Key, unknown> | undefined;
   private ac: AbortController | null = null;

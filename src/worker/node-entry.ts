@@ -7,8 +7,10 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { ToWorker } from "./protocol.js";
 import { WorkerRuntime, type PortLike } from "./runtime.js";
 import { exposeControl } from "./control.js";
-import { configureKernels } from "../kernels/instance.js";
+import { configureKernels, kernelsLoaded } from "../kernels/instance.js";
 import { readWasm } from "../kernels/node.js";
+import { NodeDisk } from "./disk-node.js";
+import { SpillStore, type MemoryThresholds } from "./spill-store.js";
 import "../array/ops.js";
 import "../dataframe/ops.js";
 
@@ -16,6 +18,9 @@ interface NodeWorkerData {
   id: string;
   allowSource: boolean;
   memoryLimit: number;
+  memory: MemoryThresholds;
+  /** This worker's spill directory (made and, after the worker exits, removed by the cluster). */
+  spillDir: string | undefined;
   control: PortLike;
   modules: { url: string; name: string }[];
 }
@@ -23,12 +28,32 @@ interface NodeWorkerData {
 const data = workerData as NodeWorkerData;
 configureKernels({ source: () => readWasm(), maximumBytes: data.memoryLimit });
 const port = parentPort!;
+const store = new SpillStore({
+  worker: data.id,
+  limit: data.memoryLimit,
+  thresholds: data.memory,
+  ...(data.spillDir !== undefined ? { disk: new NodeDisk(data.spillDir) } : {}),
+  measure: measureThread,
+});
 const rt = new WorkerRuntime({
   id: data.id,
   allowSource: data.allowSource,
   post: (msg, transfer) => port.postMessage(msg, transfer as never),
+  store,
 });
 for (const m of data.modules) await rt.registry.importModule(m.url, m.name);
 port.on("message", (msg: ToWorker) => rt.handle(msg));
 exposeControl(rt, data.control);
 port.postMessage({ t: "ready" });
+
+/**
+ * This thread's memory: its JS heap and the buffers it holds (process.memoryUsage() counts
+ * those per thread; only rss is the whole process's), with the wasm memory counted as the bytes
+ * its allocator has handed out, not the pages it once grew to (those are reused, never returned).
+ */
+function measureThread(): number {
+  const m = process.memoryUsage();
+  const k = kernelsLoaded();
+  const wasm = k ? k.stats().used - k.memory.buffer.byteLength : 0;
+  return m.heapUsed + m.external + wasm;
+}

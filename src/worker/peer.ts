@@ -46,7 +46,9 @@ export function pack(
   const transfer: ArrayBuffer[] = [];
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    if (!store.has(k)) {
+    // A spilled value comes back here; one that cannot be read back is gone (missing).
+    const value = store.get(k);
+    if (value === undefined && !store.has(k)) {
       missing.push(k);
       values.push(undefined);
       absent.push(true);
@@ -54,7 +56,6 @@ export function pack(
     }
     // A value stored under two keys (an alias) is copied: moving it would empty the other key.
     const m = move(i) && !store.shared(k);
-    const value = store.get(k);
     const p = prepareForPost(value, m);
     if (served) {
       const bytes = sizeOf(value);

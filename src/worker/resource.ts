@@ -9,6 +9,7 @@ export const RETAIN: unique symbol = Symbol.for("tessera.retain") as never;
 export const RELEASE: unique symbol = Symbol.for("tessera.release") as never;
 export const TO_WIRE: unique symbol = Symbol.for("tessera.toWire") as never;
 export const REFS: unique symbol = Symbol.for("tessera.refs") as never;
+export const WIRE_VIEW: unique symbol = Symbol.for("tessera.wireView") as never;
 
 /**
  * Reference counted: [RELEASE] frees the resource when no reference is left. A new one has no
@@ -24,6 +25,18 @@ export interface Resource {
 /** A value that crosses threads as something else: plain, structured-clonable, owned by the receiver. */
 export interface WireConvertible {
   [TO_WIRE](): unknown;
+}
+
+/**
+ * The wire form without the copy: its buffers may be views into the resource's own memory, valid
+ * only until the next allocation. For writing the value out at once (spilling to disk).
+ */
+export interface WireViewable {
+  [WIRE_VIEW](): unknown;
+}
+
+export function hasWireView(v: unknown): v is WireViewable {
+  return v !== null && typeof v === "object" && typeof (v as Partial<WireViewable>)[WIRE_VIEW] === "function";
 }
 
 export function isResource(v: unknown): v is Resource {

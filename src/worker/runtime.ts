@@ -8,6 +8,10 @@
  * messages (new work, steals, fetch requests from peers) are handled; reports are flushed when
  * the queue empties, before awaiting an async op, and at least every FLUSH_MS, so the
  * scheduler can refill the queue before it runs dry.
+ *
+ * Memory: the inputs a task reads from the store are pinned until it has run (the store never
+ * spills them from under it). While the store is paused (over its pause threshold) the loop
+ * starts no task and input fetches wait; both resume when the store says so.
  */
 
 import { serializeError, type SerializedError } from "../errors.js";
@@ -72,6 +76,8 @@ export class WorkerRuntime {
   private readonly fetches = new Map<Key, PendingFetch>();
   private readonly fetchRequests = new Map<number, { holder: WorkerId; keys: Key[] }>();
   private readonly peers = new Map<WorkerId, PortLike>();
+  /** Fetches held back while the store is paused. */
+  private deferredFetches: { holder: WorkerId; keys: Key[]; move: boolean[] }[] = [];
   private report: Report = emptyReport();
   private pending = 0;
   private seq = 0;
@@ -91,6 +97,7 @@ export class WorkerRuntime {
     this.store = opts.store ?? new MemoryStore();
     this.post = opts.post;
     this.defer = opts.defer ?? defaultDefer();
+    this.store.onResume = () => this.resume();
   }
 
   /** A message from the runner. */
@@ -131,6 +138,7 @@ export class WorkerRuntime {
       queued: this.live,
       executed: this.executed,
       ...this.served,
+      ...(this.store.memory ? { memory: this.store.memory() } : {}),
     };
   }
 
@@ -140,6 +148,8 @@ export class WorkerRuntime {
     this.live = 0;
     for (const p of this.peers.values()) p.close?.();
     this.peers.clear();
+    this.deferredFetches = [];
+    this.store.close?.();
   }
 
   // ---- incoming work --------------------------------------------------------------------
@@ -249,6 +259,11 @@ export class WorkerRuntime {
   // ---- fetching inputs from peers -------------------------------------------------------
 
   private requestFetch(holder: WorkerId, keys: Key[], move: boolean[]): void {
+    if (this.store.paused) {
+      // More data in would only deepen the pause: ask once memory is below it again.
+      this.deferredFetches.push({ holder, keys, move });
+      return;
+    }
     const port = this.peers.get(holder);
     if (!port) {
       for (const k of keys) this.fetchFailed(k, holder);
@@ -315,6 +330,13 @@ export class WorkerRuntime {
     }
   }
 
+  private resume(): void {
+    const held = this.deferredFetches;
+    this.deferredFetches = [];
+    for (const f of held) this.requestFetch(f.holder, f.keys, f.move);
+    if (this.ready.size > 0) this.kick();
+  }
+
   // ---- running tasks --------------------------------------------------------------------
 
   private afterMessage(): void {
@@ -336,6 +358,7 @@ export class WorkerRuntime {
       // Time since the last flush counts from now: a report of one task after idling helps nobody.
       this.lastFlush = sliceStart;
       for (;;) {
+        if (this.store.paused) break; // resume() kicks the loop again
         const t = this.ready.pop();
         if (!t) break;
         if (t.state !== READY) continue;
@@ -390,6 +413,9 @@ export class WorkerRuntime {
       }
       const v = this.store.get(k);
       if (v === undefined && !this.store.has(k)) throw new MissingInput(k);
+      // Pinned before the next input is read: reading a spilled one may spill others.
+      this.store.pin(k);
+      (t.pinned ??= []).push(k);
       return v;
     });
     return fn.apply(t, args);
@@ -424,7 +450,16 @@ export class WorkerRuntime {
     return result;
   }
 
+  /** The task has stopped using its inputs (it ran, failed, or was cancelled and has returned). */
+  private unpinInputs(t: LocalTask): void {
+    const pinned = t.pinned;
+    if (pinned === undefined) return;
+    t.pinned = undefined;
+    for (const k of pinned) this.store.unpin(k);
+  }
+
   private finish(t: LocalTask, value: unknown, start: number): void {
+    this.unpinInputs(t);
     if (t.state === CANCELLED) {
       discardAll([value], undefined);
       return;
@@ -449,6 +484,7 @@ export class WorkerRuntime {
   }
 
   private fail(t: LocalTask, err: unknown, start: number): void {
+    this.unpinInputs(t);
     if (t.state === CANCELLED) return;
     const stop = performance.now();
     this.retire(t);

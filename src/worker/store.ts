@@ -1,11 +1,12 @@
 /**
  * The chunk store: where a worker keeps the values of the keys it holds, with their sizes.
- * An interface so that spilling to disk (Node) or OPFS (browser) can sit behind it without the
- * runtime knowing.
+ * An interface so that spilling to disk (Node) or OPFS (browser) can sit behind it
+ * (spill-store.ts); the runtime only pins the inputs of running tasks and respects a pause.
  */
 
 import type { Key } from "../graph/task.js";
 import { RELEASE, RETAIN, isResource } from "./resource.js";
+import type { MemoryMetrics } from "./spill-store.js";
 
 export interface ChunkStore {
   get(key: Key): unknown;
@@ -19,6 +20,17 @@ export interface ChunkStore {
   keys(): IterableIterator<Key>;
   /** Whether the value under `key` is also stored under another key (an alias): never move it. */
   shared(key: Key): boolean;
+  /** A running task uses the value: keep it in memory until as many unpins. */
+  pin(key: Key): void;
+  unpin(key: Key): void;
+  /** Memory is over the pause threshold: start no task, fetch no input. */
+  readonly paused: boolean;
+  /** Called when `paused` turns false. */
+  onResume: (() => void) | undefined;
+  /** Memory and spill figures, where the store keeps them. */
+  memory?(): MemoryMetrics;
+  /** The worker is closing: let go of everything (spill files included). */
+  close?(): void;
 }
 
 /**
@@ -72,13 +84,26 @@ export class MemoryStore implements ChunkStore {
   keys(): IterableIterator<Key> {
     return this.values.keys();
   }
+  // Without a limit nothing is spilled, so nothing needs pinning, and it never pauses.
+  pin(): void {}
+  unpin(): void {}
+  readonly paused = false;
+  onResume: (() => void) | undefined;
 }
 
 /**
- * Estimated bytes of a value: exact for typed arrays and buffers, an estimate for JS objects.
- * Objects may expose `nbytes` (collections' chunks do). Walks at most a few levels and samples
- * long arrays, so it never costs more than the value is worth.
+ * Bytes of a value: exact for typed arrays and buffers wherever they sit in it (array blocks,
+ * the columns, validity and dictionaries of dataframe partitions), an estimate for other JS
+ * objects. Objects may expose `nbytes` (blocks in wasm memory do). Walks a few levels and
+ * samples long arrays (an object column, a long dictionary), so it never costs more than the
+ * value is worth.
  */
+/**
+ * Enough for a partition (frame > columns > column > dictionary; typed arrays and strings are
+ * sized at any depth); each level walks at most ~64 entries, so more depth costs 64x.
+ */
+const MAX_SIZE_DEPTH = 3;
+
 export function sizeOf(v: unknown, depth = 0): number {
   switch (typeof v) {
     case "number":
@@ -100,7 +125,7 @@ export function sizeOf(v: unknown, depth = 0): number {
   if (typeof SharedArrayBuffer !== "undefined" && v instanceof SharedArrayBuffer) return v.byteLength;
   const declared = (v as { nbytes?: unknown }).nbytes;
   if (typeof declared === "number" && declared >= 0) return declared;
-  if (depth > 3) return 64;
+  if (depth > MAX_SIZE_DEPTH) return 64;
   if (Array.isArray(v)) {
     const n = v.length;
     if (n <= 64) {

@@ -1,0 +1,473 @@
+/**
+ * A chunk store with a memory limit (Dask's SpillBuffer with its memory manager folded in).
+ *
+ * Every stored value has a size (sizeOf: exact for typed arrays, array blocks and the buffers
+ * of dataframe partitions) and a place in least-recently-used order: a read moves it to the end.
+ * Thresholds are fractions of the worker's limit, with Dask's defaults:
+ *
+ *   target 0.6  managed memory (the sizes of values held in memory) above it: spill the least
+ *               recently used values to disk until it is below again; checked on every store.
+ *   spill  0.7  the worker's measured memory (where the environment can measure it: Node)
+ *               above it: spill until the measurement, less what was spilled, is below target.
+ *   pause  0.8  managed memory above it (spilling could not keep up: the disk failed, or the
+ *               values are in use): the runtime starts no task and fetches no input until it
+ *               is below again.
+ *   terminate   validated, not yet acted on.
+ *
+ * A value in use by a running task is pinned and never spilled (an array block in wasm memory
+ * would be freed under the task). Aliased values (one object under two keys) are not spilled
+ * either: writing out one key would free nothing. A spilled value comes back transparently on
+ * `get`, from one read per buffer; a block that was in wasm memory comes back as plain data.
+ * A value the spill format cannot write (a class instance) stays in memory, counted as
+ * unspillable; a disk that fails leaves the value in memory, and the store waits a second before
+ * it writes again (a warning, an error count and the last message in the metrics, no crash).
+ */
+
+import { TesseraError } from "../errors.js";
+import type { Key } from "../graph/task.js";
+import { RELEASE, RETAIN, isResource } from "./resource.js";
+import { SpillFormatError, decodeSpill, encodeSpill } from "./spill-format.js";
+import type { SpillDisk } from "./spill-disk.js";
+import { sizeOf, type ChunkStore } from "./store.js";
+
+/** Fractions of the memory limit; `false` turns a threshold off. */
+export interface MemoryThresholds {
+  target: number | false;
+  spill: number | false;
+  pause: number | false;
+  terminate: number | false;
+}
+
+export const DEFAULT_THRESHOLDS: Readonly<MemoryThresholds> = { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 };
+
+/** Memory and spill figures of one worker (bytes are sizes in memory, as sizeOf counts them). */
+export interface MemoryMetrics {
+  /** The worker's memory limit. */
+  limit: number;
+  thresholds: MemoryThresholds;
+  /** Values held in memory: keys and bytes. */
+  managedKeys: number;
+  managed: number;
+  /** Values on disk: keys, their bytes in memory, and the bytes they take on disk. */
+  spilledKeys: number;
+  spilled: number;
+  spilledDiskBytes: number;
+  /** Since the worker started: values written to disk, and read back. */
+  spillCount: number;
+  spillBytes: number;
+  unspillCount: number;
+  unspillBytes: number;
+  /** Failed writes and reads, and the last failure's message. */
+  spillErrors: number;
+  lastSpillError?: string;
+  /** Values in memory that the spill format cannot write (they stay in memory). */
+  unspillableKeys: number;
+  /** The worker's memory as measured (Node: its JS heap, its buffers and its used wasm memory); absent where not measurable. */
+  measured?: number;
+  /** measured - managed. */
+  unmanaged?: number;
+  /** Above the pause threshold: starting no task and fetching no input. */
+  paused: boolean;
+  /** Where values are spilled; absent when there is nowhere (no disk, or not yet opened). */
+  spillTo?: string;
+  /** Why there is nowhere to spill, if there is not. */
+  spillUnavailable?: string;
+}
+
+export interface SpillStoreOptions {
+  /** Worker id, for messages. */
+  worker: string;
+  /** Bytes. */
+  limit: number;
+  thresholds?: MemoryThresholds;
+  /** May be given later (setDisk): a browser opens its OPFS file asynchronously. */
+  disk?: SpillDisk;
+  /** The worker's memory in bytes, where measurable. Called at most every MEASURE_MS. */
+  measure?: () => number;
+  warn?: (message: string) => void;
+  now?: () => number;
+}
+
+interface Entry {
+  value: unknown;
+  nbytes: number;
+  /** Name on disk while spilled. */
+  file: string | undefined;
+  diskBytes: number;
+  /** The spill format cannot write this value: never try again. */
+  unspillable: boolean;
+}
+
+const MEASURE_MS = 100;
+/** After a failed write, wait this long before writing again. */
+const RETRY_MS = 1000;
+
+export class SpillStore implements ChunkStore {
+  private readonly entries = new Map<Key, Entry>();
+  /** Entries in memory, least recently used first. */
+  private readonly fast = new Map<Key, Entry>();
+  private readonly pins = new Map<Key, number>();
+  private readonly keysPerObject = new Map<object, number>();
+  private readonly worker: string;
+  private readonly limit: number;
+  private readonly thresholds: MemoryThresholds;
+  private readonly targetBytes: number;
+  private readonly spillBytesAt: number;
+  private readonly pauseBytes: number;
+  private readonly measure: (() => number) | undefined;
+  private readonly warn: (message: string) => void;
+  private readonly now: () => number;
+  private disk: SpillDisk | undefined;
+  private unavailable: string | undefined;
+  private managed = 0;
+  private spilled = 0;
+  private spilledDisk = 0;
+  private spilledKeys = 0;
+  private unspillable = 0;
+  private fileSeq = 0;
+  private counts = { spillCount: 0, spillBytes: 0, unspillCount: 0, unspillBytes: 0, spillErrors: 0 };
+  private lastError: string | undefined;
+  private warned = new Set<string>();
+  private retryAt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastMeasure = -Infinity;
+  private measured: number | undefined;
+  /** The current measurement has been acted on (spill harder once per measurement). */
+  private measureActedOn = true;
+  private isPaused = false;
+  private closed = false;
+  /** Called when the store leaves the paused state (the runtime starts tasks again). */
+  onResume: (() => void) | undefined;
+
+  constructor(opts: SpillStoreOptions) {
+    this.worker = opts.worker;
+    this.limit = opts.limit;
+    this.thresholds = { ...(opts.thresholds ?? DEFAULT_THRESHOLDS) };
+    const bytes = (f: number | false) => (f === false ? Infinity : f * opts.limit);
+    this.targetBytes = bytes(this.thresholds.target);
+    this.spillBytesAt = bytes(this.thresholds.spill);
+    this.pauseBytes = bytes(this.thresholds.pause);
+    this.disk = opts.disk;
+    this.measure = opts.measure;
+    this.warn = opts.warn ?? ((m) => console.warn(m));
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  /** Start spilling to `disk` (a browser opens its OPFS file after the worker starts). */
+  setDisk(disk: SpillDisk): void {
+    if (this.closed) {
+      disk.close();
+      return;
+    }
+    this.disk = disk;
+    this.unavailable = undefined;
+    this.relieve();
+  }
+
+  /** There will be nowhere to spill: say why in the metrics. */
+  setDiskUnavailable(reason: string): void {
+    this.unavailable = reason;
+  }
+
+  // ---- ChunkStore -----------------------------------------------------------------------
+
+  get(key: Key): unknown {
+    const e = this.entries.get(key);
+    if (e === undefined) return undefined;
+    if (e.file === undefined) {
+      this.fast.delete(key);
+      this.fast.set(key, e);
+      return e.value;
+    }
+    return this.unspill(key, e);
+  }
+
+  has(key: Key): boolean {
+    return this.entries.has(key);
+  }
+
+  put(key: Key, value: unknown, nbytes: number): void {
+    if (isResource(value)) value[RETAIN]();
+    if (this.entries.has(key)) this.drop(key, this.entries.get(key)!);
+    const e: Entry = { value, nbytes, file: undefined, diskBytes: 0, unspillable: false };
+    this.entries.set(key, e);
+    this.toMemory(key, e);
+    // Not protected: it is the most recent, so it goes last, and one value bigger than target
+    // alone goes straight to disk (as in Dask) rather than pausing the worker.
+    this.relieve();
+  }
+
+  delete(key: Key): boolean {
+    const e = this.entries.get(key);
+    if (e === undefined) return false;
+    this.drop(key, e);
+    this.updatePaused();
+    return true;
+  }
+
+  shared(key: Key): boolean {
+    const e = this.entries.get(key);
+    return e !== undefined && e.file === undefined && this.isAliased(e.value);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Bytes held in memory. */
+  get nbytes(): number {
+    return this.managed;
+  }
+
+  keys(): IterableIterator<Key> {
+    return this.entries.keys();
+  }
+
+  pin(key: Key): void {
+    this.pins.set(key, (this.pins.get(key) ?? 0) + 1);
+  }
+
+  unpin(key: Key): void {
+    const n = this.pins.get(key);
+    if (n === undefined) return;
+    if (n <= 1) this.pins.delete(key);
+    else this.pins.set(key, n - 1);
+    // What a finished task held may go now.
+    if (this.managed > this.targetBytes) this.relieve();
+  }
+
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  /** Whether `key` is on disk (tests, metrics). */
+  isSpilled(key: Key): boolean {
+    return this.entries.get(key)?.file !== undefined;
+  }
+
+  memory(): MemoryMetrics {
+    this.sample(true);
+    const m: MemoryMetrics = {
+      limit: this.limit,
+      thresholds: { ...this.thresholds },
+      managedKeys: this.fast.size,
+      managed: this.managed,
+      spilledKeys: this.spilledKeys,
+      spilled: this.spilled,
+      spilledDiskBytes: this.spilledDisk,
+      ...this.counts,
+      unspillableKeys: this.unspillable,
+      paused: this.isPaused,
+    };
+    if (this.lastError !== undefined) m.lastSpillError = this.lastError;
+    if (this.measured !== undefined) {
+      m.measured = this.measured;
+      m.unmanaged = Math.max(0, this.measured - this.managed);
+    }
+    if (this.disk) m.spillTo = this.disk.where;
+    else if (this.unavailable !== undefined) m.spillUnavailable = this.unavailable;
+    return m;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    for (const [key, e] of this.entries) this.drop(key, e, false);
+    try {
+      this.disk?.close();
+    } catch (err) {
+      this.warn(`tessera: worker ${this.worker} could not remove its spill files in ${this.disk!.where}: ${(err as Error).message}`);
+    }
+    this.disk = undefined;
+  }
+
+  // ---- spilling -------------------------------------------------------------------------
+
+  /** Spill until managed memory is below target and the measured memory below spill; then update pause. */
+  private relieve(protect?: Key): void {
+    if (this.closed) return;
+    if (this.managed > this.targetBytes) this.evict(this.managed - this.targetBytes, protect);
+    this.sample(false);
+    if (!this.measureActedOn) {
+      this.measureActedOn = true;
+      if (this.measured! > this.spillBytesAt) {
+        // Freed buffers leave the measurement only when the garbage collector runs: count what
+        // was spilled as gone rather than measuring again (the next sample is MEASURE_MS away).
+        const freed = this.evict(this.measured! - Math.min(this.targetBytes, this.spillBytesAt), protect);
+        this.measured = Math.max(0, this.measured! - freed);
+      }
+    }
+    this.updatePaused();
+  }
+
+  /** Spill least recently used values until `bytes` are freed or nothing more can go; returns bytes freed. */
+  private evict(bytes: number, protect: Key | undefined): number {
+    const disk = this.disk;
+    if (disk === undefined || this.now() < this.retryAt) return 0;
+    let freed = 0;
+    for (const [key, e] of this.fast) {
+      if (freed >= bytes) break;
+      if (key === protect || e.unspillable || this.pins.has(key) || this.isAliased(e.value)) continue;
+      const r = this.spillOne(disk, key, e);
+      if (r === "disk-failed") break;
+      if (r === "spilled") freed += e.nbytes;
+    }
+    return freed;
+  }
+
+  private spillOne(disk: SpillDisk, key: Key, e: Entry): "spilled" | "unspillable" | "disk-failed" {
+    let enc;
+    try {
+      enc = encodeSpill(e.value);
+    } catch (err) {
+      e.unspillable = true;
+      this.unspillable++;
+      const why = err instanceof SpillFormatError ? err.message : `spill: ${(err as Error).message}`;
+      this.warnOnce(why, `tessera: worker ${this.worker} keeps ${key} in memory: ${why}`);
+      return "unspillable";
+    }
+    const file = `${++this.fileSeq}.spill`;
+    try {
+      disk.write(file, enc.parts, enc.byteLength);
+    } catch (err) {
+      const msg = `worker ${this.worker} could not spill ${key} (${enc.byteLength} bytes) to ${disk.where}: ${(err as Error).message}; it stays in memory`;
+      this.counts.spillErrors++;
+      this.lastError = msg;
+      this.warnOnce((err as { code?: string }).code ?? (err as Error).message, `tessera: ${msg}`);
+      this.retryAt = this.now() + RETRY_MS;
+      this.scheduleRetry();
+      return "disk-failed";
+    }
+    this.fromMemory(key, e);
+    e.value = undefined;
+    e.file = file;
+    e.diskBytes = enc.byteLength;
+    this.spilled += e.nbytes;
+    this.spilledDisk += e.diskBytes;
+    this.spilledKeys++;
+    this.counts.spillCount++;
+    this.counts.spillBytes += e.nbytes;
+    return "spilled";
+  }
+
+  private unspill(key: Key, e: Entry): unknown {
+    const disk = this.disk;
+    let value: unknown;
+    try {
+      if (!disk) throw new TesseraError("the spill disk is closed");
+      value = disk.read(e.file!, decodeSpill);
+    } catch (err) {
+      // The value is lost here; as a missing key the scheduler recomputes it or reports it lost.
+      const msg = `worker ${this.worker} could not read spilled ${key} back from ${disk?.where ?? "disk"}: ${(err as Error).message}; the key is dropped`;
+      this.counts.spillErrors++;
+      this.lastError = msg;
+      this.warn(`tessera: ${msg}`);
+      this.drop(key, e);
+      return undefined;
+    }
+    this.forgetFile(e);
+    this.counts.unspillCount++;
+    this.counts.unspillBytes += e.nbytes;
+    e.value = value;
+    e.nbytes = sizeOf(value);
+    this.toMemory(key, e);
+    this.relieve(key);
+    return value;
+  }
+
+  /** Try spilling again once the disk has rested, even if nothing else happens meanwhile. */
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.relieve();
+      if (this.isPaused) this.scheduleRetry();
+    }, RETRY_MS);
+    (this.retryTimer as { unref?: () => void }).unref?.();
+  }
+
+  private updatePaused(): void {
+    const paused = this.managed > this.pauseBytes;
+    if (paused === this.isPaused) return;
+    this.isPaused = paused;
+    if (paused) {
+      this.warnOnce("pause", `tessera: worker ${this.worker} paused: ${mb(this.managed)} in memory is over the pause threshold (${mb(this.pauseBytes)}) and could not be spilled`);
+      // Whatever kept it from spilling (a failed disk) may pass: look again later.
+      this.scheduleRetry();
+    } else this.onResume?.();
+  }
+
+  /** Take a new measurement if the last is MEASURE_MS old (or `force`). */
+  private sample(force: boolean): void {
+    if (!this.measure) return;
+    const now = this.now();
+    if (!force && now - this.lastMeasure < MEASURE_MS) return;
+    this.lastMeasure = now;
+    try {
+      this.measured = this.measure();
+      this.measureActedOn = false;
+    } catch {
+      // Not measurable now: act on managed memory alone.
+    }
+  }
+
+  // ---- bookkeeping ----------------------------------------------------------------------
+
+  private toMemory(key: Key, e: Entry): void {
+    this.fast.set(key, e);
+    this.managed += e.nbytes;
+    const v = e.value;
+    if (v !== null && typeof v === "object") this.keysPerObject.set(v, (this.keysPerObject.get(v) ?? 0) + 1);
+  }
+
+  /** Take an in-memory entry out of the memory accounts, releasing what it holds. */
+  private fromMemory(key: Key, e: Entry): void {
+    this.fast.delete(key);
+    this.managed -= e.nbytes;
+    if (e.unspillable) {
+      e.unspillable = false;
+      this.unspillable--;
+    }
+    const v = e.value;
+    if (v !== null && typeof v === "object") {
+      const n = this.keysPerObject.get(v) ?? 0;
+      if (n <= 1) this.keysPerObject.delete(v);
+      else this.keysPerObject.set(v, n - 1);
+    }
+    if (isResource(v)) v[RELEASE]();
+  }
+
+  private forgetFile(e: Entry): void {
+    try {
+      this.disk?.remove(e.file!);
+    } catch {
+      // A file that cannot be removed now goes with the directory on close.
+    }
+    this.spilled -= e.nbytes;
+    this.spilledDisk -= e.diskBytes;
+    this.spilledKeys--;
+    e.file = undefined;
+    e.diskBytes = 0;
+  }
+
+  private drop(key: Key, e: Entry, removeFile = true): void {
+    this.entries.delete(key);
+    if (e.file === undefined) this.fromMemory(key, e);
+    else if (removeFile) this.forgetFile(e);
+  }
+
+  private isAliased(v: unknown): boolean {
+    return v !== null && typeof v === "object" && (this.keysPerObject.get(v) ?? 0) > 1;
+  }
+
+  private warnOnce(kind: string, message: string): void {
+    if (this.warned.has(kind)) return;
+    this.warned.add(kind);
+    this.warn(message);
+  }
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}

@@ -1,0 +1,292 @@
+// The spilling chunk store and the runtime's pause (pure: one runtime, no threads).
+import { mkdtempSync, readdirSync, rmSync, existsSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { SpillStore, type MemoryThresholds } from "../../src/worker/spill-store.js";
+import { NodeDisk } from "../../src/worker/disk-node.js";
+import type { SpillDisk } from "../../src/worker/spill-disk.js";
+import { REFS, RELEASE, RETAIN } from "../../src/worker/resource.js";
+import { sizeOf } from "../../src/worker/store.js";
+import { WorkerRuntime } from "../../src/worker/runtime.js";
+import type { FromWorker, Report } from "../../src/worker/protocol.js";
+import { parseBytes, parseThresholds } from "../../src/cluster/options.js";
+
+const MB = 2 ** 20;
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDisk(): NodeDisk {
+  const d = mkdtempSync(join(tmpdir(), "tessera-spill-test-"));
+  dirs.push(d);
+  return new NodeDisk(d);
+}
+
+/** A disk that fails (as a full one does) while `failing.on`. */
+function flakyDisk(inner: SpillDisk): SpillDisk & { on: boolean } {
+  const d = {
+    on: true,
+    where: inner.where,
+    write(name: string, parts: readonly Uint8Array[], n: number) {
+      if (d.on) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      inner.write(name, parts, n);
+    },
+    read: inner.read.bind(inner),
+    remove: inner.remove.bind(inner),
+    close: inner.close.bind(inner),
+  };
+  return d as SpillDisk & { on: boolean };
+}
+
+const chunk = (mb: number, fill: number) => new Float64Array((mb * MB) / 8).fill(fill);
+
+function store(opts: { limit?: number; thresholds?: Partial<MemoryThresholds>; disk?: SpillDisk; measure?: () => number } = {}) {
+  const warnings: string[] = [];
+  const s = new SpillStore({
+    worker: "w-test",
+    limit: opts.limit ?? 10 * MB,
+    thresholds: parseThresholds(opts.thresholds),
+    ...(opts.disk ? { disk: opts.disk } : {}),
+    ...(opts.measure ? { measure: opts.measure } : {}),
+    warn: (m) => warnings.push(m),
+  });
+  return { s, warnings };
+}
+
+function put(s: SpillStore, key: string, v: unknown): void {
+  s.put(key, v, sizeOf(v));
+}
+
+describe("SpillStore", () => {
+  it("spills least recently used values past target and reads them back bit for bit", () => {
+    const disk = tempDisk();
+    const { s } = store({ disk }); // target 6 MiB
+    for (let i = 0; i < 5; i++) put(s, `k${i}`, chunk(2, i));
+    s.get("k0"); // k0 is now the most recently used
+    put(s, "k5", chunk(2, 5));
+    expect(s.nbytes).toBeLessThanOrEqual(6 * MB);
+    expect(["k1", "k2", "k3"].map((k) => s.isSpilled(k))).toEqual([true, true, true]);
+    expect(["k0", "k4", "k5"].map((k) => s.isSpilled(k))).toEqual([false, false, false]);
+    expect(readdirSync(disk.where).length).toBe(3);
+    const back = s.get("k2") as Float64Array;
+    expect(back).toEqual(chunk(2, 2));
+    expect(s.isSpilled("k2")).toBe(false);
+    expect(s.nbytes).toBeLessThanOrEqual(6 * MB);
+    const m = s.memory();
+    expect(m.managed).toBe(s.nbytes);
+    expect(m.managedKeys + m.spilledKeys).toBe(6);
+    expect(m.spilled).toBe(m.spilledKeys * 2 * MB);
+    expect(m.unspillCount).toBe(2); // k0, k2
+    expect(m.spillCount).toBe(m.spilledKeys + m.unspillCount); // what came back went out once more
+    expect(m.unspillBytes).toBe(4 * MB);
+    expect(m.spillTo).toBe(disk.where);
+    expect(m.paused).toBe(false);
+    // Deleting a spilled key removes its file; close removes the directory.
+    s.delete("k1");
+    expect(s.has("k1")).toBe(false);
+    expect(readdirSync(disk.where).length).toBe(m.spilledKeys - 1);
+    s.close();
+    expect(existsSync(disk.where)).toBe(false);
+  });
+
+  it("never spills a pinned value (in use by a task) or an aliased one", () => {
+    const { s } = store({ disk: tempDisk() });
+    const shared = chunk(2, 9);
+    put(s, "a", shared);
+    put(s, "alias", shared);
+    put(s, "p", chunk(2, 1));
+    s.pin("p");
+    for (let i = 0; i < 4; i++) put(s, `x${i}`, chunk(2, i));
+    expect(s.isSpilled("a") || s.isSpilled("alias") || s.isSpilled("p")).toBe(false);
+    expect(s.memory().spilledKeys).toBe(4); // the x's went instead, though more recent
+    s.unpin("p");
+    put(s, "y", chunk(2, 5));
+    expect(s.isSpilled("p")).toBe(true); // unpinned, and the least recently used
+    expect(s.isSpilled("y")).toBe(false);
+  });
+
+  it("releases a wasm-memory value it spills; it comes back as plain data", () => {
+    const { s } = store({ disk: tempDisk() });
+    let refs = 0;
+    const data = new Float64Array(1000).fill(7);
+    const res = {
+      dtype: "float64",
+      shape: [1000],
+      nbytes: 4 * MB,
+      [RETAIN]: () => void refs++,
+      [RELEASE]: () => void refs--,
+      get [REFS]() {
+        return refs;
+      },
+      [Symbol.for("tessera.wireView")]: () => ({ dtype: "float64", shape: [1000], data }),
+    };
+    put(s, "r", res);
+    expect(refs).toBe(1);
+    put(s, "y", chunk(4, 1)); // 8 MiB > 6: r (least recent) goes
+    expect(s.isSpilled("r")).toBe(true);
+    expect(refs).toBe(0);
+    expect(s.get("r")).toEqual({ dtype: "float64", shape: [1000], data });
+  });
+
+  it("keeps a value it cannot write in memory, counted, and says why once", () => {
+    const { s, warnings } = store({ disk: tempDisk() });
+    class Opaque {
+      big = chunk(4, 0);
+    }
+    s.put("o", new Opaque(), 4 * MB);
+    put(s, "y", chunk(4, 1));
+    expect(s.isSpilled("o")).toBe(false);
+    expect(s.memory().unspillableKeys).toBe(1);
+    expect(warnings.join()).toMatch(/keeps o in memory: spill: cannot write a Opaque/);
+  });
+
+  it("keeps values in memory when the disk fails, reports it, pauses, and resumes when memory goes", async () => {
+    const disk = flakyDisk(tempDisk());
+    const { s, warnings } = store({ disk }); // pause at 8 MiB
+    let resumed = 0;
+    s.onResume = () => resumed++;
+    for (let i = 0; i < 4; i++) put(s, `k${i}`, chunk(2, i));
+    expect(s.paused).toBe(false);
+    put(s, "k4", chunk(2, 4)); // 10 MiB: nothing could be spilled
+    expect(s.paused).toBe(true);
+    const m = s.memory();
+    expect(m.spillErrors).toBeGreaterThan(0);
+    expect(m.lastSpillError).toMatch(/could not spill k0 .* ENOSPC: no space left on device, write; it stays in memory/);
+    expect(m.spilledKeys).toBe(0);
+    expect(warnings.some((w) => /ENOSPC/.test(w))).toBe(true);
+    expect(warnings.some((w) => /paused/.test(w))).toBe(true);
+    // The disk recovers: the store writes again after its pause and resumes by itself.
+    disk.on = false;
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(s.paused).toBe(false);
+    expect(resumed).toBe(1);
+    expect(s.nbytes).toBeLessThanOrEqual(6 * MB);
+    for (let i = 0; i < 5; i++) expect((s.get(`k${i}`) as Float64Array)[0]).toBe(i);
+    s.close();
+  });
+
+  it("drops a key whose file is gone, as missing (the scheduler recomputes it)", () => {
+    const disk = tempDisk();
+    const { s, warnings } = store({ disk });
+    for (let i = 0; i < 4; i++) put(s, `k${i}`, chunk(2, i));
+    expect(s.isSpilled("k0")).toBe(true);
+    for (const f of readdirSync(disk.where)) writeFileSync(join(disk.where, f), "garbage");
+    expect(s.get("k0")).toBeUndefined();
+    expect(s.has("k0")).toBe(false);
+    expect(warnings.join()).toMatch(/could not read spilled k0 back from .*1.spill ends after 7 bytes \(truncated\?\); the key is dropped/);
+  });
+
+  it("spills harder when the measured memory is over the spill threshold", () => {
+    let measured = 0;
+    const { s } = store({ disk: tempDisk(), measure: () => measured });
+    put(s, "a", chunk(2, 1));
+    put(s, "b", chunk(2, 2)); // 4 MiB managed: under target
+    expect(s.isSpilled("a")).toBe(false);
+    measured = 9 * MB; // e.g. 5 MiB of garbage and buffers outside the store
+    s.memory(); // a fresh measurement (they are taken at most every 100 ms)...
+    put(s, "c", chunk(1, 3)); // ...acted on at the next store
+    expect(s.memory().measured).toBe(9 * MB);
+    // 9 MiB measured, 6 MiB target: 3 MiB must go, least recent first.
+    expect([s.isSpilled("a"), s.isSpilled("b"), s.isSpilled("c")]).toEqual([true, true, false]);
+    expect(s.memory().unmanaged).toBe(9 * MB - 1 * MB);
+  });
+
+  it("sends one value bigger than target straight to disk rather than pausing", () => {
+    const { s } = store({ disk: tempDisk() });
+    put(s, "big", chunk(9, 1));
+    expect(s.isSpilled("big")).toBe(true);
+    expect(s.paused).toBe(false);
+    expect((s.get("big") as Float64Array)[0]).toBe(1); // back for a moment, then out again
+    expect(s.isSpilled("big")).toBe(false);
+    put(s, "small", chunk(1, 2));
+    expect(s.isSpilled("big")).toBe(true);
+  });
+
+  it("turns thresholds off with false", () => {
+    const { s } = store({ disk: tempDisk(), thresholds: { target: false, spill: false, pause: false } });
+    for (let i = 0; i < 8; i++) put(s, `k${i}`, chunk(2, i));
+    expect(s.memory().spilledKeys).toBe(0);
+    expect(s.paused).toBe(false);
+  });
+});
+
+describe("runtime pause", () => {
+  it("starts no task and fetches nothing while paused, and picks up when memory frees", async () => {
+    const disk = flakyDisk(tempDisk());
+    const { s } = store({ disk, thresholds: { target: 0.5, spill: false, pause: 0.6 } });
+    const reports: Report[] = [];
+    const rt = new WorkerRuntime({ id: "w", allowSource: false, post: (m: FromWorker) => m.t === "report" && reports.push(m), store: s });
+    rt.handle({ t: "put", keys: ["a", "b", "c", "d"], values: [chunk(2, 1), chunk(2, 2), chunk(2, 3), chunk(2, 4)] });
+    expect(s.paused).toBe(true);
+    const fetchPort = new MessageChannel();
+    const asked: unknown[] = [];
+    fetchPort.port2.onmessage = (ev) => asked.push(ev.data);
+    rt.connectPeer("peer", fetchPort.port1);
+    rt.handle({
+      t: "batch",
+      compute: {
+        keys: ["x-1", "y-1"],
+        refs: [1, 2],
+        ops: ["tessera.identity", "tessera.identity"],
+        args: [[{ $: 0, k: "a" }], [{ $: 0, k: "far" }]],
+        depTask: [1],
+        depKey: ["far"],
+        depHolders: ["peer"],
+        depBytes: [8],
+        depMove: [false],
+      },
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(reports.flatMap((r) => r.done)).toEqual([]);
+    expect(asked).toEqual([]);
+    rt.handle({ t: "batch", free: ["b", "c"] }); // 4 MiB: under pause
+    await new Promise((r) => setTimeout(r, 30));
+    expect(s.paused).toBe(false);
+    expect(reports.flatMap((r) => r.done)).toEqual(["x-1"]);
+    expect(asked).toMatchObject([{ t: "fetch", keys: ["far"] }]);
+    rt.close();
+    fetchPort.port2.close();
+  });
+
+  it("pins a task's inputs while it runs and lets them go after", () => {
+    const { s } = store({ disk: tempDisk() });
+    const rt = new WorkerRuntime({ id: "w", allowSource: false, post: () => {}, store: s });
+    let seenPinned = false;
+    rt.registry.register("t.check", (a: Float64Array) => {
+      // While this runs, storing more cannot push its input out.
+      for (let i = 0; i < 4; i++) s.put(`more${i}`, chunk(2, i), 2 * MB);
+      seenPinned = !s.isSpilled("in");
+      return a.length;
+    });
+    s.put("in", chunk(2, 5), 2 * MB);
+    rt.handle({ t: "batch", compute: { keys: ["r-1"], refs: [1], ops: ["t.check"], args: [[{ $: 0, k: "in" }]] } });
+    return new Promise<void>((resolve) =>
+      setTimeout(() => {
+        expect(seenPinned).toBe(true);
+        rt.close();
+        resolve();
+      }, 20),
+    );
+  });
+});
+
+describe("memory options", () => {
+  it("parses byte sizes and says what is wrong", () => {
+    expect(parseBytes("2GB")).toBe(2e9);
+    expect(parseBytes("512MiB")).toBe(512 * MB);
+    expect(parseBytes(" 1.5 gib ")).toBe(1.5 * 2 ** 30);
+    expect(() => parseBytes("lots")).toThrow(/memoryLimit: cannot parse "lots"/);
+    expect(() => parseBytes(-1)).toThrow(/memoryLimit must be a positive number of bytes, got -1/);
+  });
+
+  it("fills in Dask's defaults and validates thresholds", () => {
+    expect(parseThresholds(undefined)).toEqual({ target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 });
+    expect(parseThresholds({ target: 0.5, terminate: false })).toEqual({ target: 0.5, spill: 0.7, pause: 0.8, terminate: false });
+    expect(() => parseThresholds({ taget: 0.5 } as never)).toThrow(/memory.taget is not a memory threshold; the thresholds are target, spill, pause, terminate/);
+    expect(() => parseThresholds({ pause: 80 })).toThrow(/memory.pause must be a fraction of memoryLimit in \(0, 1\], or false/);
+    expect(() => parseThresholds({ target: 0.9 })).toThrow(/memory.target \(0.9\) must not be above memory.spill \(0.7\)/);
+    expect(parseThresholds({ target: 0.9, spill: false, pause: false })).toMatchObject({ target: 0.9 });
+  });
+});
