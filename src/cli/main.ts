@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 const HELP = `tessera — Dask for the web: lazy task graphs on worker pools
 
 Usage:
-  tessera bench <suite> [--json] [--quick]   run a benchmark suite (suites: scheduler, kernels, array)
+  tessera bench <suite> [--json] [--quick]   run a benchmark suite (suites: scheduler, kernels, array, memory)
   tessera demo                               run the demo pipeline on a local cluster
   tessera --version                          print the version
   tessera --help                             print this help
@@ -34,6 +34,7 @@ const SUITES: Record<string, Suite> = {
   scheduler: suite("scheduler.js", "runSchedulerBench"),
   kernels: suite("kernels.js", "runKernelsBench"),
   array: suite("array.js", "runArrayBench"),
+  memory: suite("memory.js", "runMemoryBench"),
 };
 
 async function importBench(file: string): Promise<unknown> {

@@ -52,7 +52,7 @@ export interface MemoryMetrics {
   spilledKeys: number;
   spilled: number;
   spilledDiskBytes: number;
-  /** Since the worker started: values written to disk, and read back. */
+  /** Since the worker started: values written to disk (a value read back keeps its file, so evicting it again writes nothing), and read back. */
   spillCount: number;
   spillBytes: number;
   unspillCount: number;
@@ -94,6 +94,11 @@ interface Entry {
   /** Name on disk while spilled. */
   file: string | undefined;
   diskBytes: number;
+  /**
+   * After a read back, the file still holds the value's bytes (values are immutable once
+   * stored): spilling it again only drops it from memory, without writing.
+   */
+  copy: string | undefined;
   /** The spill format cannot write this value: never try again. */
   unspillable: boolean;
 }
@@ -189,7 +194,7 @@ export class SpillStore implements ChunkStore {
   put(key: Key, value: unknown, nbytes: number): void {
     if (isResource(value)) value[RETAIN]();
     if (this.entries.has(key)) this.drop(key, this.entries.get(key)!);
-    const e: Entry = { value, nbytes, file: undefined, diskBytes: 0, unspillable: false };
+    const e: Entry = { value, nbytes, file: undefined, diskBytes: 0, copy: undefined, unspillable: false };
     this.entries.set(key, e);
     this.toMemory(key, e);
     // Not protected: it is the most recent, so it goes last, and one value bigger than target
@@ -317,6 +322,16 @@ export class SpillStore implements ChunkStore {
   }
 
   private spillOne(disk: SpillDisk, key: Key, e: Entry): "spilled" | "unspillable" | "disk-failed" {
+    if (e.copy !== undefined) {
+      this.fromMemory(key, e);
+      e.value = undefined;
+      e.file = e.copy;
+      e.copy = undefined;
+      this.spilled += e.nbytes;
+      this.spilledDisk += e.diskBytes;
+      this.spilledKeys++;
+      return "spilled";
+    }
     let enc;
     try {
       enc = encodeSpill(e.value);
@@ -366,7 +381,12 @@ export class SpillStore implements ChunkStore {
       this.drop(key, e);
       return undefined;
     }
-    this.forgetFile(e);
+    // Keep the file: if this value is evicted again, it need not be written again.
+    this.spilled -= e.nbytes;
+    this.spilledDisk -= e.diskBytes;
+    this.spilledKeys--;
+    e.copy = e.file;
+    e.file = undefined;
     this.counts.unspillCount++;
     this.counts.unspillBytes += e.nbytes;
     e.value = value;
@@ -455,6 +475,14 @@ export class SpillStore implements ChunkStore {
     this.entries.delete(key);
     if (e.file === undefined) this.fromMemory(key, e);
     else if (removeFile) this.forgetFile(e);
+    if (e.copy !== undefined && removeFile) {
+      try {
+        this.disk?.remove(e.copy);
+      } catch {
+        // goes with the directory on close
+      }
+      e.copy = undefined;
+    }
   }
 
   private isAliased(v: unknown): boolean {

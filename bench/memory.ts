@@ -1,0 +1,159 @@
+/**
+ * Out-of-core: a sum and a groupby over data 4x the cluster's memory limit (2 workers x 256 MiB,
+ * 2 GiB of data; --quick: 2 x 64 MiB, 512 MiB), persisted (so most of it is spilled to disk and
+ * read back), against the same work on a cluster whose limit holds everything.
+ *
+ *   sum-4x       da.random.uniform([N], chunks of limit/8 bytes).persist(), then .sum()
+ *   groupby-4x   a dataframe made on the workers (int32 key in [0,1000), float64 value; 32 MiB
+ *                partitions of about limit/8 bytes), persisted, then groupby(key).agg({ value: [sum, count] })
+ *
+ * Each row: seconds for persist + compute (the whole job), the bytes the workers spilled, and
+ * the peak RSS of the process (worker_threads live in it: this is the whole process tree),
+ * read from /proc (VmHWM, reset before each case through /proc/self/clear_refs where the kernel
+ * allows it, otherwise sampled every 20 ms). Goals: peak RSS <= the sum of the limits + 300 MB;
+ * throughput >= 50% of the in-memory run ("ratio" = in-memory seconds / spilling seconds).
+ * Both runs check their answers: the sum against the in-memory sum, the groupby counts against
+ * the row count.
+ */
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { LocalCluster, array as da, dataframe as dd, type Client } from "tessera";
+
+export interface MemoryCase {
+  case: string;
+  impl: string;
+  seconds: number;
+  peak_rss_bytes: number;
+  spilled_bytes: number;
+  limit_total_bytes: number;
+  data_bytes: number;
+  ratio?: number;
+  goal_rss?: boolean;
+  goal_throughput?: boolean;
+  ok: boolean;
+}
+
+const MiB = 2 ** 20;
+
+function vmHWM(): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Peak RSS over `run`: the kernel's high-water mark when it can be reset, else sampled. */
+async function peakRss<T>(run: () => Promise<T>): Promise<{ peak: number; value: T }> {
+  let resettable = false;
+  try {
+    writeFileSync("/proc/self/clear_refs", "5");
+    resettable = true;
+  } catch {
+    // not Linux, or not allowed: sample
+  }
+  let sampled = process.memoryUsage().rss;
+  const timer = setInterval(() => (sampled = Math.max(sampled, process.memoryUsage().rss)), 20);
+  try {
+    const value = await run();
+    sampled = Math.max(sampled, process.memoryUsage().rss);
+    const hwm = resettable ? vmHWM() : undefined;
+    return { peak: Math.max(sampled, hwm ?? 0), value };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function spilledBytes(client: Client): Promise<number> {
+  const ms = await client.metrics();
+  return ms.reduce((s, m) => s + (m.memory?.spillBytes ?? 0), 0);
+}
+
+async function withCluster<T>(memoryLimit: number, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = await LocalCluster.start({
+    workers: 2,
+    memoryLimit,
+    modules: [{ url: new URL("./memory-ops.js", import.meta.url), name: "membench" }],
+  });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+interface Outcome {
+  seconds: number;
+  spilled: number;
+  answer: number;
+  ok: boolean;
+}
+
+async function sumCase(client: Client, n: number, chunk: number): Promise<Outcome> {
+  const t0 = performance.now();
+  const x = await da.random.uniform([n], { chunks: [chunk], seed: 7 }).persist();
+  const total = await x.sum().item();
+  const seconds = (performance.now() - t0) / 1000;
+  for (const a of x.anchors) for (const f of a.futures) (f as { release?(): void }).release?.();
+  return { seconds, spilled: await spilledBytes(client), answer: total, ok: Math.abs(total / n - 0.5) < 0.01 };
+}
+
+async function groupbyCase(client: Client, parts: number, chunk: number): Promise<Outcome> {
+  const rows = parts * chunk;
+  const t0 = performance.now();
+  const seeds = dd.fromArrays({ p: Int32Array.from({ length: parts }, (_, i) => i) }, { npartitions: parts });
+  const meta = { names: ["key", "value"], types: [{ type: "int32" as const }, { type: "float64" as const }] };
+  const df = await (await dd.mapPartitions(seeds, "membench.makePartition", { meta, args: [chunk] })).persist();
+  const t = await df.groupby("key").agg({ value: ["sum", "count"] }).compute();
+  const seconds = (performance.now() - t0) / 1000;
+  const counts = t.getChild("value_count")!.toArray() as BigInt64Array;
+  const sums = t.getChild("value_sum")!.toArray() as Float64Array;
+  const counted = counts.reduce((s, c) => s + Number(c), 0);
+  return { seconds, spilled: await spilledBytes(client), answer: sums.reduce((s, v) => s + v, 0), ok: t.numRows === 1000 && counted === rows };
+}
+
+export async function runMemoryBench(opts: { quick: boolean; emit: (row: MemoryCase) => void }): Promise<void> {
+  const limit = (opts.quick ? 64 : 256) * MiB;
+  const dataBytes = 4 * 2 * limit;
+  const n = dataBytes / 8;
+  // The in-memory run: a limit that holds all the data (twice over, for the partials).
+  const roomy = dataBytes * 2;
+  // Blocks well under the limit (dask's advice): a worker holds several while it spills others.
+  const chunk = limit / 8 / 8; // f64 elements (or rows) per block: limit/8 bytes
+  // 12 bytes a row (int32 key, float64 value): enough whole partitions for 4x the limits.
+  const parts = Math.ceil(dataBytes / (12 * chunk));
+  const cases: [string, (c: Client) => Promise<Outcome>, number][] = [
+    ["sum-4x", (c) => sumCase(c, n, chunk), dataBytes],
+    ["groupby-4x", (c) => groupbyCase(c, parts, chunk), parts * chunk * 12],
+  ];
+  for (const [name, run, bytes] of cases) {
+    const spill = await peakRss(() => withCluster(limit, run));
+    const mem = await peakRss(() => withCluster(roomy, run));
+    const ratio = mem.value.seconds / spill.value.seconds;
+    const same = name === "sum-4x" ? spill.value.answer === mem.value.answer : Math.abs(spill.value.answer - mem.value.answer) < 1e-6 * Math.abs(mem.value.answer);
+    opts.emit({
+      case: name,
+      impl: "tessera-spill",
+      seconds: spill.value.seconds,
+      peak_rss_bytes: spill.peak,
+      spilled_bytes: spill.value.spilled,
+      limit_total_bytes: 2 * limit,
+      data_bytes: bytes,
+      ratio,
+      goal_rss: spill.peak <= 2 * limit + 300e6,
+      goal_throughput: ratio >= 0.5,
+      ok: spill.value.ok && same,
+    });
+    opts.emit({
+      case: name,
+      impl: "tessera-in-memory",
+      seconds: mem.value.seconds,
+      peak_rss_bytes: mem.peak,
+      spilled_bytes: mem.value.spilled,
+      limit_total_bytes: 2 * roomy,
+      data_bytes: bytes,
+      ok: mem.value.ok,
+    });
+  }
+}
