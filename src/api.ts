@@ -14,3 +14,4 @@ export type { MemoryMetrics, MemoryThresholds } from "./worker/spill-store.js";
 export * as graph from "./graph/index.js";
 export * as array from "./array/index.js";
 export * as dataframe from "./dataframe/index.js";
+export * as ml from "./ml/index.js";

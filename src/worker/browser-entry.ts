@@ -11,6 +11,7 @@ import { openOpfsDisk } from "./disk-opfs.js";
 import { SpillStore, type MemoryThresholds } from "./spill-store.js";
 import "../array/ops.js";
 import "../dataframe/ops.js";
+import "../ml/ops.js";
 
 interface InitMessage {
   t: "init";

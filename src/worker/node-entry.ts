@@ -13,6 +13,7 @@ import { NodeDisk } from "./disk-node.js";
 import { SpillStore, type MemoryThresholds } from "./spill-store.js";
 import "../array/ops.js";
 import "../dataframe/ops.js";
+import "../ml/ops.js";
 
 interface NodeWorkerData {
   id: string;

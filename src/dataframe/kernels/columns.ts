@@ -7,6 +7,7 @@
  * order except between characters above U+FFFF and those in U+E000..U+FFFF.
  */
 
+import { fmix32 } from "../../hash.js";
 import { allocColumnData, type Column, type ColumnData } from "../frame.js";
 
 type Indexable = { [i: number]: unknown; length: number };
@@ -117,12 +118,7 @@ export function dictionaryRanks(dict: readonly string[]): { rank: Int32Array; so
 export function stringHash32(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 /** Missing in pandas' sense: null, or NaN in a float column. */

@@ -1,0 +1,302 @@
+/**
+ * The math of one block, as the workers run it: thin wrappers over the wasm kernels of
+ * assembly/ml.ts (logistic loss and gradient, nearest centres, centred Gram matrix) and the
+ * JS loops that are one-off passes (column moments, finding a NaN). Partials are small plain
+ * objects (numbers and Float64Arrays) that travel inline and combine in block order.
+ *
+ * Blocks are f64 row-major [rows, d] in wasm memory (`ptr`); any temporary is allocated first
+ * and views are taken after, since an allocation may grow (and detach) the memory.
+ */
+
+import { TesseraError } from "../errors.js";
+import type { Kernels } from "../kernels/kernels.js";
+
+interface MlExports {
+  mlLogistic(x: number, n: number, d: number, y: number, w: number, b: number, K: number, g: number, gb: number, z: number): number;
+  mlKmeans(x: number, n: number, d: number, c: number, k: number, labels: number, mind: number, sums: number, counts: number): number;
+  mlGram(x: number, n: number, d: number, y: number, m: number, out: number, t: number): void;
+}
+
+function ml(k: Kernels): MlExports {
+  const ex = k.exports as unknown as Partial<MlExports>;
+  if (typeof ex.mlLogistic !== "function" || typeof ex.mlKmeans !== "function" || typeof ex.mlGram !== "function") {
+    throw new TesseraError("the wasm module has no machine-learning kernels (mlLogistic, mlKmeans, mlGram): rebuild it with `npm run build:wasm`");
+  }
+  return ex as MlExports;
+}
+
+/** Float64 scratch in wasm memory, freed by `done()`. */
+function scratch(k: Kernels, length: number): { ptr: number; view(): Float64Array; done(): void } {
+  const ptr = k.allocArray("float64", Math.max(1, length));
+  return { ptr, view: () => k.view("float64", ptr, length), done: () => k.free(ptr) };
+}
+
+// ---- validation ---------------------------------------------------------------------------
+
+/** The first non-finite value of a row-major [rows, d] block, or null. */
+export function findNonFinite(v: Float64Array, rows: number, d: number): { row: number; col: number; value: number } | null {
+  for (let i = 0; i < rows * d; i++) {
+    const x = v[i]!;
+    if (!Number.isFinite(x)) return { row: Math.floor(i / d), col: i % d, value: x };
+  }
+  return null;
+}
+
+// ---- moments ------------------------------------------------------------------------------
+
+/** Per column: count, mean, M2 = Σ (x - mean)², and optionally min / max. */
+export interface Moments {
+  n: number;
+  mean: Float64Array;
+  m2: Float64Array;
+  min?: Float64Array;
+  max?: Float64Array;
+}
+
+export function blockMoments(v: Float64Array, rows: number, d: number, minmax: boolean): Moments {
+  const mean = new Float64Array(d);
+  const m2 = new Float64Array(d);
+  for (let i = 0; i < rows; i++) for (let j = 0, o = i * d; j < d; j++) mean[j] += v[o + j]!;
+  if (rows > 0) for (let j = 0; j < d; j++) mean[j] /= rows;
+  // Two passes (mean, then squared deviations): exact enough for data far from zero.
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0, o = i * d; j < d; j++) {
+      const e = v[o + j]! - mean[j]!;
+      m2[j] += e * e;
+    }
+  }
+  const out: Moments = { n: rows, mean, m2 };
+  if (minmax) {
+    const min = new Float64Array(d).fill(Infinity);
+    const max = new Float64Array(d).fill(-Infinity);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0, o = i * d; j < d; j++) {
+        const x = v[o + j]!;
+        if (x < min[j]!) min[j] = x;
+        if (x > max[j]!) max[j] = x;
+      }
+    }
+    out.min = min;
+    out.max = max;
+  }
+  return out;
+}
+
+/** Chan et al.'s parallel update: the moments of a's rows followed by b's. */
+export function combineMoments(a: Moments, b: Moments): Moments {
+  if (a.n === 0) return b;
+  if (b.n === 0) return a;
+  const n = a.n + b.n;
+  const d = a.mean.length;
+  const mean = new Float64Array(d);
+  const m2 = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    const delta = b.mean[j]! - a.mean[j]!;
+    mean[j] = a.mean[j]! + (delta * b.n) / n;
+    m2[j] = a.m2[j]! + b.m2[j]! + (delta * delta * a.n * b.n) / n;
+  }
+  const out: Moments = { n, mean, m2 };
+  if (a.min && b.min) out.min = a.min.map((x, j) => Math.min(x, b.min![j]!));
+  if (a.max && b.max) out.max = a.max.map((x, j) => Math.max(x, b.max![j]!));
+  return out;
+}
+
+// ---- centred Gram matrix (normal equations) -----------------------------------------------
+
+/** Over z = (x, y) (or x alone): count, means and the centred scatter Σ (z - mean)(z - mean)ᵀ. */
+export interface Gram {
+  n: number;
+  mean: Float64Array;
+  /** p x p, row-major, symmetric. */
+  scatter: Float64Array;
+}
+
+export function blockGram(k: Kernels, x: number, rows: number, d: number, y: number | null): Gram {
+  const p = y === null ? d : d + 1;
+  const work = scratch(k, p + p * p + p);
+  try {
+    const w = work.view();
+    const mean = w.subarray(0, p);
+    mean.fill(0);
+    w.subarray(p, p + p * p).fill(0);
+    const xv = k.view("float64", x, rows * d);
+    for (let i = 0; i < rows; i++) for (let j = 0, o = i * d; j < d; j++) mean[j] += xv[o + j]!;
+    if (y !== null) {
+      const yv = k.view("float64", y, rows);
+      for (let i = 0; i < rows; i++) mean[d] += yv[i]!;
+    }
+    if (rows > 0) for (let j = 0; j < p; j++) mean[j] /= rows;
+    ml(k).mlGram(x, rows, d, y ?? 0, work.ptr, work.ptr + p * 8, work.ptr + (p + p * p) * 8);
+    const v = work.view();
+    const scatter = v.slice(p, p + p * p);
+    for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) scatter[a * p + b] = scatter[b * p + a]!;
+    return { n: rows, mean: v.slice(0, p), scatter };
+  } finally {
+    work.done();
+  }
+}
+
+/** Chan's update for scatter matrices: S = Sa + Sb + (na nb / n) δ δᵀ, δ = mean_b - mean_a. */
+export function combineGram(a: Gram, b: Gram): Gram {
+  if (a.n === 0) return b;
+  if (b.n === 0) return a;
+  const n = a.n + b.n;
+  const p = a.mean.length;
+  const delta = b.mean.map((m, j) => m - a.mean[j]!);
+  const mean = a.mean.map((m, j) => m + (delta[j]! * b.n) / n);
+  const f = (a.n * b.n) / n;
+  const scatter = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) scatter[i * p + j] = a.scatter[i * p + j]! + b.scatter[i * p + j]! + f * delta[i]! * delta[j]!;
+  return { n, mean, scatter };
+}
+
+// ---- logistic regression ------------------------------------------------------------------
+
+export interface LogisticPartial {
+  n: number;
+  loss: number;
+  /** K x d */
+  grad: Float64Array;
+  /** K */
+  gradB: Float64Array;
+}
+
+/** Σ loss and its gradient over a block: x [rows, d], y class indices (f64), W K x d, b K. */
+export function logisticBlock(k: Kernels, x: number, y: number, rows: number, d: number, W: Float64Array, b: Float64Array, K: number): LogisticPartial {
+  // Layout: W | b | G | gb | z
+  const work = scratch(k, 2 * K * d + 3 * K);
+  try {
+    const v = work.view();
+    v.set(W, 0);
+    v.set(b, K * d);
+    v.fill(0, K * d + K);
+    const at = (i: number) => work.ptr + i * 8;
+    const loss = ml(k).mlLogistic(x, rows, d, y, at(0), at(K * d), K, at(K * d + K), at(2 * K * d + K), at(2 * K * d + 2 * K));
+    const out = work.view();
+    return { n: rows, loss, grad: out.slice(K * d + K, 2 * K * d + K), gradB: out.slice(2 * K * d + K, 2 * K * d + 2 * K) };
+  } finally {
+    work.done();
+  }
+}
+
+/** Class probabilities per row: [rows, max(K, 2)] (binary: [1 - p, p]). */
+export function logisticProba(xv: Float64Array, rows: number, d: number, W: Float64Array, b: Float64Array, K: number, out: Float64Array): void {
+  const z = new Float64Array(K);
+  for (let i = 0; i < rows; i++) {
+    const o = i * d;
+    for (let c = 0; c < K; c++) {
+      let s = b[c]!;
+      for (let j = 0, w = c * d; j < d; j++) s += xv[o + j]! * W[w + j]!;
+      z[c] = s;
+    }
+    if (K === 1) {
+      const p = 1 / (1 + Math.exp(-z[0]!));
+      out[2 * i] = 1 - p;
+      out[2 * i + 1] = p;
+      continue;
+    }
+    let m = -Infinity;
+    for (let c = 0; c < K; c++) m = Math.max(m, z[c]!);
+    let sum = 0;
+    for (let c = 0; c < K; c++) sum += z[c] = Math.exp(z[c]! - m);
+    for (let c = 0; c < K; c++) out[i * K + c] = z[c]! / sum;
+  }
+}
+
+/** The predicted class index per row: argmax of the scores (binary: score > 0). */
+export function logisticLabels(xv: Float64Array, rows: number, d: number, W: Float64Array, b: Float64Array, K: number, classes: readonly number[], out: Float64Array): void {
+  for (let i = 0; i < rows; i++) {
+    const o = i * d;
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let c = 0; c < K; c++) {
+      let s = b[c]!;
+      for (let j = 0, w = c * d; j < d; j++) s += xv[o + j]! * W[w + j]!;
+      if (s > bestScore) {
+        bestScore = s;
+        best = c;
+      }
+    }
+    out[i] = K === 1 ? classes[bestScore > 0 ? 1 : 0]! : classes[best]!;
+  }
+}
+
+// ---- k-means ------------------------------------------------------------------------------
+
+export interface KmeansPartial {
+  n: number;
+  inertia: number;
+  /** k x d sums of the rows nearest each centre (when asked). */
+  sums?: Float64Array;
+  /** k counts (when asked). */
+  counts?: Float64Array;
+}
+
+export interface KmeansOutputs {
+  sums?: boolean;
+  counts?: boolean;
+  /** Write each row's nearest centre (int32) here (a pointer to rows int32s). */
+  labels?: number;
+  /** Write each row's squared distance (f64) here (a pointer to rows f64s). */
+  mind?: number;
+}
+
+export function kmeansBlock(k: Kernels, x: number, rows: number, d: number, C: Float64Array, nc: number, want: KmeansOutputs): KmeansPartial {
+  const sums = want.sums ? nc * d : 0;
+  const counts = want.counts || want.sums ? nc : 0;
+  const work = scratch(k, nc * d + sums + counts);
+  try {
+    const v = work.view();
+    v.set(C, 0);
+    v.fill(0, nc * d);
+    const at = (i: number) => work.ptr + i * 8;
+    const inertia = ml(k).mlKmeans(x, rows, d, at(0), nc, want.labels ?? 0, want.mind ?? 0, sums ? at(nc * d) : 0, counts ? at(nc * d + sums) : 0);
+    const out: KmeansPartial = { n: rows, inertia };
+    const r = work.view();
+    if (sums) out.sums = r.slice(nc * d, nc * d + sums);
+    if (counts) out.counts = r.slice(nc * d + sums, nc * d + sums + counts);
+    return out;
+  } finally {
+    work.done();
+  }
+}
+
+// ---- generic combines ---------------------------------------------------------------------
+
+type Summable = Record<string, number | Float64Array | string | null | undefined>;
+
+/** Field-wise sums of partials: numbers add, Float64Arrays add elementwise, `problem` keeps the first. */
+export function sumPartials<T extends object>(parts: readonly T[]): T {
+  if (parts.length === 0) throw new TesseraError("ml: nothing to combine");
+  const out: Summable = { ...(parts[0] as Summable) };
+  for (const [key, value] of Object.entries(out)) if (value instanceof Float64Array) out[key] = Float64Array.from(value);
+  for (let p = 1; p < parts.length; p++) {
+    for (const [key, value] of Object.entries(parts[p] as Summable)) {
+      const acc = out[key];
+      if (typeof value === "number") out[key] = (typeof acc === "number" ? acc : 0) + value;
+      else if (value instanceof Float64Array) {
+        if (!(acc instanceof Float64Array)) out[key] = Float64Array.from(value);
+        else for (let i = 0; i < value.length; i++) acc[i] += value[i]!;
+      } else if (key === "problem") out[key] ??= value;
+    }
+  }
+  return out as T;
+}
+
+/** Concatenation of the Float64Array fields of partials, in order (sampled rows). */
+export function concatPartials<T extends object>(parts: readonly T[]): T {
+  if (parts.length === 0) throw new TesseraError("ml: nothing to concatenate");
+  const out: Record<string, unknown> = { ...(parts[0] as Record<string, unknown>) };
+  for (const key of Object.keys(out)) {
+    if (!(out[key] instanceof Float64Array)) continue;
+    const arrays = parts.map((p) => (p as Record<string, Float64Array>)[key]!);
+    const all = new Float64Array(arrays.reduce((s, a) => s + a.length, 0));
+    let at = 0;
+    for (const a of arrays) {
+      all.set(a, at);
+      at += a.length;
+    }
+    out[key] = all;
+  }
+  return out as T;
+}

@@ -1,0 +1,179 @@
+/**
+ * LogisticRegression (sklearn.linear_model.LogisticRegression with solver "lbfgs", L2):
+ * binary (one weight vector, sigmoid) or multinomial (one per class, softmax), minimizing
+ *
+ *   f(W, b) = (1/n) Σ_i loss_i + ||W||² / (2·C·n)      (the intercept b is not penalized)
+ *
+ * which has scikit-learn's minimizer (it minimizes C·Σ loss_i + ||W||²/2, divided by C·n), so
+ * `tol` means what it means there: L-BFGS stops when max |∇f| <= tol.
+ *
+ * Where it runs: fit persists X and y (class indices) on the workers, then every evaluation of
+ * f and ∇f is one pass of `ml.logistic` tasks, one per block (the wasm kernel mlLogistic: one
+ * read of the block), tree-summed; only W and b travel to the workers and only (loss, gradient)
+ * comes back. The L-BFGS step, the line search and the regularization are on the client.
+ */
+
+import type { ComputeOptions } from "../client/current.js";
+import { TesseraError } from "../errors.js";
+import { HighLevelGraph, MaterializedLayer } from "../graph/layers.js";
+import { opSpec } from "../graph/spec.js";
+import { Task, TaskRef, blockKey } from "../graph/task.js";
+import { randomToken } from "../graph/tokenize.js";
+import type { ChunkedArray } from "../array/core.js";
+import type { DataFrame } from "../dataframe/dataframe.js";
+import { toRows, type MatrixInput, type Rows, type TargetInput } from "./data.js";
+import { boolOption, checkKeys, intOption, numberOption, notFitted } from "./estimator.js";
+import type { LogisticPartial } from "./kernels.js";
+import { lbfgs, type LbfgsResult } from "./lbfgs.js";
+import type { LogisticSpec } from "./ops.js";
+import type { AccuracyPartial, PredictSpec } from "./ops-predict.js";
+import { blockOutput } from "./output.js";
+import { GraphValue, inspect, persistRows, reduceBlocks, rethrow, type Held } from "./run.js";
+import { currentClient } from "../client/current.js";
+
+export interface LogisticRegressionOptions {
+  /** Inverse of the L2 regularization strength (default 1). */
+  C?: number;
+  /** L-BFGS iterations at most (default 100). */
+  maxIter?: number;
+  /** Stop when max |gradient| <= tol (default 1e-4). */
+  tol?: number;
+  /** Fit an intercept (default true). */
+  fitIntercept?: boolean;
+}
+
+/** Predictions: an array for an array (or plain data), a dataframe for a dataframe. */
+export type Predicted<X> = X extends DataFrame ? DataFrame : ChunkedArray;
+
+export class LogisticRegression {
+  readonly C: number;
+  readonly maxIter: number;
+  readonly tol: number;
+  readonly fitIntercept: boolean;
+  /** The class labels, sorted (after fit). */
+  classes: Float64Array | null = null;
+  /** Weights, row-major [rows, nFeaturesIn]: one row for two classes, one per class otherwise. */
+  coef: Float64Array | null = null;
+  /** One intercept per row of coef. */
+  intercept: Float64Array | null = null;
+  nFeaturesIn = 0;
+  /** Column names, when fitted on a dataframe. */
+  featureNames: string[] | null = null;
+  /** L-BFGS iterations the fit took, and whether it met tol. */
+  nIter = 0;
+  converged = false;
+
+  constructor(options: LogisticRegressionOptions = {}) {
+    const E = "LogisticRegression";
+    checkKeys(E, options, ["C", "maxIter", "tol", "fitIntercept"]);
+    this.C = numberOption(E, "C", options.C, 1, 0, Infinity, { lo: true });
+    this.maxIter = intOption(E, "maxIter", options.maxIter, 100, 0);
+    this.tol = numberOption(E, "tol", options.tol, 1e-4, 0, Infinity);
+    this.fitIntercept = boolOption(E, "fitIntercept", options.fitIntercept, true);
+  }
+
+  /** The shape of coef: [1 or nClasses, nFeaturesIn]. */
+  get coefShape(): [number, number] {
+    return [this.coef ? this.coef.length / Math.max(1, this.nFeaturesIn) : 0, this.nFeaturesIn];
+  }
+
+  /** Fit on X (n x d) and labels y: any numbers, at least two distinct values. */
+  async fit(X: MatrixInput, y: TargetInput, options: ComputeOptions = {}): Promise<this> {
+    const what = "LogisticRegression.fit";
+    if (y === undefined) throw new TesseraError(`${what}: y (the labels) is missing`);
+    const rows = await toRows(X, y, what);
+    const data = await persistRows(rows, what, options);
+    const held: Held[] = [data.held];
+    try {
+      const info = await inspect(data, what, { labels: true }, options);
+      const classes = info.classes!;
+      if (classes.length < 2) throw new TesseraError(`${what}: y has one class only (${classes[0]}); a classifier needs at least two`);
+      const K = classes.length === 2 ? 1 : classes.length;
+      const encoded = await encodeLabels(data, classes, what, options);
+      if (encoded !== data) held.push(encoded.held);
+      const result = await this.optimize(encoded, K, info.n, options);
+      const d = rows.d;
+      this.classes = Float64Array.from(classes);
+      this.coef = result.x.slice(0, K * d);
+      this.intercept = this.fitIntercept ? result.x.slice(K * d, K * d + K) : new Float64Array(K);
+      this.nFeaturesIn = d;
+      this.featureNames = rows.columns;
+      this.nIter = result.nIter;
+      this.converged = result.converged;
+      return this;
+    } finally {
+      for (const h of held) h.release();
+    }
+  }
+
+  private async optimize(data: Rows, K: number, n: number, options: ComputeOptions): Promise<LbfgsResult> {
+    const d = data.d;
+    const nw = K * d;
+    const penalty = 1 / (this.C * n);
+    const objective = async (theta: Float64Array) => {
+      const W = theta.subarray(0, nw);
+      const b = this.fitIntercept ? theta.subarray(nw, nw + K) : new Float64Array(K);
+      const spec: LogisticSpec = { d, K, W: Float64Array.from(W), b: Float64Array.from(b) };
+      const p = await reduceBlocks<LogisticPartial>(data, { name: "ml-logistic", op: "ml.logistic", combine: "ml.sum", spec: () => spec }, "LogisticRegression.fit", options);
+      let f = p.loss / n;
+      const g = new Float64Array(theta.length);
+      for (let i = 0; i < nw; i++) {
+        f += 0.5 * penalty * W[i]! * W[i]!;
+        g[i] = p.grad[i]! / n + penalty * W[i]!;
+      }
+      if (this.fitIntercept) for (let k = 0; k < K; k++) g[nw + k] = p.gradB[k]! / n;
+      return { f, g };
+    };
+    return lbfgs(objective, new Float64Array(nw + (this.fitIntercept ? K : 0)), { maxIter: this.maxIter, gtol: this.tol, signal: options.signal });
+  }
+
+  private model(method: string): { d: number; K: number; W: Float64Array; b: Float64Array; classes: number[] } {
+    if (!this.coef || !this.intercept || !this.classes) throw notFitted("LogisticRegression", method);
+    return { d: this.nFeaturesIn, K: this.intercept.length, W: this.coef, b: this.intercept, classes: [...this.classes] };
+  }
+
+  /** Class labels per row (lazy). */
+  predict<X extends MatrixInput>(X: X): Predicted<X> {
+    const m = this.model("predict");
+    const predict: PredictSpec = { kind: "logistic-label", ...m };
+    return blockOutput(X, { predict, prefix: "logistic-predict", names: ["prediction"], columns: this.featureNames, what: "LogisticRegression.predict" }) as Predicted<X>;
+  }
+
+  /** Class probabilities per row, [n, nClasses], columns in the order of `classes` (lazy). */
+  predictProba<X extends MatrixInput>(X: X): Predicted<X> {
+    const { classes, ...m } = this.model("predictProba");
+    const predict: PredictSpec = { kind: "logistic-proba", d: m.d, K: m.K, W: m.W, b: m.b };
+    const names = classes.map((c) => `proba_${c}`);
+    return blockOutput(X, { predict, prefix: "logistic-proba", names, columns: this.featureNames, what: "LogisticRegression.predictProba" }) as Predicted<X>;
+  }
+
+  /** Mean accuracy on (X, y): one pass, counts per block summed by a tree. */
+  async score(X: MatrixInput, y: TargetInput, options: ComputeOptions = {}): Promise<number> {
+    const what = "LogisticRegression.score";
+    const predict: PredictSpec = { kind: "logistic-label", ...this.model("score") };
+    if (y === undefined) throw new TesseraError(`${what}: y (the labels) is missing`);
+    const rows = await toRows(X, y, what);
+    if (rows.d !== predict.d) throw new TesseraError(`${what}: X has ${rows.d} features, but the model was fitted with ${predict.d}`);
+    const p = await reduceBlocks<AccuracyPartial>(rows, { name: "ml-accuracy", op: "ml.score", combine: "ml.sum", spec: (block) => ({ predict, metric: "accuracy", block }) }, what, options);
+    if (p.problem) throw new TesseraError(`${what}: ${p.problem}`);
+    if (p.n === 0) throw new TesseraError(`${what}: X has no rows`);
+    return p.correct / p.n;
+  }
+}
+
+/** y as class indices 0..K-1 (binary: 0/1), persisted; `data` itself when y already is. */
+async function encodeLabels(data: Rows & { held: Held }, classes: number[], what: string, options: ComputeOptions): Promise<Rows & { held: Held }> {
+  if (classes.every((c, i) => c === i)) return data;
+  const name = `ml-encode-${randomToken()}`;
+  const nodes = data.y!.map((k, i) => new Task(blockKey(name, [i]), "ml.encode", [opSpec({ classes }), new TaskRef(k)]));
+  const keys = nodes.map((n) => n.key);
+  const graph = new HighLevelGraph([new MaterializedLayer(name, nodes)]);
+  const held = currentClient().persist(new GraphValue(graph, keys, data.y!, () => undefined), options) as unknown as Held;
+  try {
+    await Promise.all(held.futures.map((f) => f.wait()));
+  } catch (err) {
+    held.release();
+    rethrow(err, what);
+  }
+  return { ...data, y: keys, external: [...data.x, ...keys], held };
+}

@@ -1,0 +1,330 @@
+/**
+ * The worker ops of the estimators (`ml.*`). Each takes a small spec (what the client decided:
+ * the current weights or centres, the block's number) and the blocks of X (f64 [rows, d]) and
+ * y (f64 [rows]), and returns a partial — a few numbers and Float64Arrays that travel inline —
+ * or an output block (predictions) that stays in wasm memory.
+ *
+ *   ml.info            rows, the first NaN/inf, classes of y, column moments    (fit's first pass)
+ *   ml.frameMatrix     a dataframe partition's feature columns as an f64 block
+ *   ml.frameColumn     one column as an f64 block (y)
+ *   ml.encode          y's values as class indices
+ *   ml.logistic        Σ logistic loss and gradient                             (one per L-BFGS evaluation)
+ *   ml.gram            count, means and centred scatter of (x, y)               (normal equations)
+ *   ml.kmeans          inertia, and per-centre sums and counts                  (one per Lloyd step)
+ *   ml.kmeans.nearest  per row: distance to the nearest k-means‖ candidate, and which (kept on the worker)
+ *   ml.kmeans.cost     φ = Σ of those distances, and rows per candidate
+ *   ml.kmeans.sample   rows drawn with probability l·d²/φ                       (k-means‖ rounds)
+ *   ml.rows            given rows of a block
+ *   ml.predict, ml.predict.frame, ml.score, ml.r2.combine      in ops-predict.ts
+ *   ml.split, ml.split.frame                                   in ops-split.ts
+ *
+ * Combines (`ml.sum`, `ml.concat`, `ml.info.combine`, `ml.gram.combine`) merge
+ * partials in block order, so results do not depend on how the tree groups them.
+ *
+ * A problem in the data (NaN, a length mismatch) is reported in the partial's `problem`, not
+ * thrown, so the client can say what was wrong in the estimator's words.
+ */
+
+import { TesseraError } from "../errors.js";
+import { withKernels } from "../kernels/instance.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { registerOp } from "../worker/registry.js";
+import { WasmChunk } from "../array/block.js";
+import { asFrame } from "../dataframe/frame.js";
+import { columnValues, frameRows, fromJs, matrix, show, using, vector, type Matrix } from "./blocks.js";
+import {
+  blockGram,
+  blockMoments,
+  combineGram,
+  combineMoments,
+  concatPartials,
+  findNonFinite,
+  kmeansBlock,
+  logisticBlock,
+  sumPartials,
+  type Gram,
+  type Moments,
+} from "./kernels.js";
+import { uniformAt } from "./random.js";
+import "./ops-predict.js";
+import "./ops-split.js";
+
+// ---- ml.info: the first pass of a fit -----------------------------------------------------
+
+export interface InfoSpec {
+  d: number;
+  /** The block's number (for messages). */
+  block: number;
+  /** Row number of the block's first row, when known (arrays); null for dataframe partitions. */
+  offset: number | null;
+  /** Feature names (dataframes), for messages. */
+  columns: string[] | null;
+  target: string | null;
+  /** Collect y's distinct values (classifiers), at most maxClasses. */
+  labels: boolean;
+  maxClasses: number;
+  moments: boolean;
+  minmax: boolean;
+}
+
+export interface Info {
+  /** Rows per block, in block order. */
+  rows: number[];
+  problem: string | null;
+  classes: number[] | null;
+  moments: Moments | null;
+}
+
+function rowName(spec: { block: number; offset: number | null }, row: number): string {
+  return spec.offset !== null ? `row ${spec.offset + row}` : `row ${row} of partition ${spec.block}`;
+}
+
+function checkMatrix(k: Kernels, m: Matrix, spec: InfoSpec, what: "X" | "y"): string | null {
+  const n = m.rows * m.d;
+  if (n === 0 || Number.isFinite(k.reduce("sum", { ptr: m.ptr, dtype: "float64" }, n).value)) return null;
+  const bad = findNonFinite(k.view("float64", m.ptr, n), m.rows, m.d);
+  if (!bad) return null; // the sum overflowed; every value is finite
+  if (what === "y") return `y has ${show(bad.value)} at ${rowName(spec, bad.row)}${spec.target ? ` (column ${JSON.stringify(spec.target)})` : ""}`;
+  const col = spec.columns ? `column ${JSON.stringify(spec.columns[bad.col])}` : `column ${bad.col}`;
+  return `X has ${show(bad.value)} at ${rowName(spec, bad.row)}, ${col}`;
+}
+
+registerOp("ml.info", (spec: InfoSpec, x: unknown, y?: unknown) =>
+  withKernels((k): Info => {
+    const xm = matrix(k, x, spec.d, "ml.info X");
+    const ym = y === undefined ? undefined : vector(k, y, "ml.info y");
+    return using([xm, ym], () => {
+      const info: Info = { rows: [xm.rows], problem: null, classes: null, moments: null };
+      info.problem = checkMatrix(k, xm, spec, "X");
+      if (ym && !info.problem) {
+        if (ym.rows !== xm.rows) info.problem = `y has ${ym.rows} values for the ${xm.rows} rows of X in block ${spec.block}`;
+        else info.problem = checkMatrix(k, ym, spec, "y");
+      }
+      if (info.problem) return info;
+      if (ym && spec.labels) {
+        const seen = new Set<number>();
+        const v = k.view("float64", ym.ptr, ym.rows);
+        for (let i = 0; i < v.length && seen.size <= spec.maxClasses; i++) seen.add(v[i]!);
+        if (seen.size > spec.maxClasses) {
+          info.problem = `y has more than ${spec.maxClasses} distinct values; a classifier needs class labels (is y a continuous target?)`;
+          return info;
+        }
+        info.classes = [...seen].sort((a, b) => a - b);
+      }
+      if (spec.moments || spec.minmax) info.moments = blockMoments(k.view("float64", xm.ptr, xm.rows * xm.d), xm.rows, xm.d, spec.minmax);
+      return info;
+    });
+  }),
+);
+
+registerOp("ml.info.combine", (...parts: Info[]): Info => {
+  const out: Info = { rows: [], problem: null, classes: null, moments: null };
+  const classes = new Set<number>();
+  for (const p of parts) {
+    out.rows.push(...p.rows);
+    out.problem ??= p.problem;
+    if (p.classes) for (const c of p.classes) classes.add(c);
+    if (p.moments) out.moments = out.moments ? combineMoments(out.moments, p.moments) : p.moments;
+  }
+  if (parts.some((p) => p.classes)) out.classes = [...classes].sort((a, b) => a - b);
+  return out;
+});
+
+registerOp("ml.frameMatrix", (spec: { columns: string[] }, part: unknown) =>
+  withKernels((k) => {
+    const frame = asFrame(part, "ml.frameMatrix");
+    return fromJs(k, frameRows(frame, spec.columns, "ml.frameMatrix"), [frame.length, spec.columns.length]);
+  }),
+);
+
+registerOp("ml.frameColumn", (spec: { column: string }, part: unknown) =>
+  withKernels((k) => {
+    const frame = asFrame(part, "ml.frameColumn");
+    return fromJs(k, columnValues(frame, spec.column, "ml.frameColumn"), [frame.length]);
+  }),
+);
+registerOp("ml.encode", (spec: { classes: number[] }, y: unknown) =>
+  withKernels((k) => {
+    const ym = vector(k, y, "ml.encode y");
+    return using([ym], () => {
+      const index = new Map(spec.classes.map((c, i) => [c, i]));
+      const out = WasmChunk.alloc(k, "float64", [ym.rows]);
+      const src = k.view("float64", ym.ptr, ym.rows);
+      const dst = out.view();
+      for (let i = 0; i < ym.rows; i++) {
+        const c = index.get(src[i]!);
+        if (c === undefined) throw new TesseraError(`ml.encode: label ${src[i]} is not among the classes [${spec.classes}]`);
+        dst[i] = c;
+      }
+      return out;
+    });
+  }),
+);
+
+// ---- estimator passes ---------------------------------------------------------------------
+
+export interface LogisticSpec {
+  d: number;
+  K: number;
+  /** K x d */
+  W: Float64Array;
+  b: Float64Array;
+}
+
+registerOp("ml.logistic", (spec: LogisticSpec, x: unknown, y: unknown) =>
+  withKernels((k) => {
+    const xm = matrix(k, x, spec.d, "ml.logistic X");
+    const ym = vector(k, y, "ml.logistic y");
+    return using([xm, ym], () => logisticBlock(k, xm.ptr, ym.ptr, xm.rows, spec.d, spec.W, spec.b, spec.K));
+  }),
+);
+
+registerOp("ml.gram", (spec: { d: number; block: number; offset: number | null; columns: string[] | null }, x: unknown, y?: unknown) =>
+  withKernels((k): Gram & { problem: string | null } => {
+    const xm = matrix(k, x, spec.d, "ml.gram X");
+    const ym = y === undefined ? undefined : vector(k, y, "ml.gram y");
+    return using([xm, ym], () => {
+      if (ym && ym.rows !== xm.rows) {
+        return { n: 0, mean: new Float64Array(0), scatter: new Float64Array(0), problem: `y has ${ym.rows} values for the ${xm.rows} rows of X in block ${spec.block}` };
+      }
+      const g = blockGram(k, xm.ptr, xm.rows, spec.d, ym ? ym.ptr : null);
+      // A NaN anywhere shows in the means; only then look for where it is.
+      if (g.mean.every(Number.isFinite) && g.scatter.every(Number.isFinite)) return { ...g, problem: null };
+      const info = { ...spec, target: null, labels: false, maxClasses: 0, moments: false, minmax: false };
+      const problem = checkMatrix(k, xm, info, "X") ?? (ym ? checkMatrix(k, ym, info, "y") : null);
+      return { ...g, problem: problem ?? "the data's sums overflow (values near 1e308)" };
+    });
+  }),
+);
+
+registerOp("ml.gram.combine", (...parts: (Gram & { problem: string | null })[]) => {
+  let acc = parts[0]!;
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i]!;
+    acc = acc.problem || p.problem ? { ...acc, problem: acc.problem ?? p.problem } : { ...combineGram(acc, p), problem: null };
+  }
+  return acc;
+});
+
+export interface KmeansSpec {
+  d: number;
+  /** nc x d centres. */
+  C: Float64Array;
+  nc: number;
+  sums: boolean;
+  counts: boolean;
+}
+
+registerOp("ml.kmeans", (spec: KmeansSpec, x: unknown) =>
+  withKernels((k) => {
+    const xm = matrix(k, x, spec.d, "ml.kmeans X");
+    return using([xm], () => kmeansBlock(k, xm.ptr, xm.rows, spec.d, spec.C, spec.nc, { sums: spec.sums, counts: spec.counts }));
+  }),
+);
+
+export interface NearestSpec {
+  d: number;
+  /** Candidates added since the previous state (nc x d), numbered from `base`. */
+  C: Float64Array;
+  nc: number;
+  base: number;
+}
+
+/**
+ * k-means‖ keeps, per row, the squared distance to its nearest candidate and that candidate's
+ * number: a [rows, 2] f64 block on the worker. Each round only measures the new candidates
+ * against it, so the init costs one distance pass over all candidates in total, not one per
+ * round.
+ */
+registerOp("ml.kmeans.nearest", (spec: NearestSpec, x: unknown, prev?: unknown) =>
+  withKernels((k) => {
+    const xm = matrix(k, x, spec.d, "ml.kmeans.nearest X");
+    const pm = prev === undefined ? undefined : matrix(k, prev, 2, "ml.kmeans.nearest state");
+    const labels = k.allocArray("int32", Math.max(1, xm.rows));
+    const dist = k.allocArray("float64", Math.max(1, xm.rows));
+    return using([xm, pm], () => {
+      try {
+        kmeansBlock(k, xm.ptr, xm.rows, spec.d, spec.C, spec.nc, { labels, mind: dist });
+        const out = WasmChunk.alloc(k, "float64", [xm.rows, 2]);
+        const o = out.view() as Float64Array;
+        const dv = k.view("float64", dist, xm.rows);
+        const lv = k.view("int32", labels, xm.rows);
+        const pv = pm ? k.view("float64", pm.ptr, xm.rows * 2) : null;
+        for (let i = 0; i < xm.rows; i++) {
+          // Ties keep the older candidate, as a scan over all of them in order would.
+          if (pv && pv[2 * i]! <= dv[i]!) {
+            o[2 * i] = pv[2 * i]!;
+            o[2 * i + 1] = pv[2 * i + 1]!;
+          } else {
+            o[2 * i] = dv[i]!;
+            o[2 * i + 1] = spec.base + lv[i]!;
+          }
+        }
+        return out;
+      } finally {
+        k.free(labels);
+        k.free(dist);
+      }
+    });
+  }),
+);
+
+/** Σ of the squared distances in a state block (φ), and how many rows each candidate is nearest. */
+registerOp("ml.kmeans.cost", (spec: { m: number; counts: boolean }, state: unknown) =>
+  withKernels((k) => {
+    const sm = matrix(k, state, 2, "ml.kmeans.cost state");
+    return using([sm], () => {
+      const v = k.view("float64", sm.ptr, sm.rows * 2);
+      let phi = 0;
+      const counts = spec.counts ? new Float64Array(spec.m) : null;
+      for (let i = 0; i < sm.rows; i++) {
+        phi += v[2 * i]!;
+        if (counts) counts[v[2 * i + 1]!]++;
+      }
+      return counts ? { phi, counts } : { phi };
+    });
+  }),
+);
+
+export interface SampleSpec {
+  d: number;
+  /** Expected draws in all (oversampling factor x k) and the total cost φ. */
+  l: number;
+  phi: number;
+  seed: number;
+  round: number;
+  /** Row number of the block's first row: draws are keyed by it, not by the block. */
+  offset: number;
+}
+
+/** Rows drawn with probability l·d²/φ, d² from the state block. */
+registerOp("ml.kmeans.sample", (spec: SampleSpec, x: unknown, state: unknown) =>
+  withKernels((k) => {
+    const xm = matrix(k, x, spec.d, "ml.kmeans.sample X");
+    const sm = matrix(k, state, 2, "ml.kmeans.sample state");
+    return using([xm, sm], () => {
+      const sv = k.view("float64", sm.ptr, sm.rows * 2);
+      const picked: number[] = [];
+      for (let i = 0; i < xm.rows; i++) if (uniformAt(spec.seed, 1000 + spec.round, spec.offset + i) * spec.phi < spec.l * sv[2 * i]!) picked.push(i);
+      const xv = k.view("float64", xm.ptr, xm.rows * spec.d);
+      const rows = new Float64Array(picked.length * spec.d);
+      picked.forEach((r, j) => rows.set(xv.subarray(r * spec.d, (r + 1) * spec.d), j * spec.d));
+      return { rows };
+    });
+  }),
+);
+
+registerOp("ml.rows", (spec: { d: number; rows: number[] }, x: unknown) =>
+  withKernels((k) => {
+    const xm = matrix(k, x, spec.d, "ml.rows X");
+    return using([xm], () => {
+      const xv = k.view("float64", xm.ptr, xm.rows * spec.d);
+      const out = new Float64Array(spec.rows.length * spec.d);
+      spec.rows.forEach((r, j) => out.set(xv.subarray(r * spec.d, (r + 1) * spec.d), j * spec.d));
+      return { rows: out };
+    });
+  }),
+);
+
+registerOp("ml.sum", (...parts: object[]) => sumPartials(parts));
+registerOp("ml.concat", (...parts: object[]) => concatPartials(parts));

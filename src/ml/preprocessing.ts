@@ -1,0 +1,182 @@
+/**
+ * StandardScaler and MinMaxScaler (sklearn.preprocessing). fit is one pass: per block the
+ * column count, mean, M² (and min / max), merged by a tree (Chan et al.'s update, so the
+ * statistics do not depend on the blocks). transform is lazy and blockwise: for an array, an
+ * elementwise expression (x - mean) / scale fused into the kernels' one pass per block; for a
+ * dataframe, `assign` of the same expression per feature column (other columns kept).
+ *
+ * As in scikit-learn, the variance is the population one (ddof 0) and a constant column gets
+ * scale 1. Unlike it, NaN in X is an error (scikit-learn skips NaN when fitting).
+ */
+
+import type { ComputeOptions } from "../client/current.js";
+import { TesseraError } from "../errors.js";
+import { ChunkedArray } from "../array/core.js";
+import { fromTypedArray } from "../array/create.js";
+import { DataFrame } from "../dataframe/dataframe.js";
+import { col } from "../dataframe/expr.js";
+import { toMatrix, toRows, type MatrixInput } from "./data.js";
+import { boolOption, checkKeys, notFitted } from "./estimator.js";
+import { inspect } from "./run.js";
+
+/** Transformed X: an array for an array (or plain data), a dataframe for a dataframe. */
+export type Transformed<X> = X extends DataFrame ? DataFrame : ChunkedArray;
+
+/** Scales below this are taken for zero (scikit-learn's _handle_zeros_in_scale). */
+const ZERO_SCALE = 10 * 2.220446049250313e-16;
+
+type Step = ["sub" | "div" | "mul" | "add", Float64Array];
+
+/** Fitted column statistics, and the two elementwise steps each way that a scaler is. */
+abstract class Scaler {
+  nFeaturesIn = 0;
+  nSamplesSeen = 0;
+  /** Column names, when fitted on a dataframe. */
+  featureNames: string[] | null = null;
+  protected abstract readonly estimator: string;
+
+  /** The steps of transform and of inverseTransform, per column (null when not fitted). */
+  protected abstract steps(): { forward: Step[]; inverse: Step[] } | null;
+
+  protected async stats(X: MatrixInput, minmax: boolean, options?: ComputeOptions) {
+    const what = `${this.estimator}.fit`;
+    const rows = await toRows(X, undefined, what);
+    const info = await inspect(rows, what, { moments: !minmax, minmax }, options);
+    this.nFeaturesIn = rows.d;
+    this.nSamplesSeen = info.n;
+    this.featureNames = rows.columns;
+    return info.moments!;
+  }
+
+  /** Scale X lazily: nothing runs until the result is computed. */
+  transform<X extends MatrixInput>(X: X): Transformed<X> {
+    return this.apply(X, "transform", false) as Transformed<X>;
+  }
+
+  /** Undo transform (lazily). */
+  inverseTransform<X extends MatrixInput>(X: X): Transformed<X> {
+    return this.apply(X, "inverseTransform", true) as Transformed<X>;
+  }
+
+  async fitTransform<X extends MatrixInput>(X: X, options?: ComputeOptions): Promise<Transformed<X>> {
+    await this.fit(X, options);
+    return this.transform(X);
+  }
+
+  abstract fit(X: MatrixInput, options?: ComputeOptions): Promise<this>;
+
+  private apply(X: MatrixInput, method: string, inverse: boolean): ChunkedArray | DataFrame {
+    const what = `${this.estimator}.${method}`;
+    const all = this.steps();
+    if (!all) throw notFitted(this.estimator, method);
+    const steps = inverse ? all.inverse : all.forward;
+    const d = this.nFeaturesIn;
+    if (X instanceof DataFrame) {
+      const names = this.featureNames;
+      if (!names) throw new TesseraError(`${what}: this ${this.estimator} was fitted on an array, so it does not know which dataframe columns to scale; fit it on a dataframe`);
+      const columns: Record<string, ReturnType<typeof col>> = {};
+      names.forEach((name, j) => {
+        let e = col(name);
+        for (const [op, v] of steps) e = e[op](v[j]!);
+        columns[name] = e;
+      });
+      return X.assign(columns);
+    }
+    const A = X instanceof ChunkedArray ? X : toMatrix(X, what);
+    if (A.ndim !== 2) throw new TesseraError(`${what}: X must be 2-d (samples x features); got shape [${A.shape}]`);
+    if (A.shape[1] !== d) throw new TesseraError(`${what}: X has ${A.shape[1]} features, but this ${this.estimator} was fitted with ${d}`);
+    // Two fused elementwise steps with a [d] vector broadcast over the rows: one pass per block.
+    let out = A.dtype === "float64" ? A : A.astype("float64");
+    for (const [op, v] of steps) out = out[op](fromTypedArray(v));
+    return out;
+  }
+}
+
+export interface StandardScalerOptions {
+  /** Subtract the mean (default true). */
+  withMean?: boolean;
+  /** Divide by the standard deviation (default true). */
+  withStd?: boolean;
+}
+
+/** Standardize features: (x - mean) / std, per column. */
+export class StandardScaler extends Scaler {
+  protected readonly estimator = "StandardScaler";
+  readonly withMean: boolean;
+  readonly withStd: boolean;
+  /** Per column, after fit. */
+  mean: Float64Array | null = null;
+  var: Float64Array | null = null;
+  scale: Float64Array | null = null;
+
+  constructor(options: StandardScalerOptions = {}) {
+    super();
+    checkKeys("StandardScaler", options, ["withMean", "withStd"]);
+    this.withMean = boolOption("StandardScaler", "withMean", options.withMean, true);
+    this.withStd = boolOption("StandardScaler", "withStd", options.withStd, true);
+  }
+
+  /** Compute the column means and variances (one pass over X). */
+  async fit(X: MatrixInput, options?: ComputeOptions): Promise<this> {
+    const m = await this.stats(X, false, options);
+    this.mean = Float64Array.from(m.mean);
+    this.var = m.m2.map((s) => s / m.n);
+    this.scale = this.var.map((v) => (Math.sqrt(v) < ZERO_SCALE ? 1 : Math.sqrt(v)));
+    return this;
+  }
+
+  protected steps(): { forward: Step[]; inverse: Step[] } | null {
+    if (!this.mean || !this.scale) return null;
+    const forward: Step[] = [];
+    const inverse: Step[] = [];
+    if (this.withMean) forward.push(["sub", this.mean]);
+    if (this.withStd) forward.push(["div", this.scale]);
+    if (this.withStd) inverse.push(["mul", this.scale]);
+    if (this.withMean) inverse.push(["add", this.mean]);
+    return { forward, inverse };
+  }
+}
+
+export interface MinMaxScalerOptions {
+  /** The range features are mapped to (default [0, 1]). */
+  featureRange?: readonly [number, number];
+}
+
+/** Scale features to a range: (x - min) / (max - min) * (hi - lo) + lo, per column. */
+export class MinMaxScaler extends Scaler {
+  protected readonly estimator = "MinMaxScaler";
+  readonly featureRange: readonly [number, number];
+  dataMin: Float64Array | null = null;
+  dataMax: Float64Array | null = null;
+  dataRange: Float64Array | null = null;
+  /** x * scale + min is the transform (scikit-learn's scale_ and min_). */
+  scale: Float64Array | null = null;
+  min: Float64Array | null = null;
+
+  constructor(options: MinMaxScalerOptions = {}) {
+    super();
+    checkKeys("MinMaxScaler", options, ["featureRange"]);
+    const r = options.featureRange ?? [0, 1];
+    if (!Array.isArray(r) || r.length !== 2 || !r.every(Number.isFinite) || !(r[0] < r[1])) {
+      throw new TesseraError(`MinMaxScaler: featureRange must be [lo, hi] with lo < hi, got ${JSON.stringify(options.featureRange)}`);
+    }
+    this.featureRange = [r[0], r[1]];
+  }
+
+  /** Compute the column minima and maxima (one pass over X). */
+  async fit(X: MatrixInput, options?: ComputeOptions): Promise<this> {
+    const m = await this.stats(X, true, options);
+    const [lo, hi] = this.featureRange;
+    this.dataMin = Float64Array.from(m.min!);
+    this.dataMax = Float64Array.from(m.max!);
+    this.dataRange = this.dataMax.map((x, j) => x - this.dataMin![j]!);
+    this.scale = this.dataRange.map((r) => (hi - lo) / (r < ZERO_SCALE ? 1 : r));
+    this.min = this.dataMin.map((x, j) => lo - x * this.scale![j]!);
+    return this;
+  }
+
+  protected steps(): { forward: Step[]; inverse: Step[] } | null {
+    if (!this.scale || !this.min) return null;
+    return { forward: [["mul", this.scale], ["add", this.min]], inverse: [["sub", this.min], ["div", this.scale]] };
+  }
+}
