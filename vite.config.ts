@@ -1,5 +1,5 @@
 /**
- * Vite builds the web pages in web/ (landing page, e2e test page; dashboard and playground
+ * Vite builds the web pages in web/ (landing page, e2e test pages, dashboard; playground
  * later) into web-dist/. The pages import "tessera", which here means the browser build of this
  * very package, dist/index.browser.js (run `tsc -p tsconfig.build.json` first). Its LocalCluster
  * spawns module Web Workers with a literal `new Worker(new URL(...), { type: "module" })`, which
@@ -18,12 +18,13 @@ export const isolationHeaders = {
   "Cross-Origin-Embedder-Policy": "require-corp",
 };
 
-/** One entry per page: add the dashboard and playground here as they appear. */
+/** One entry per page: add the playground here when it appears. */
 const pages = {
   index: here("./web/index.html"),
   e2e: here("./web/e2e/index.html"),
   array: here("./web/array/index.html"),
   dataframe: here("./web/dataframe/index.html"),
+  dashboard: here("./web/dashboard/index.html"),
 };
 
 export default defineConfig({

@@ -10,6 +10,9 @@
  *
  * `us_per_task` is wall time of compute() over tasks (graph construction by the user's code is
  * reported apart as `build_seconds`); `overhead_us_per_task` subtracts the floor's time.
+ *
+ * With TESSERA_BENCH_FEED=1 both clusters have the dashboard feed subscribed (client.onMetrics),
+ * as when a dashboard watches: the difference is what watching costs.
  */
 
 import { LocalCluster, delayed, op, type Client, type Delayed } from "tessera";
@@ -159,6 +162,7 @@ export async function runSchedulerBench(options: { quick?: boolean; emit(c: Sche
   const workloads = [independent(10_000, "10k"), independent(100_000, "100k"), chain(10_000, false), chain(10_000, true), tree(100_000)];
   const local = await LocalCluster.start({ workers: 2 });
   const inline = await LocalCluster.start({ inline: true });
+  if (process.env.TESSERA_BENCH_FEED === "1") for (const c of [local, inline]) c.onMetrics(() => {});
   try {
     for (const w of workloads) {
       const floor = await best(repeat, () => timeFloor(w));

@@ -14,7 +14,7 @@ const client = await LocalCluster.start({
   workers: Number(process.env.DEMO_WORKERS ?? 2),
   modules: [{ url: new URL("./ops.mjs", import.meta.url), name: "demo" }],
 });
-console.log(`tessera demo: ${client.workers.length} workers (${client.workers.join(", ")})`);
+console.log(`tessera demo: ${client.workers.length} workers (${client.workers.join(", ")}); dashboard: ${client.dashboardLink ?? "off"}`);
 
 // 1. A lazy graph: make partitions, summarize each, combine them 4 at a time.
 const make = delayed(op("demo.makePartition"));

@@ -4,6 +4,7 @@
  */
 export * from "./api.js";
 export { LocalCluster } from "./cluster/node.js";
+export { startDashboard, type DashboardOptions, type DashboardServer } from "./dashboard/server.js";
 export * as kernels from "./kernels/node-index.js";
 
 // The inline executor runs array ops on this thread: read kernels from disk, as workers do.

@@ -15,6 +15,9 @@ import { Task, isContainer, type Graph, type Key } from "../graph/task.js";
 import { randomToken, tokenize } from "../graph/tokenize.js";
 import type { ClientId, StoryEntry, TaskSpec, WorkerId } from "../scheduler/events.js";
 import type { ClientReport, Runner } from "../cluster/runner.js";
+import { closeMetrics, metricsOf, type ProgressHandle } from "../dashboard/collector.js";
+import { terminalProgress } from "../dashboard/progress-bar.js";
+import type { ComputeProgress, FeedMessage, ProgressEvent } from "../dashboard/protocol.js";
 import type { WorkerMetrics } from "../worker/control.js";
 import type { SourceDef } from "../worker/protocol.js";
 import { COLLECTION, PREPARE, isCollection, type Collection, type CollectionSpec } from "./collection.js";
@@ -43,7 +46,10 @@ let clientCount = 0;
 
 export class Client implements FutureOwner {
   readonly id: ClientId;
+  /** The URL of the dashboard serving this client's cluster, while one does (see startDashboard). */
+  dashboardLink: string | undefined;
   private readonly states = new Map<Key, KeyState>();
+  private readonly closeHooks: (() => Promise<void> | void)[] = [];
   private closed = false;
 
   /** @internal clusters create clients (see LocalCluster.start). */
@@ -76,25 +82,30 @@ export class Client implements FutureOwner {
     signal?.throwIfAborted();
     const specs = items.map((item) => (isCollection(item) ? item[COLLECTION]() : undefined));
     const keys = [...new Set(specs.flatMap((s) => (s ? s.keys : [])))];
+    let progress: ProgressHandle | undefined;
     const states = this.submitSpecs(
       specs.filter((s): s is CollectionSpec<unknown> => s !== undefined),
       keys,
       options,
+      options.progress ? (tasks) => (progress = this.trackProgress(tasks, options.progress)) : undefined,
     );
     for (const s of states) s.refs++;
     const onAbort = () => this.cancelKeys(keys, "aborted");
     signal?.addEventListener("abort", onAbort, { once: true });
     let values: unknown[];
+    let ok = false;
     try {
       await Promise.all(states.map((s) => s.settled));
       const movable = new Set(states.filter((s) => s.refs === 1).map((s) => s.key));
       values = await this.runner.gather(keys, movable);
+      ok = true;
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       throw err;
     } finally {
       signal?.removeEventListener("abort", onAbort);
       for (const s of states) this.release(s);
+      progress?.finish(ok);
     }
     const byKey = new Map(keys.map((k, i) => [k, values[i]]));
     const out = items.map((item, i) => {
@@ -282,6 +293,27 @@ export class Client implements FutureOwner {
     return Promise.all(this.runner.workerIds.map((id) => this.runner.link(id)!.control.metrics()));
   }
 
+  /**
+   * The dashboard feed (dashboard/protocol.ts): a snapshot first, then an update ~5 times a
+   * second while anything changes (the task stream, progress by prefix, workers' memory and
+   * occupancy, errors). Returns a function that unsubscribes.
+   */
+  onMetrics(cb: (m: FeedMessage) => void): () => void {
+    this.checkOpen();
+    return metricsOf(this.runner).subscribe(cb);
+  }
+
+  /** Overall progress by task prefix, ~5 times a second while it changes. Returns a function that unsubscribes. */
+  onProgress(cb: (p: ProgressEvent) => void): () => void {
+    this.checkOpen();
+    return metricsOf(this.runner).onProgress(cb);
+  }
+
+  /** @internal Run `fn` when the client closes (a dashboard server stops with it). */
+  whenClosed(fn: () => Promise<void> | void): void {
+    this.closeHooks.push(fn);
+  }
+
   /** Release everything, and shut the cluster down if this client started it. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -292,6 +324,9 @@ export class Client implements FutureOwner {
     this.states.clear();
     this.runner.release(this.id, keys);
     this.runner.disconnectClient(this.id);
+    // A hook that fails must not keep the cluster up.
+    await Promise.allSettled(this.closeHooks.splice(0).map(async (fn) => fn()));
+    closeMetrics(this.runner);
     await this.onClose();
   }
 
@@ -331,8 +366,16 @@ export class Client implements FutureOwner {
 
   // ---- internals ------------------------------------------------------------------------
 
-  /** Optimize, order, encode and submit; returns the states of `wanted` (refs not taken). */
-  private submitSpecs(specs: readonly CollectionSpec<unknown>[], wanted: readonly Key[], options: ComputeOptions): KeyState[] {
+  /**
+   * Optimize, order, encode and submit; returns the states of `wanted` (refs not taken).
+   * `onSubmit` sees the tasks as submitted (after optimization), just before they are.
+   */
+  private submitSpecs(
+    specs: readonly CollectionSpec<unknown>[],
+    wanted: readonly Key[],
+    options: ComputeOptions,
+    onSubmit?: (tasks: readonly TaskSpec[]) => void,
+  ): KeyState[] {
     const external = new Set<Key>();
     for (const s of specs) for (const k of s.external ?? []) external.add(k);
     let graph: Graph = new Map();
@@ -373,8 +416,15 @@ export class Client implements FutureOwner {
       }
       return s;
     });
+    onSubmit?.(tasks);
     this.runner.updateGraph(this.id, tasks, fresh, { depStart, depIndex: depRank });
     return states;
+  }
+
+  /** Follow a compute's tasks: a terminal bar (`true`, on a TTY only) or the caller's callback. */
+  private trackProgress(tasks: readonly TaskSpec[], progress: ComputeOptions["progress"]): ProgressHandle | undefined {
+    const cb = progress === true ? terminalProgress() : progress || undefined;
+    return cb ? metricsOf(this.runner).track(tasks.map((t) => t.key), cb) : undefined;
   }
 
   private onReports(reports: ClientReport[]): void {

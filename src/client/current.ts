@@ -4,6 +4,7 @@
  */
 
 import { TesseraError } from "../errors.js";
+import type { ComputeProgress } from "../dashboard/protocol.js";
 import type { Client } from "./client.js";
 
 export interface ComputeOptions {
@@ -15,6 +16,11 @@ export interface ComputeOptions {
   retries?: number;
   /** Priority for every task of the graph (higher runs first). */
   priority?: number;
+  /**
+   * Report progress: `true` draws a progress bar on stderr when it is a terminal (nothing
+   * otherwise); a function receives the graph's progress ~5 times a second and once at the end.
+   */
+  progress?: boolean | ((p: ComputeProgress) => void);
 }
 
 const clients: Client[] = [];

@@ -7,6 +7,7 @@
  *   const client = await LocalCluster.start({ memoryLimit: "2GiB", memory: { target: 0.5, pause: 0.9 } });
  */
 
+import type { DashboardOptions } from "../dashboard/server.js";
 import { Client } from "../client/client.js";
 import { TesseraError } from "../errors.js";
 import type { SchedulerOptions } from "../scheduler/scheduler.js";
@@ -42,6 +43,12 @@ export interface LocalClusterOptions {
   modules?: { url: string | URL; name: string }[];
   /** Scheduler tuning (tests and benchmarks). */
   scheduler?: SchedulerOptions;
+  /**
+   * Node: serve the dashboard on a localhost port (default: on, a free port; `{ port }` picks
+   * it; false: off); `client.dashboardLink` is its URL. Browser clusters feed an in-page
+   * dashboard through `client.onMetrics` instead.
+   */
+  dashboard?: boolean | DashboardOptions;
 }
 
 export interface MachineInfo {

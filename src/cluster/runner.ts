@@ -21,15 +21,12 @@ import type { WorkerLink } from "./link.js";
 
 export type ClientReport = Extract<Instruction, { type: "report" }>;
 
-/** One finished task, for progress bars and the dashboard's task stream. */
-export interface TaskRecord {
-  key: Key;
-  worker: WorkerId;
-  /** Epoch milliseconds. */
-  start: number;
-  stop: number;
-  status: "memory" | "erred";
-}
+/**
+ * Sees each worker report as it arrives, before its events reach the scheduler, so the report's
+ * refs still name live tasks there (the metrics feed reads their prefix and op). It must not
+ * change the report, and runs on the runner's thread: keep it cheap.
+ */
+export type ReportTap = (worker: WorkerId, report: Report) => void;
 
 interface Batch {
   defs?: SourceDef[];
@@ -93,7 +90,7 @@ export class Runner {
   private readonly sources = new Map<string, SourceDef>();
   private readonly shipped = new Map<WorkerId, Set<string>>();
   private readonly gathers = new Map<number, PendingGather>();
-  private readonly taskListeners = new Set<(records: TaskRecord[]) => void>();
+  private readonly reportTaps = new Set<ReportTap>();
   private readonly lostListeners = new Set<(id: WorkerId, reason: string) => void>();
   private events: SchedulerEvent[] = [];
   private scheduled = false;
@@ -149,10 +146,15 @@ export class Runner {
     this.sinks.delete(id);
   }
 
-  /** Observe finished tasks (batched per worker report). Returns an unsubscribe function. */
-  onTasks(listener: (records: TaskRecord[]) => void): () => void {
-    this.taskListeners.add(listener);
-    return () => this.taskListeners.delete(listener);
+  /** Observe worker reports (finished and failed tasks, in columns). Returns an unsubscribe function. */
+  tapReports(tap: ReportTap): () => void {
+    this.reportTaps.add(tap);
+    return () => this.reportTaps.delete(tap);
+  }
+
+  /** The function name behind a `src:` op shipped as source (for the dashboard), if known. */
+  sourceName(op: string): string | undefined {
+    return this.sources.get(op)?.name;
   }
 
   defineSource(def: SourceDef): void {
@@ -372,16 +374,6 @@ export class Runner {
     for (const s of r.stolen) ev.push({ type: "steal-response", worker, key: s.key, stolen: s.stolen });
     for (const m of r.missing) ev.push({ type: "missing-data", worker, key: m.key, dep: m.dep, holder: m.holder });
     this.schedule();
-    if (this.taskListeners.size > 0) this.publishTasks(worker, r);
-  }
-
-  private publishTasks(worker: WorkerId, r: Report): void {
-    const records: TaskRecord[] = [];
-    for (let i = 0; i < r.done.length; i++) {
-      records.push({ key: r.done[i]!, worker, start: r.start[i]!, stop: r.stop[i]!, status: "memory" });
-    }
-    for (const e of r.erred) records.push({ key: e.key, worker, start: e.start, stop: e.stop, status: "erred" });
-    if (records.length === 0) return;
-    for (const l of this.taskListeners) l(records);
+    if (this.reportTaps.size > 0) for (const tap of this.reportTaps) tap(worker, r);
   }
 }

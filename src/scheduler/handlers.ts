@@ -72,7 +72,9 @@ s: Scheduler,
       if (slotOf) slotOf[i] = known;
       continue; // already known: dedupe by key
     }
-    const slot = t.alloc(spec.key, spec.run, s.prefixOf(spec.key), spec.priority ?? 0, gen * RANK_GENERATION + spec.order);
+    const prefix = s.prefixOf(spec.key);
+    s.prefixes[prefix]!.added();
+    const slot = t.alloc(spec.key, spec.run, prefix, spec.priority ?? 0, gen * RANK_GENERATION + spec.order);
     if (spec.retries) t.retries[slot] = spec.retries;
     if (spec.workers && spec.workers.length > 0) t.restrictions[slot] = spec.workers;
     s.tasks.set(spec.key, slot);
@@ -259,7 +261,9 @@ function onDataAdded(s: Scheduler, client: ClientId, id: WorkerId, key: Key, nby
   const t = s.t;
   let slot = s.tasks.get(key);
   if (slot === undefined) {
-    slot = t.alloc(key, null, s.prefixOf(key), 0, ++s.generation * RANK_GENERATION);
+    const prefix = s.prefixOf(key);
+    s.prefixes[prefix]!.added();
+    slot = t.alloc(key, null, prefix, 0, ++s.generation * RANK_GENERATION);
     s.tasks.set(key, slot);
   }
   s.addWant(slot, client);

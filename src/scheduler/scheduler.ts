@@ -20,6 +20,7 @@ import { TRANSITIONS } from "./transitions.js";
 import { dispatchEvent } from "./handlers.js";
 import { decideWorker, defaultPlacement, estimate, isRootish, pickQueueWorker, planSteals, type PlacementOptions } from "./placement.js";
 import {
+  COUNTED,
   ERRED,
   FORGOTTEN,
   IN_QUEUE,
@@ -63,8 +64,10 @@ export class Scheduler {
   readonly workers = new Map<WorkerId, WorkerState>();
   /** Ready tasks no running worker may take (restrictions, or no workers). */
   readonly unrunnable = new Set<number>();
-  /** @internal */ readonly byIndex: WorkerState[] = [];
-  /** @internal */ readonly prefixes: PrefixState[] = [];
+  /** Every worker ever added, by index (gone ones have `running` false); read by the metrics feed. */
+  readonly byIndex: WorkerState[] = [];
+  /** Per key prefix: duration estimate and progress counters, by prefix id; read by the metrics feed. */
+  readonly prefixes: PrefixState[] = [];
   private readonly prefixIds = new Map<string, number>();
   private lastPrefix = "";
   private lastPrefixId = -1;
@@ -337,9 +340,11 @@ export class Scheduler {
 
   dropTask(slot: number): void {
     // Keys are unique among live slots (submissions dedupe by key): no need to check first.
-    this.tasks.delete(this.t.key[slot]!);
+    const t = this.t;
+    this.tasks.delete(t.key[slot]!);
     this.unrunnable.delete(slot);
-    this.t.release(slot);
+    this.prefixes[t.prefix[slot]!]!.dropped((t.flags[slot]! & COUNTED) !== 0);
+    t.release(slot);
   }
 
   /** @internal */ addWant(slot: number, client: ClientId): void {

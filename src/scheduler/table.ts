@@ -33,6 +33,8 @@ export const STATE_NAMES: readonly TaskStateName[] = ["released", "waiting", "re
 
 export const STEALING = 1;
 export const IN_QUEUE = 2;
+/** Counted in its prefix's progress (done or erred), so a recomputed task is not counted twice. */
+export const COUNTED = 4;
 
 export const MAX_SLOTS = 2 ** 24;
 const NONE_REF = -1;

@@ -40,11 +40,39 @@ export class PrefixState {
   /** Exponential moving average of measured durations in seconds; -1 until one is seen. */
   duration = -1;
   count = 0;
+  /** Tasks of this prefix not yet forgotten. */
+  live = 0;
+  /**
+   * Progress (the dashboard's bars): tasks counted since the prefix was last idle (no live
+   * task), and how many of them reached memory or erred, each task once. A task forgotten
+   * before it finished (released, cancelled) leaves `total`.
+   */
+  total = 0;
+  done = 0;
+  erred = 0;
+  /** How many times counting started afresh (so a reader sees a restart that ends where it began). */
+  restarts = 0;
   constructor(readonly name: string) {}
 
   observe(seconds: number): void {
     this.count++;
     this.duration = this.duration < 0 ? seconds : 0.5 * this.duration + 0.5 * seconds;
+  }
+
+  /** A task of this prefix was created; an idle prefix starts counting afresh. */
+  added(): void {
+    if (this.live === 0) {
+      this.total = this.done = this.erred = 0;
+      this.restarts++;
+    }
+    this.live++;
+    this.total++;
+  }
+
+  /** A task of this prefix was forgotten; `finished`: it was counted in done or erred. */
+  dropped(finished: boolean): void {
+    this.live--;
+    if (!finished) this.total--;
   }
 }
 

@@ -15,7 +15,7 @@
  */
 
 import type { Scheduler } from "./scheduler.js";
-import { ERRED, MEMORY, PROCESSING, READY, RELEASED, WAITING, STEALING, type State } from "./table.js";
+import { COUNTED, ERRED, MEMORY, PROCESSING, READY, RELEASED, WAITING, STEALING, type State } from "./table.js";
 import type { WorkerState } from "./task-state.js";
 
 export type TransitionFn = (s: Scheduler, slot: number, w: WorkerState | undefined) => void;
@@ -73,6 +73,10 @@ const scratch: number[] = [];
 function enterMemory(s: Scheduler, slot: number, w: WorkerState): void {
   const t = s.t;
   t.state[slot] = MEMORY;
+  if ((t.flags[slot]! & COUNTED) === 0) {
+    t.flags[slot]! |= COUNTED;
+    s.prefixes[t.prefix[slot]!]!.done++;
+  }
   s.addHolder(slot, w);
   const n = t.dependentsInto(slot, scratch);
   for (let i = 0; i < n; i++) {
@@ -86,6 +90,10 @@ function enterMemory(s: Scheduler, slot: number, w: WorkerState): void {
 function enterErred(s: Scheduler, slot: number): void {
   const t = s.t;
   t.state[slot] = ERRED;
+  if ((t.flags[slot]! & COUNTED) === 0) {
+    t.flags[slot]! |= COUNTED;
+    s.prefixes[t.prefix[slot]!]!.erred++;
+  }
   s.reportErred(slot);
   const n = t.dependentsInto(slot, scratch);
   for (let i = 0; i < n; i++) {

@@ -1,0 +1,498 @@
+/**
+ * The metrics collector: turns what the runner already sees into the dashboard feed
+ * (protocol.ts) and into progress events, without slowing the computation it watches.
+ *
+ *   worker reports ──tap──> TaskBuffer (columns; sampled when busy)  ─┐
+ *   scheduler.prefixes (counters the transitions keep) ───────────────┼─ tick, every ~200 ms ──> subscribers
+ *   scheduler.byIndex + workers' metrics (polled ~2/s) ───────────────┘
+ *
+ * Nothing happens per task unless someone listens: the report tap is installed only while a
+ * feed subscriber or a compute() progress tracker exists, and the timer runs only while anyone
+ * listens. Per task the tap costs a few array stores (prefix and op come from the scheduler's
+ * table by the task's ref); everything else is per tick and proportional to the number of
+ * prefixes, workers and tasks on workers, not to the tasks run. One collector serves a runner
+ * (`metricsOf(runner)`); environment-free: it runs in a browser tab as in Node.
+ */
+
+import { Alias, DataNode, Fused, Task, type Key } from "../graph/task.js";
+import type { Runner } from "../cluster/runner.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+import type { WorkerMetrics } from "../worker/control.js";
+import type { Report } from "../worker/protocol.js";
+import type { ComputeProgress, FeedError, FeedMessage, FeedPrefix, FeedTasks, FeedWorker, ProgressEvent } from "./protocol.js";
+import { TaskBuffer, concatTasks } from "./task-buffer.js";
+
+export interface CollectorOptions {
+  /** Milliseconds between messages (default 200). */
+  interval?: number;
+  /** Finished tasks one message carries before it samples them (default 5000). */
+  maxTasksPerUpdate?: number;
+  /** Recent tasks kept for a new subscriber's snapshot: at most this many (default 20 000)... */
+  historyTasks?: number;
+  /** ...and none older than this many milliseconds (default 60 000). */
+  historyMs?: number;
+  /** Errors kept for snapshots (default 200). */
+  errorsKept?: number;
+  /** Milliseconds between polls of the workers' metrics (memory figures; default 500). */
+  metricsInterval?: number;
+  /** With nothing new, a message is still sent this often (milliseconds; default 1000). */
+  heartbeat?: number;
+}
+
+const DEFAULTS: Required<CollectorOptions> = {
+  interval: 200,
+  maxTasksPerUpdate: 5000,
+  historyTasks: 20_000,
+  historyMs: 60_000,
+  errorsKept: 200,
+  metricsInterval: 500,
+  heartbeat: 1000,
+};
+
+interface Subscriber {
+  cb: (m: FeedMessage) => void;
+  fresh: boolean;
+}
+
+/** Progress of one compute(): its graph's keys not yet seen finishing. */
+class ComputeTracker {
+  private readonly remaining: Set<Key>;
+  readonly total: number;
+  done = 0;
+  erred = 0;
+  private checked = false;
+  private sent = -1;
+  constructor(
+    keys: readonly Key[],
+    private readonly cb: (p: ComputeProgress) => void,
+    private readonly t0: number,
+  ) {
+    this.remaining = new Set(keys);
+    this.total = this.remaining.size;
+  }
+
+  mark(key: Key, erred: boolean): void {
+    if (!this.remaining.delete(key)) return;
+    if (erred) this.erred++;
+    else this.done++;
+  }
+
+  tick(now: number, s: Scheduler): void {
+    if (!this.checked) {
+      // Keys already in memory when the graph was submitted (shared with an earlier graph)
+      // finish without a report: count them once, after the scheduler has seen the graph.
+      this.checked = true;
+      for (const k of this.remaining) if (s.stateOf(k) === "memory") this.mark(k, false);
+    }
+    const state = this.done * 4_000_000 + this.erred;
+    if (state === this.sent) return;
+    this.sent = state;
+    safely(this.cb, { total: this.total, done: this.done, erred: this.erred, elapsed: (now - this.t0) / 1000, finished: false });
+  }
+
+  finish(now: number, ok: boolean): void {
+    const done = ok ? this.total - this.erred : this.done;
+    safely(this.cb, { total: this.total, done, erred: this.erred, elapsed: (now - this.t0) / 1000, finished: true });
+  }
+}
+
+export interface ProgressHandle {
+  /** Send the last event (`ok`: the results are in) and stop tracking. */
+  finish(ok: boolean): void;
+}
+
+export class MetricsCollector {
+  private readonly o: Required<CollectorOptions>;
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly progressListeners = new Set<(p: ProgressEvent) => void>();
+  private readonly trackers = new Set<ComputeTracker>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private untap: (() => void) | undefined;
+  private buffer: TaskBuffer;
+  private pendingErrors: FeedError[] = [];
+  private keptErrors: FeedError[] = [];
+  private history: { base: number; time: number; tasks: FeedTasks }[] = [];
+  private historyCount = 0;
+  private readonly opIds = new Map<string, number>();
+  private readonly opNames: string[] = [];
+  private opsSent = 0;
+  private lastOp = "";
+  private lastOpId = -1;
+  /** Last progress values seen, by prefix id (total, done, erred, processing, restarts). */
+  private last = new Int32Array(0);
+  private processing = new Int32Array(0);
+  private readonly polled = new Map<string, WorkerMetrics>();
+  private readonly polling = new Set<string>();
+  private lastPoll = 0;
+  private lastSent = 0;
+  private lastWorkers = "";
+  private seq = 0;
+  private closed = false;
+
+  constructor(
+    private readonly runner: Runner,
+    options: CollectorOptions = {},
+  ) {
+    this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+    this.buffer = new TaskBuffer(this.o.maxTasksPerUpdate);
+  }
+
+  /**
+   * Receive the feed: a snapshot at the next tick, then an update every tick while anything
+   * changes (`snapshot: false`: updates only, for a caller that takes snapshots itself).
+   * Returns a function that unsubscribes.
+   */
+  subscribe(cb: (m: FeedMessage) => void, options: { snapshot?: boolean } = {}): () => void {
+    const sub: Subscriber = { cb, fresh: options.snapshot !== false };
+    this.subscribers.add(sub);
+    this.update();
+    return () => {
+      this.subscribers.delete(sub);
+      this.update();
+    };
+  }
+
+  /** Overall progress, at each tick where it changed. Returns a function that unsubscribes. */
+  onProgress(cb: (p: ProgressEvent) => void): () => void {
+    this.progressListeners.add(cb);
+    this.update();
+    return () => {
+      this.progressListeners.delete(cb);
+      this.update();
+    };
+  }
+
+  /** Follow the tasks `keys` (one graph) until `finish`; `cb` gets an event at each tick where they progressed. */
+  track(keys: readonly Key[], cb: (p: ComputeProgress) => void): ProgressHandle {
+    const tracker = new ComputeTracker(keys, cb, Date.now());
+    this.trackers.add(tracker);
+    this.update();
+    return {
+      finish: (ok) => {
+        if (!this.trackers.delete(tracker)) return;
+        tracker.finish(Date.now(), ok);
+        this.update();
+      },
+    };
+  }
+
+  /** The state now, as a new subscriber's first message (what `subscribe` delivers first). */
+  snapshot(): FeedMessage {
+    const s = this.runner.scheduler;
+    this.countProcessing(s);
+    const progress: FeedPrefix[] = [];
+    for (let id = 0; id < s.prefixes.length; id++) {
+      const p = s.prefixes[id]!;
+      if (p.total > 0 || p.live > 0) progress.push(this.prefixEntry(s, id));
+    }
+    const base = this.history.length > 0 ? this.history[0]!.base : Date.now();
+    return {
+      kind: "snapshot",
+      seq: this.seq,
+      time: Date.now(),
+      base,
+      tasks: concatTasks(this.history, base),
+      progress,
+      workers: this.workers(s),
+      errors: this.keptErrors.slice(),
+      ops: this.opNames.slice(0, this.opsSent),
+      opsFrom: 0,
+    };
+  }
+
+  /** Stop everything (the client closed). */
+  close(): void {
+    this.closed = true;
+    this.subscribers.clear();
+    this.progressListeners.clear();
+    this.trackers.clear();
+    this.update();
+  }
+
+  // ---- recording (per report) -------------------------------------------------------------
+
+  private readonly tap = (worker: string, r: Report): void => {
+    const s = this.runner.scheduler;
+    const w = s.workers.get(worker);
+    const wi = w ? w.index : -1;
+    const t = s.t;
+    const feed = this.subscribers.size > 0;
+    if (feed) {
+      const buf = this.buffer;
+      for (let i = 0; i < r.done.length; i++) {
+        if (!buf.admit()) continue;
+        const key = r.done[i]!;
+        const slot = t.deref(r.refs[i]!);
+        const prefix = slot >= 0 ? t.prefix[slot]! : s.prefixOf(key);
+        buf.push(key, prefix, this.opId(slot >= 0 ? opName(t.run[slot]) : "?"), wi, r.start[i]!, r.stop[i]!, 0);
+      }
+      for (const e of r.erred) {
+        const slot = s.tasks.get(e.key);
+        const op = this.opId(e.error.op ?? (slot !== undefined ? opName(t.run[slot]) : "?"));
+        buf.admitFailure();
+        buf.push(e.key, slot !== undefined ? t.prefix[slot]! : s.prefixOf(e.key), op, wi, e.start, e.stop, 1);
+        const err: FeedError = { key: e.key, op: this.opNames[op]!, worker, name: e.error.name, message: e.error.message, time: e.stop };
+        if (e.error.stack !== undefined) err.stack = e.error.stack;
+        this.pendingErrors.push(err);
+      }
+    }
+    if (this.trackers.size > 0) {
+      for (const tr of this.trackers) {
+        for (let i = 0; i < r.done.length; i++) tr.mark(r.done[i]!, false);
+        for (const e of r.erred) tr.mark(e.key, true);
+      }
+    }
+  };
+
+  private opId(name: string): number {
+    // Consecutive tasks mostly run the same op (the same string): skip the map then.
+    if (name === this.lastOp) return this.lastOpId;
+    let id = this.opIds.get(name);
+    if (id === undefined) {
+      id = this.opNames.length;
+      // A function shipped as source shows its name, not its op's token.
+      const fn = name.startsWith("src:") ? this.runner.sourceName(name) : undefined;
+      this.opNames.push(fn === undefined ? name : `${fn || "lambda"}()`);
+      this.opIds.set(name, id);
+    }
+    this.lastOp = name;
+    this.lastOpId = id;
+    return id;
+  }
+
+  // ---- ticking ----------------------------------------------------------------------------
+
+  /** Start or stop the timer and the report tap to match who listens. */
+  private update(): void {
+    const listening = !this.closed && (this.subscribers.size > 0 || this.progressListeners.size > 0 || this.trackers.size > 0);
+    if (listening && !this.timer) {
+      this.timer = setInterval(() => this.tick(), this.o.interval);
+      (this.timer as { unref?: () => void }).unref?.();
+    } else if (!listening && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+    const tapping = !this.closed && (this.subscribers.size > 0 || this.trackers.size > 0);
+    if (tapping && !this.untap) this.untap = this.runner.tapReports(this.tap);
+    else if (!tapping && this.untap) {
+      this.untap();
+      this.untap = undefined;
+    }
+    if (this.subscribers.size === 0) this.forgetStream();
+  }
+
+  /** With no feed subscriber, keep no stream: a later one starts from the present. */
+  private forgetStream(): void {
+    if (this.buffer.length === 0 && this.history.length === 0 && this.pendingErrors.length === 0) return;
+    this.buffer = new TaskBuffer(this.o.maxTasksPerUpdate);
+    this.history = [];
+    this.historyCount = 0;
+    this.pendingErrors = [];
+  }
+
+  /** One tick: progress events, compute trackers, then the feed. Public for tests. */
+  tick(now = Date.now()): void {
+    const s = this.runner.scheduler;
+    this.countProcessing(s);
+    const changed = this.diffProgress(s);
+    if (changed.length > 0 && this.progressListeners.size > 0) {
+      const event = this.progressEvent(s, now);
+      for (const l of this.progressListeners) safely(l, event);
+    }
+    for (const tr of this.trackers) tr.tick(now, s);
+    if (this.subscribers.size > 0) this.publish(s, now, changed);
+  }
+
+  private publish(s: Scheduler, now: number, progress: FeedPrefix[]): void {
+    this.poll(now);
+    const buf = this.buffer;
+    const base = buf.length > 0 ? Math.floor(buf.earliest()) : now;
+    const tasks = buf.drain(base);
+    const errors = this.pendingErrors;
+    this.pendingErrors = [];
+    const workers = this.workers(s);
+    const workerText = JSON.stringify(workers);
+    const workersChanged = workerText !== this.lastWorkers;
+    this.lastWorkers = workerText;
+    const ops = this.opNames.slice(this.opsSent);
+    const opsFrom = this.opsSent;
+    this.opsSent = this.opNames.length;
+    const news = tasks.seen > 0 || progress.length > 0 || errors.length > 0 || workersChanged || ops.length > 0;
+    const send = news || now - this.lastSent >= this.o.heartbeat;
+    if (send) this.seq++;
+    const msg: FeedMessage = { kind: "update", seq: this.seq, time: now, base, tasks, progress, workers, errors, ops, opsFrom };
+    this.remember(msg, now);
+    let snap: FeedMessage | undefined;
+    for (const sub of this.subscribers) {
+      if (sub.fresh) {
+        sub.fresh = false;
+        safely(sub.cb, (snap ??= this.snapshot()));
+      } else if (send) safely(sub.cb, msg);
+    }
+    if (send) this.lastSent = now;
+  }
+
+  /** Keep the tasks and errors of a message for later snapshots. */
+  private remember(msg: FeedMessage, now: number): void {
+    if (msg.errors.length > 0) {
+      for (const e of msg.errors) this.keptErrors.push(e);
+      if (this.keptErrors.length > this.o.errorsKept) this.keptErrors.splice(0, this.keptErrors.length - this.o.errorsKept);
+    }
+    if (msg.tasks.key.length > 0) {
+      this.history.push({ base: msg.base, time: now, tasks: msg.tasks });
+      this.historyCount += msg.tasks.key.length;
+    }
+    const h = this.history;
+    let drop = 0;
+    while (drop < h.length - 1 && (this.historyCount > this.o.historyTasks || h[drop]!.time < now - this.o.historyMs)) {
+      this.historyCount -= h[drop]!.tasks.key.length;
+      drop++;
+    }
+    if (drop > 0) h.splice(0, drop);
+  }
+
+  // ---- progress ---------------------------------------------------------------------------
+
+  /** Tasks on workers now, by prefix id: a scan of the workers' processing lists. */
+  private countProcessing(s: Scheduler): void {
+    const n = s.prefixes.length;
+    if (this.processing.length < n) this.processing = new Int32Array(Math.max(n, this.processing.length * 2, 16));
+    else this.processing.fill(0, 0, n);
+    const prefix = s.t.prefix;
+    for (const w of s.byIndex) {
+      const items = w.processing.items;
+      for (let i = 0; i < items.length; i++) this.processing[prefix[items[i]!]!]!++;
+    }
+  }
+
+  private prefixEntry(s: Scheduler, id: number): FeedPrefix {
+    const p = s.prefixes[id]!;
+    return { id, name: p.name, total: p.total, done: p.done, erred: p.erred, processing: this.processing[id] ?? 0 };
+  }
+
+  /** Prefixes whose counts changed since the last call. */
+  private diffProgress(s: Scheduler): FeedPrefix[] {
+    const n = s.prefixes.length;
+    const F = 5;
+    if (this.last.length < n * F) {
+      const grown = new Int32Array(Math.max(n * F, this.last.length * 2, 80)).fill(-1);
+      grown.set(this.last);
+      this.last = grown;
+    }
+    const out: FeedPrefix[] = [];
+    const last = this.last;
+    for (let id = 0; id < n; id++) {
+      const p = s.prefixes[id]!;
+      const proc = this.processing[id]!;
+      const j = id * F;
+      if (last[j] === p.total && last[j + 1] === p.done && last[j + 2] === p.erred && last[j + 3] === proc && last[j + 4] === p.restarts) continue;
+      last[j] = p.total;
+      last[j + 1] = p.done;
+      last[j + 2] = p.erred;
+      last[j + 3] = proc;
+      last[j + 4] = p.restarts;
+      out.push(this.prefixEntry(s, id));
+    }
+    return out;
+  }
+
+  private progressEvent(s: Scheduler, now: number): ProgressEvent {
+    const e: ProgressEvent = { time: now, total: 0, done: 0, erred: 0, processing: 0, prefixes: [] };
+    for (let id = 0; id < s.prefixes.length; id++) {
+      const p = s.prefixes[id]!;
+      if (p.total === 0 && p.live === 0) continue;
+      const entry = this.prefixEntry(s, id);
+      e.prefixes.push(entry);
+      // Sums cover what the scheduler works on now: prefixes with tasks not yet forgotten.
+      if (p.live === 0) continue;
+      e.total += entry.total;
+      e.done += entry.done;
+      e.erred += entry.erred;
+      e.processing += entry.processing;
+    }
+    return e;
+  }
+
+  // ---- workers ----------------------------------------------------------------------------
+
+  private workers(s: Scheduler): FeedWorker[] {
+    return s.byIndex.map((w) => {
+      const out: FeedWorker = {
+        index: w.index,
+        id: w.id,
+        running: w.running,
+        nthreads: w.nthreads,
+        memoryLimit: w.memoryLimit,
+        processing: w.processing.size,
+        occupancy: Math.round(w.occupancy * 1e6) / 1e6,
+        nbytes: w.nbytes,
+      };
+      const m = w.running ? this.polled.get(w.id) : undefined;
+      if (m) {
+        out.executed = m.executed;
+        if (m.memory) out.memory = m.memory;
+      }
+      return out;
+    });
+  }
+
+  /** Ask each worker for its metrics, at most every metricsInterval, one request per worker at a time. */
+  private poll(now: number): void {
+    if (now - this.lastPoll < this.o.metricsInterval) return;
+    this.lastPoll = now;
+    for (const id of this.runner.workerIds) {
+      if (this.polling.has(id)) continue; // a worker that died never answers: it stays here
+      const link = this.runner.link(id);
+      if (!link) continue;
+      this.polling.add(id);
+      link.control.metrics().then(
+        (m) => {
+          this.polling.delete(id);
+          this.polled.set(id, m);
+        },
+        () => this.polling.delete(id),
+      );
+    }
+  }
+}
+
+/** The op a task runs, for the task stream (a fused chain shows its last op). */
+export function opName(run: unknown): string {
+  if (run instanceof Task) return run.op;
+  if (run instanceof Fused) {
+    const last = run.tasks[run.tasks.length - 1]!;
+    return last instanceof Task ? last.op : last.kind;
+  }
+  if (run instanceof Alias) return "alias";
+  if (run instanceof DataNode) return "data";
+  if (run !== null && typeof run === "object") {
+    // A task encoded for the wire (worker/protocol.ts WireTask).
+    if ("op" in run && typeof run.op === "string") return run.op;
+    if ("fused" in run && Array.isArray(run.fused) && run.fused.length > 0) return String((run.fused[run.fused.length - 1] as { op?: unknown }).op);
+  }
+  return "?";
+}
+
+/** Call a listener; one that throws is reported, and neither stops the others nor the timer. */
+function safely<T>(listener: (value: T) => void, value: T): void {
+  try {
+    listener(value);
+  } catch (err) {
+    console.error("tessera: a metrics or progress listener threw:", err);
+  }
+}
+
+const collectors = new WeakMap<Runner, MetricsCollector>();
+
+/** The runner's collector, made on first use. */
+export function metricsOf(runner: Runner, options?: CollectorOptions): MetricsCollector {
+  let c = collectors.get(runner);
+  if (!c) collectors.set(runner, (c = new MetricsCollector(runner, options)));
+  return c;
+}
+
+/** Stop the runner's collector, if it has one (the client closed). */
+export function closeMetrics(runner: Runner): void {
+  collectors.get(runner)?.close();
+  collectors.delete(runner);
+}

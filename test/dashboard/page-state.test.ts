@@ -1,0 +1,66 @@
+// The dashboard page's state (web/dashboard/state.ts): snapshots replace, updates add.
+import { describe, expect, it } from "vitest";
+import type { FeedMessage, FeedTasks } from "../../src/dashboard/protocol.js";
+import { DashboardState, TaskRing } from "../../web/dashboard/state.js";
+
+const tasks = (keys: string[], start = 0, erred = 0): FeedTasks => ({
+  seen: keys.length,
+  stride: 1,
+  key: keys,
+  prefix: keys.map(() => 0),
+  op: keys.map(() => 0),
+  worker: keys.map((_, i) => i % 2),
+  start: keys.map((_, i) => start + i),
+  stop: keys.map((_, i) => start + i + 1),
+  erred: keys.map(() => erred),
+});
+
+const message = (kind: FeedMessage["kind"], time: number, extra: Partial<FeedMessage> = {}): FeedMessage => ({
+  kind,
+  seq: 1,
+  time,
+  base: 1000,
+  tasks: tasks([]),
+  progress: [],
+  workers: [{ index: 0, id: "w0", running: true, nthreads: 1, memoryLimit: 100, processing: 0, occupancy: 0, nbytes: 5 }],
+  errors: [],
+  ops: [],
+  opsFrom: 0,
+  ...extra,
+});
+
+describe("DashboardState", () => {
+  it("adds updates to a snapshot and starts again at the next snapshot", () => {
+    const s = new DashboardState(100);
+    s.apply(message("snapshot", 1000, { tasks: tasks(["a-1", "a-2"]), ops: ["load"], progress: [{ id: 0, name: "a", total: 4, done: 2, erred: 0, processing: 1 }] }));
+    s.apply(
+      message("update", 1200, {
+        tasks: tasks(["a-3"], 10, 1),
+        ops: ["sum"],
+        opsFrom: 1,
+        progress: [{ id: 0, name: "a", total: 4, done: 3, erred: 1, processing: 0 }],
+        errors: [{ key: "a-3", op: "sum", worker: "w0", name: "Error", message: "boom", time: 1011 }],
+      }),
+    );
+    expect(s.stream.size).toBe(3);
+    expect(s.latestStop).toBe(1011);
+    expect(s.ops).toEqual(["load", "sum"]);
+    expect(s.totals()).toEqual({ total: 4, done: 3, erred: 1, processing: 0 });
+    expect(s.errors.map((e) => e.key)).toEqual(["a-3"]);
+    // One chart point per update: 1 task in 0.2 s.
+    expect(s.series.rate).toEqual([5]);
+    expect(s.series.memory).toEqual([5]);
+    s.apply(message("snapshot", 1300, { tasks: tasks(["b-1"]), ops: ["x"] }));
+    expect(s.stream.size).toBe(1);
+    expect(s.ops).toEqual(["x"]);
+    expect(s.errors).toEqual([]);
+    expect(s.prefixes.size).toBe(0);
+  });
+
+  it("keeps the most recent tasks when the ring is full", () => {
+    const r = new TaskRing(3);
+    for (let i = 0; i < 5; i++) r.push(`k-${i}`, 0, 0, 0, i, i + 1, 0);
+    expect(r.size).toBe(3);
+    expect([...r.key].sort()).toEqual(["k-2", "k-3", "k-4"]);
+  });
+});
