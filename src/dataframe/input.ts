@@ -170,3 +170,57 @@ export class KeysInput implements Input {
     return { graph: this.graph.withLayer(new MaterializedLayer(name, nodes, [this.name])), name, npartitions: this.count, external: this.external };
   }
 }
+
+/** What a planned input lowers to: a graph whose partition i is `name[i]`. */
+export interface Plan {
+  graph: HighLevelGraph;
+  name: string;
+  count: number;
+  schema: Schema;
+  external: Key[];
+}
+
+/**
+ * An input whose graph is planned once, when a computation first needs it (planning may read
+ * the source's schema or run a small computation first, e.g. sample statistics), and that then
+ * lowers like KeysInput. A failed plan (a bad column, a file gone) is forgotten, so a later
+ * computation tries again.
+ */
+export abstract class PlannedInput<P extends Plan = Plan> implements Input {
+  private planned: P | undefined;
+  private planning: Promise<void> | undefined;
+  /** The verb, for messages. */
+  protected abstract readonly verb: string;
+  protected abstract plan(): Promise<P>;
+  abstract token(): string;
+
+  get prepared(): boolean {
+    return this.planned !== undefined;
+  }
+  prepare(): Promise<void> {
+    this.planning ??= this.plan().then(
+      (p) => {
+        this.planned = p;
+      },
+      (err: unknown) => {
+        this.planning = undefined;
+        throw err;
+      },
+    );
+    return this.planning;
+  }
+  protected ready(): P {
+    if (!this.planned) throw new TesseraError(`internal: ${this.verb} was not prepared (prepare() first)`);
+    return this.planned;
+  }
+  schema(): Schema {
+    return this.ready().schema;
+  }
+  npartitions(): number {
+    return this.ready().count;
+  }
+  lower(steps: readonly Step[]): Lowered {
+    const p = this.ready();
+    return new KeysInput(p.graph, p.name, p.count, p.schema, p.external).lower(steps);
+  }
+}

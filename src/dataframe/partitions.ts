@@ -12,9 +12,8 @@ import { opSpec } from "../graph/spec.js";
 import { registerOp } from "../worker/registry.js";
 import { DataFrame } from "./dataframe.js";
 import { asFrame, concatFrames, frameBytes, sliceFrame, type Schema } from "./frame.js";
-import { KeysInput, type Input, type Lowered } from "./input.js";
+import { KeysInput, PlannedInput, type Plan } from "./input.js";
 import { eachPartition } from "./reduce.js";
-import type { Step } from "./steps.js";
 import * as arrow from "apache-arrow";
 import { arrowToFrame, frameToArrow } from "./io/arrow.js";
 import { deriveSchema } from "./steps.js";
@@ -85,27 +84,18 @@ export function repartition(df: DataFrame, options: number | RepartitionOptions)
   return new DataFrame(new RepartitionInput(df, o.npartitions, target));
 }
 
-class RepartitionInput implements Input {
-  private plan: KeysInput | undefined;
-  private planning: Promise<void> | undefined;
+class RepartitionInput extends PlannedInput {
+  protected readonly verb = "repartition";
   /** By size: the input's partitions, kept on the workers while this input lives. */
   private computed: DataFrame | undefined;
   constructor(
     private readonly df: DataFrame,
     private readonly count: number | undefined,
     private readonly bytes: number,
-  ) {}
-  get prepared(): boolean {
-    return this.plan !== undefined;
+  ) {
+    super();
   }
-  prepare(): Promise<void> {
-    this.planning ??= this.build().catch((err: unknown) => {
-      this.planning = undefined;
-      throw err;
-    });
-    return this.planning;
-  }
-  private async build(): Promise<void> {
+  protected async plan(): Promise<Plan> {
     const schema = await this.df.schema();
     let source = this.df;
     let segments: Segment[][];
@@ -125,23 +115,10 @@ class RepartitionInput implements Input {
       return new Task(blockKey(name, [j]), "dataframe.merge-pieces", [spec, ...refs]);
     });
     const graph = low.graph.withLayer(new MaterializedLayer(name, nodes, [low.name]));
-    this.plan = new KeysInput(graph, name, segments.length, schema, low.external);
-  }
-  private ready(): KeysInput {
-    if (!this.plan) throw new TesseraError("internal: repartition was not prepared (prepare() first)");
-    return this.plan;
-  }
-  schema(): Schema {
-    return this.ready().schema();
-  }
-  npartitions(): number {
-    return this.ready().npartitions();
+    return { graph, name, count: segments.length, schema, external: low.external };
   }
   token(): string {
     return tokenize("repartition", this.df.input.token(), this.df.steps, this.count ?? null, this.bytes);
-  }
-  lower(steps: readonly Step[]): Lowered {
-    return this.ready().lower(steps);
   }
 }
 

@@ -33,19 +33,19 @@
 import { PREPARE } from "../client/collection.js";
 import { TesseraError } from "../errors.js";
 import { HighLevelGraph, MaterializedLayer } from "../graph/layers.js";
-import { Alias, Task, TaskRef, blockKey, type GraphNode, type Key } from "../graph/task.js";
+import { Alias, Task, TaskRef, blockKey, type GraphNode } from "../graph/task.js";
 import { tokenize } from "../graph/tokenize.js";
 import { opSpec } from "../graph/spec.js";
 import { withKernels } from "../kernels/instance.js";
 import { registerOp } from "../worker/registry.js";
 import { DataFrame } from "./dataframe.js";
 import { asFrame, column, takeRows, type Frame, type Schema } from "./frame.js";
-import { KeysInput, type Input, type Lowered } from "./input.js";
+import { PlannedInput, type Plan } from "./input.js";
 import { argsortFrame, rangePartition, sampleQuantiles, splitByPartition, type ScalarValue, type SortKey } from "./kernels/index.js";
 import { compareScalars, scalarAt } from "./kernels/sort.js";
 import { dictionaryRanks, isMissingAt } from "./kernels/columns.js";
 import { eachPartition } from "./reduce.js";
-import { deriveSchema, type Step } from "./steps.js";
+import { deriveSchema } from "./steps.js";
 
 export interface SortValuesOptions {
   /** One flag, or one per key (default true). */
@@ -84,12 +84,7 @@ interface Request {
   verb: string;
 }
 
-interface Plan {
-  graph: HighLevelGraph;
-  name: string;
-  count: number;
-  schema: Schema;
-  external: Key[];
+interface SortPlan extends Plan {
   divisions: Divisions | null;
 }
 
@@ -181,27 +176,17 @@ export async function divisions(df: DataFrame): Promise<Divisions | null> {
   return { column: name, values: [...d.values] };
 }
 
-class SortInput implements Input {
-  private plan: Plan | undefined;
-  private planning: Promise<void> | undefined;
+class SortInput extends PlannedInput<SortPlan> {
+  protected readonly verb: string;
   constructor(
     private readonly df: DataFrame,
     private readonly request: Request,
-  ) {}
-
-  get prepared(): boolean {
-    return this.plan !== undefined;
+  ) {
+    super();
+    this.verb = request.verb;
   }
 
-  prepare(): Promise<void> {
-    this.planning ??= this.build().catch((err: unknown) => {
-      this.planning = undefined; // a failed plan (a bad column, a file gone) can be retried
-      throw err;
-    });
-    return this.planning;
-  }
-
-  private async build(): Promise<void> {
+  protected async plan(): Promise<SortPlan> {
     const { keys, verb, index } = this.request;
     await this.df[PREPARE]();
     const schema = await this.df.schema();
@@ -211,9 +196,7 @@ class SortInput implements Input {
     const first = keys[0]!;
     const nout = this.request.npartitions ?? Math.max(1, nin);
     const token = tokenize(low.name, this.request);
-    const done = (graph: HighLevelGraph, name: string, count: number, divs: Divisions | null): void => {
-      this.plan = { graph, name, count, schema, external: low.external, divisions: divs };
-    };
+    const done = (graph: HighLevelGraph, name: string, count: number, divs: Divisions | null): SortPlan => ({ graph, name, count, schema, external: low.external, divisions: divs });
     if (nin === 0) return done(low.graph, low.name, 0, null);
 
     // One partition in, one out: nothing to learn first, unless setIndex wants divisions.
@@ -270,26 +253,12 @@ class SortInput implements Input {
     return done(graph, sortName, p, divisionsOf(range.length ? [range[0]!, ...bounds, range[1]!] : []));
   }
 
-  private ready(): Plan {
-    if (!this.plan) throw new TesseraError(`internal: ${this.request.verb} was not prepared (prepare() first)`);
-    return this.plan;
-  }
   /** @internal the divisions recorded by setIndex (null for sortValues, or no values at all). */
   divisions(): Divisions | null {
     return this.ready().divisions;
   }
-  schema(): Schema {
-    return this.ready().schema;
-  }
-  npartitions(): number {
-    return this.ready().count;
-  }
   token(): string {
     return tokenize(this.df.input.token(), this.df.steps, this.request);
-  }
-  lower(steps: readonly Step[]): Lowered {
-    const p = this.ready();
-    return new KeysInput(p.graph, p.name, p.count, p.schema, p.external).lower(steps);
   }
 }
 

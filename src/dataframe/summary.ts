@@ -26,8 +26,8 @@
 import type { Table } from "apache-arrow";
 import { PREPARE } from "../client/collection.js";
 import { TesseraError } from "../errors.js";
-import { type HighLevelGraph, MaterializedLayer } from "../graph/layers.js";
-import { Task, TaskRef, blockKey, type Key } from "../graph/task.js";
+import { MaterializedLayer } from "../graph/layers.js";
+import { Task, TaskRef, blockKey } from "../graph/task.js";
 import { tokenize } from "../graph/tokenize.js";
 import { checkSplitEvery } from "../graph/tree.js";
 import { opSpec } from "../graph/spec.js";
@@ -35,11 +35,11 @@ import { withKernels } from "../kernels/instance.js";
 import { registerOp } from "../worker/registry.js";
 import { DataFrame } from "./dataframe.js";
 import { asFrame, column, concatFrames, isNumeric, makeFrame, stringColumn, takeRows, type Column, type ColumnMeta, type Frame, type Schema } from "./frame.js";
-import { KeysInput, type Input, type Lowered } from "./input.js";
+import { PlannedInput, type Plan } from "./input.js";
 import { frameToArrow } from "./io/arrow.js";
 import { argsortFrame } from "./kernels/index.js";
 import { reducePartitions } from "./reduce.js";
-import { deriveSchema, type Step } from "./steps.js";
+import { deriveSchema } from "./steps.js";
 
 export interface DescribeOptions {
   /** Percentiles to report, each in [0, 1] (default [0.25, 0.5, 0.75]; 0.5 is always added, as pandas). */
@@ -483,36 +483,18 @@ export async function unique(df: DataFrame, name: string): Promise<Table> {
 
 // ---- valueCounts ------------------------------------------------------------------------------
 
-interface Plan {
-  graph: HighLevelGraph;
-  name: string;
-  schema: Schema;
-  external: Key[];
-}
-
 /** An input planned when a computation starts (the groupby under it needs its source's schema). */
-class ValueCountsInput implements Input {
-  private plan: Plan | undefined;
-  private planning: Promise<void> | undefined;
+class ValueCountsInput extends PlannedInput {
+  protected readonly verb = "valueCounts";
   constructor(
     private readonly df: DataFrame,
     private readonly name: string,
     private readonly options: Required<ValueCountsOptions>,
-  ) {}
-
-  get prepared(): boolean {
-    return this.plan !== undefined;
+  ) {
+    super();
   }
 
-  prepare(): Promise<void> {
-    this.planning ??= this.build().catch((err: unknown) => {
-      this.planning = undefined; // a failed plan (a file gone, a bad column) can be retried
-      throw err;
-    });
-    return this.planning;
-  }
-
-  private async build(): Promise<void> {
+  protected async plan(): Promise<Plan> {
     await this.df[PREPARE]();
     const m = checkValueColumn(await this.df.schema(), this.name);
     const { dropna, sort, ascending, normalize } = this.options;
@@ -527,30 +509,17 @@ class ValueCountsInput implements Input {
     const name = `value-counts-${tokenize(low.name, spec)}`;
     const refs = Array.from({ length: low.npartitions }, (_, i) => new TaskRef(blockKey(low.name, [i])));
     const node = new Task(blockKey(name, [0]), "dataframe.value-counts-finish", [opSpec(spec), ...refs]);
-    this.plan = {
+    return {
       graph: low.graph.withLayer(new MaterializedLayer(name, [node], [low.name])),
       name,
+      count: 1,
       schema: { names: [this.name, out], types: [{ ...m }, { type: normalize ? "float64" : "int64" }] },
       external: low.external,
     };
   }
 
-  private ready(): Plan {
-    if (!this.plan) throw new TesseraError("internal: valueCounts was not prepared (prepare() first)");
-    return this.plan;
-  }
-  schema(): Schema {
-    return this.ready().schema;
-  }
-  npartitions(): number {
-    return 1;
-  }
   token(): string {
     return tokenize("value-counts", this.df.input.token(), this.df.steps, this.name, this.options);
-  }
-  lower(steps: readonly Step[]): Lowered {
-    const p = this.ready();
-    return new KeysInput(p.graph, p.name, 1, p.schema, p.external).lower(steps);
   }
 }
 
