@@ -15,8 +15,9 @@
  *
  * Inserting kernels stop at the first row that would need a new group past `limit` and return
  * how many rows they finished; the host grows the table (rehash*), then calls again from there.
- * A row whose key is dropped (null, with dropna) gets gid -1: the state kernels point -1 at a
- * scratch record just before the first, so they need no branch for it.
+ * A row whose key is dropped (null, with dropna) gets gid -1 (the direct map's branch-free path:
+ * -1 to -8 by row, so dropped rows do not chain on one record): the host keeps 8 scratch records
+ * just before the first (records.ts), so the state kernels need no branch for it.
  *
  * Key rows for word mode, and the value hashes of shuffles, are in keys.ts.
  */
@@ -160,6 +161,28 @@ export function rangeI32(keys: usize, n: i32, out: usize): void {
   const limit = load<i32>(hdr, H_LIMIT);
   let ng = load<i32>(hdr, H_NG);
   let i = 0;
+  if (hasValid && load<i32>(hdr, H_NULL) == -1) {
+    // Null keys dropped: no branch on validity (a filter's mask is random). The map covers every
+    // key of the block, nulls' too (the host sized it from their range), so each row looks its
+    // key up; a null row gets a negative gid and never makes a group.
+    for (; i < n; i++) {
+      const ok = load<u8>(valid + i) != 0;
+      const k = load<i32>(keys + (<usize>i << 2));
+      const p = map + (<usize>(k - lo) << 2);
+      let g = load<i32>(p);
+      if (g < 0 && ok) {
+        if (ng >= limit) break;
+        g = ng++;
+        store<i32>(p, g);
+        store<i32>(gkeys + (<usize>g << 2), k);
+      }
+      // A null row's gid is one of the host's spare records (-1 .. -8 by row): dropped rows
+      // then do not all update one record, one after another.
+      store<i32>(gids + (<usize>i << 2), select<i32>(g, -1 - (i & 7), ok));
+    }
+    store<i32>(hdr, ng, H_NG);
+    return i;
+  }
   for (; i < n; i++) {
     let g: i32;
     if (hasValid && load<u8>(valid + i) == 0) {

@@ -25,6 +25,7 @@ export {
   combineSumF, combineVar,
 } from "./groupby";
 export { radixSortPairs, gatherU32, sortWords, nullFlags } from "./sort";
+export { snappyDecode } from "./snappy";
 export { mlLogistic, mlKmeans, mlGram } from "./ml";
 
 /** Bumped whenever an export's meaning changes; the loader checks it against src/kernels/abi.ts. */

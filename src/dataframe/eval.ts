@@ -25,6 +25,195 @@ export function evaluate(frame: Frame, e: ExprNode): Column {
   return v.kind === "column" ? v.col : broadcast(v.value, frame.length);
 }
 
+/**
+ * An arithmetic expression over null-free float64 columns compiled to a block evaluator:
+ * `(start, n)` gives rows [start, start + n) of its value (the first n entries of a buffer the
+ * evaluator reuses: valid until its next call). The same IEEE operations as `evaluate` on those
+ * columns; null when the expression is anything else (other types, nulls, comparisons, casts).
+ */
+export function compileFloat64(frame: Frame, e: ExprNode): ((start: number, n: number) => Float64Array) | null {
+  switch (e.op) {
+    case "col": {
+      const i = frame.names.indexOf(e.name);
+      const c = i >= 0 ? frame.columns[i]! : undefined;
+      if (!c || c.type !== "float64" || c.valid || !(c.data instanceof Float64Array)) return null;
+      const d = c.data;
+      return (start, n) => d.subarray(start, start + n);
+    }
+    case "lit": {
+      if (typeof e.value !== "number") return null;
+      const v = e.value;
+      let buf = new Float64Array(0);
+      return (_start, n) => (buf.length >= n ? buf : (buf = new Float64Array(n).fill(v)));
+    }
+    case "neg":
+    case "abs": {
+      const a = compileFloat64(frame, e.a);
+      if (!a) return null;
+      let out = new Float64Array(0);
+      const neg = e.op === "neg";
+      return (start, n) => {
+        const x = a(start, n);
+        if (out.length < n) out = new Float64Array(n);
+        if (neg) for (let i = 0; i < n; i++) out[i] = -x[i]!;
+        else for (let i = 0; i < n; i++) out[i] = x[i]! < 0 ? -x[i]! : x[i]!;
+        return out;
+      };
+    }
+    case "add":
+    case "sub":
+    case "mul":
+    case "div":
+    case "pow": {
+      const a = compileFloat64(frame, e.a);
+      const b = compileFloat64(frame, e.b);
+      if (!a || !b || (e.a.op === "lit" && e.b.op === "lit")) return null;
+      const op = e.op;
+      let out = new Float64Array(0);
+      return (start, n) => {
+        const x = a(start, n);
+        const y = b(start, n);
+        if (out.length < n) out = new Float64Array(n);
+        switch (op) {
+          case "add":
+            for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!;
+            break;
+          case "sub":
+            for (let i = 0; i < n; i++) out[i] = x[i]! - y[i]!;
+            break;
+          case "mul":
+            for (let i = 0; i < n; i++) out[i] = x[i]! * y[i]!;
+            break;
+          case "div":
+            for (let i = 0; i < n; i++) out[i] = x[i]! / y[i]!;
+            break;
+          case "pow":
+            for (let i = 0; i < n; i++) out[i] = x[i]! ** y[i]!;
+            break;
+        }
+        return out;
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * A predicate over null-free float64 columns compiled to a block evaluator of its mask (1 where
+ * it holds): comparisons of compileFloat64 expressions, and `and` / `or` / `not` of those (with
+ * no nulls, Kleene logic is plain logic). Null for anything else. The buffer is reused.
+ */
+export function compileMask(frame: Frame, e: ExprNode): ((start: number, n: number) => Uint8Array) | null {
+  let out = new Uint8Array(0);
+  const buffer = (n: number) => (out.length >= n ? out : (out = new Uint8Array(n)));
+  switch (e.op) {
+    case "and":
+    case "or": {
+      const a = compileMask(frame, e.a);
+      const b = compileMask(frame, e.b);
+      if (!a || !b) return null;
+      const and = e.op === "and";
+      return (start, n) => {
+        const x = a(start, n);
+        const y = b(start, n);
+        const o = buffer(n);
+        if (and) for (let i = 0; i < n; i++) o[i] = x[i]! & y[i]!;
+        else for (let i = 0; i < n; i++) o[i] = x[i]! | y[i]!;
+        return o;
+      };
+    }
+    case "not": {
+      const a = compileMask(frame, e.a);
+      if (!a) return null;
+      return (start, n) => {
+        const x = a(start, n);
+        const o = buffer(n);
+        for (let i = 0; i < n; i++) o[i] = 1 - x[i]!;
+        return o;
+      };
+    }
+    case "eq":
+    case "ne":
+    case "lt":
+    case "le":
+    case "gt":
+    case "ge": {
+      if (e.a.op === "lit" && e.b.op === "lit") return null;
+      const op = e.op;
+      // A literal side stays a scalar.
+      if (e.b.op === "lit" || e.a.op === "lit") {
+        const lit = (e.b.op === "lit" ? e.b : e.a) as { op: "lit"; value: Literal };
+        if (typeof lit.value !== "number") return null;
+        const a = compileFloat64(frame, e.b.op === "lit" ? e.a : e.b);
+        if (!a) return null;
+        const x = lit.value;
+        const flipped = e.a.op === "lit" ? FLIP[op]! : op;
+        return (start, n) => {
+          const v = a(start, n);
+          const o = buffer(n);
+          compareScalarInto(flipped, v, x, n, o);
+          return o;
+        };
+      }
+      const a = compileFloat64(frame, e.a);
+      const b = compileFloat64(frame, e.b);
+      if (!a || !b) return null;
+      return (start, n) => {
+        const x = a(start, n);
+        const y = b(start, n);
+        const o = buffer(n);
+        switch (op) {
+          case "eq":
+            for (let i = 0; i < n; i++) o[i] = +(x[i]! === y[i]!);
+            break;
+          case "ne":
+            for (let i = 0; i < n; i++) o[i] = +(x[i]! !== y[i]!);
+            break;
+          case "lt":
+            for (let i = 0; i < n; i++) o[i] = +(x[i]! < y[i]!);
+            break;
+          case "le":
+            for (let i = 0; i < n; i++) o[i] = +(x[i]! <= y[i]!);
+            break;
+          case "gt":
+            for (let i = 0; i < n; i++) o[i] = +(x[i]! > y[i]!);
+            break;
+          case "ge":
+            for (let i = 0; i < n; i++) o[i] = +(x[i]! >= y[i]!);
+            break;
+        }
+        return o;
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+function compareScalarInto(op: string, a: Float64Array, x: number, n: number, out: Uint8Array): void {
+  switch (op) {
+    case "eq":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! === x);
+      break;
+    case "ne":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! !== x);
+      break;
+    case "lt":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! < x);
+      break;
+    case "le":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! <= x);
+      break;
+    case "gt":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! > x);
+      break;
+    case "ge":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! >= x);
+      break;
+  }
+}
+
 /** A boolean mask (1 = keep) from a predicate: null and false rows are dropped. */
 export function predicateMask(frame: Frame, e: ExprNode): Uint8Array {
   const c = evaluate(frame, e);
@@ -133,6 +322,20 @@ function binary(frame: Frame, op: Exclude<ExprNode["op"], "col" | "lit">, a: Val
     // Anything compared or combined with null is null.
     return col(COMPARE.has(op) ? "bool" : "float64", COMPARE.has(op) ? new Uint8Array(n) : new Float64Array(n), new Uint8Array(n));
   }
+  if (COMPARE.has(op)) {
+    // A column against a number: compared to the scalar, without broadcasting it to a column.
+    const scalarSide = a.kind === "scalar" ? a : b.kind === "scalar" ? b : undefined;
+    const colSide = a.kind === "column" ? a : b.kind === "column" ? b : undefined;
+    if (scalarSide && colSide && typeof scalarSide.value === "number") {
+      const c = asNumericColumn(colSide, n, undefined, e);
+      if (c.type !== "int64") {
+        const x = scalarSide.value;
+        const v = c.type === "float32" ? Math.fround(x) : x;
+        const flipped = a.kind === "scalar" ? FLIP[op]! : op;
+        return col("bool", compareScalar(flipped, c.data as Float64Array, v, n), c.valid);
+      }
+    }
+  }
   const ca = asNumericColumn(a, n, tb, e);
   const cb = asNumericColumn(b, n, ta, e);
   const valid = andValid(ca.valid, cb.valid);
@@ -200,6 +403,65 @@ function asNumericColumn(v: Value, n: number, partner: ColumnType | undefined, e
   if (partner === "int64" || partner === "timestamp") return Number.isInteger(x) ? { type: "int64", data: new BigInt64Array(n).fill(BigInt(x)) } : { type: "float64", data: new Float64Array(n).fill(x) };
   const t: ColumnType = partner === "float32" ? "float32" : Number.isInteger(x) && partner && partner !== "float64" ? "int32" : "float64";
   return { type: t, data: (allocColumnData(t, n) as Float64Array).fill(x) };
+}
+
+/** `lit op col` is `col FLIP[op] lit`. */
+const FLIP: Record<string, string> = { eq: "eq", ne: "ne", lt: "gt", le: "ge", gt: "lt", ge: "le" };
+
+/** col op scalar, for a column of numbers (any typed array but 64-bit integers). */
+function compareScalar(op: string, a: Float64Array, x: number, n: number): Uint8Array {
+  if (a instanceof Float64Array) return compareScalarF64(op, a, x, n);
+  return compareScalarAny(op, a, x, n);
+}
+
+function compareScalarF64(op: string, a: Float64Array, x: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  switch (op) {
+    case "eq":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! === x);
+      break;
+    case "ne":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! !== x);
+      break;
+    case "lt":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! < x);
+      break;
+    case "le":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! <= x);
+      break;
+    case "gt":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! > x);
+      break;
+    case "ge":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! >= x);
+      break;
+  }
+  return out;
+}
+
+function compareScalarAny(op: string, a: Float64Array, x: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  switch (op) {
+    case "eq":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! === x);
+      break;
+    case "ne":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! !== x);
+      break;
+    case "lt":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! < x);
+      break;
+    case "le":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! <= x);
+      break;
+    case "gt":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! > x);
+      break;
+    case "ge":
+      for (let i = 0; i < n; i++) out[i] = +(a[i]! >= x);
+      break;
+  }
+  return out;
 }
 
 function compareNumeric(op: string, x: ColumnData, y: ColumnData, n: number): Uint8Array {

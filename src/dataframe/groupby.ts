@@ -8,15 +8,18 @@
  * High cardinality (splitOut > 1): each partial is hash-partitioned by key into splitOut
  * pieces, piece j of every partial is combined and finalized into output partition j, so no
  * single task holds every group. With splitOut "auto" (the default) the partials are computed
- * first and kept on the workers; their sizes (groups per partition) decide: up to AUTO_GROUPS
- * partial rows in all, a tree; beyond, one output partition per AUTO_GROUPS rows. Output
+ * first, with their row counts, in one graph, and kept on the workers until the result's graph
+ * is built; their sizes (groups per partition) decide: up to AUTO_GROUPS partial rows in all, a
+ * tree; beyond, one output partition per AUTO_GROUPS rows. Output
  * partitions are each sorted by key (sort: true), not sorted across partitions.
  *
  * The source is projected to the key and value columns first, so a Parquet source reads only
  * those columns.
  */
 
-import { PREPARE } from "../client/collection.js";
+import { COLLECTION, PREPARE, type Collection } from "../client/collection.js";
+import { currentClient } from "../client/current.js";
+import type { Future } from "../client/future.js";
 import { TesseraError } from "../errors.js";
 import { HighLevelGraph, MaterializedLayer } from "../graph/layers.js";
 import { Task, TaskRef, blockKey, type GraphNode, type Key } from "../graph/task.js";
@@ -27,10 +30,10 @@ import { withKernels } from "../kernels/instance.js";
 import { registerOp } from "../worker/registry.js";
 import { DataFrame } from "./dataframe.js";
 import { asFrame, type ColumnMeta, type Frame, type Schema } from "./frame.js";
+import type { LazyData } from "./kernels/wasm.js";
 import { KeysInput, type Input, type Lowered } from "./input.js";
 import { AGG_NAMES, combineGroupbyPartials, finalizeGroupby, groupbyPartial, hashPartition, splitByPartition, type AggName, type GroupbyAggs } from "./kernels/index.js";
-import { eachPartition } from "./reduce.js";
-import type { Step } from "./steps.js";
+import { applyStepsMasked, maskable, neededColumns, type Step } from "./steps.js";
 
 export interface GroupbyOptions {
   /** Drop rows whose key is null or NaN (default true, as pandas). */
@@ -170,8 +173,11 @@ interface Plan {
 class GroupbyInput implements Input {
   private plan: Plan | undefined;
   private planning: Promise<void> | undefined;
-  /** Partials computed to choose splitOut, kept on the workers as long as this input lives. */
-  private partials: DataFrame | undefined;
+  /**
+   * Partials computed to choose splitOut, held on the workers until the result's graph is first
+   * built; a later computation of the result computes them again (the plan's graph has their tasks).
+   */
+  private held: Future<unknown>[] | undefined;
   constructor(
     private readonly df: DataFrame,
     private readonly by: readonly string[],
@@ -233,30 +239,36 @@ class GroupbyInput implements Input {
 
     // Read only the keys and the aggregated columns.
     const used = [...new Set([...this.by, ...Object.keys(aggs)])];
-    const source = used.length < input.names.length ? this.df.select(used) : this.df;
-    const low = source.lowered();
-    const token = tokenize(low.name, this.by, aggs, this.options.dropna ?? true, this.options.sort ?? true, this.ddof);
+    const dropna = this.options.dropna ?? true;
+    let low: Lowered;
+    let steps: Step[] | null = null;
+    if (dropna && this.df.steps.some((s) => s.kind === "filter" || s.kind === "assign") && maskable(this.df.steps)) {
+      // The steps run inside the partial: filters become a row mask it applies as it groups
+      // (masked rows dropped like null keys), so the rows that pass are never copied, and
+      // assigned columns that only sums read are computed a block at a time. The source reads
+      // what the steps need.
+      steps = [...this.df.steps, { kind: "select", columns: used }];
+      const base = this.df.input.schema();
+      const need = neededColumns(base, steps, null);
+      low = new DataFrame(this.df.input, need.length < base.names.length ? [{ kind: "select", columns: need }] : []).lowered();
+    } else {
+      low = (used.length < input.names.length ? this.df.select(used) : this.df).lowered();
+    }
+    const token = tokenize(low.name, steps, this.by, aggs, dropna, this.options.sort ?? true, this.ddof);
     const partialName = `groupby-partial-${token}`;
     const nodes: GraphNode[] = [];
-    const partialSpec = opSpec({ by: this.by, aggs, dropna: this.options.dropna ?? true });
+    const partialSpec = opSpec(steps ? { by: this.by, aggs, dropna, steps } : { by: this.by, aggs, dropna });
     for (let i = 0; i < low.npartitions; i++) {
       nodes.push(new Task(blockKey(partialName, [i]), "dataframe.groupby-partial", [partialSpec, new TaskRef(blockKey(low.name, [i]))]));
     }
     let graph = low.graph.withLayer(new MaterializedLayer(partialName, nodes, [low.name]));
-    let external = low.external;
+    const external = low.external;
     let splitOut = this.options.splitOut ?? "auto";
     if (splitOut === "auto") {
       splitOut = 1;
       if (low.npartitions > 1) {
-        // Compute the partials now and keep them: their sizes say how many groups there are.
-        const persisted = await new DataFrame(new KeysInput(graph, partialName, low.npartitions, { names: [], types: [] }, external)).persist();
-        const sizes = await eachPartition<number>(persisted, "dataframe.frame-length", () => ({}));
-        const total = sizes.reduce((a, b) => a + b, 0);
+        const total = await this.persistPartials(graph, partialName, low.npartitions, external);
         if (total > AUTO_GROUPS) splitOut = Math.min(low.npartitions, Math.ceil(total / AUTO_GROUPS));
-        const low2 = persisted.lowered();
-        graph = low2.graph;
-        external = low2.external;
-        this.partials = persisted;
       }
     }
     const partials = Array.from({ length: low.npartitions }, (_, i) => blockKey(partialName, [i]));
@@ -286,6 +298,54 @@ class GroupbyInput implements Input {
     this.plan = { graph, name: outName, count: splitOut, schema, external };
   }
 
+  /**
+   * splitOut "auto": compute the partials and keep them on the workers, with each one's row count
+   * (a small value the scheduler holds, so reading it costs no trip to a worker), in one graph.
+   * Returns the partial rows in all. The partials stay held until the result's graph is built
+   * (lower), so that graph reads them instead of computing them again.
+   */
+  private async persistPartials(graph: HighLevelGraph, partialName: string, n: number, external: Key[]): Promise<number> {
+    const partials = Array.from({ length: n }, (_, i) => blockKey(partialName, [i]));
+    const lengthName = `groupby-length-${partialName}`;
+    const spec = opSpec({});
+    const lengths = partials.map((p, i) => new Task(blockKey(lengthName, [i]), "dataframe.frame-length", [spec, new TaskRef(p)]));
+    const g = graph.withLayer(new MaterializedLayer(lengthName, lengths, [partialName]));
+    let futures: Future<unknown>[] = [];
+    const c: Collection<unknown> = {
+      [COLLECTION]: () => ({
+        graph: g,
+        keys: [...partials, ...lengths.map((t) => t.key)],
+        external,
+        finalize: (v) => v,
+        rebuild: (fs) => ((futures = fs as Future<unknown>[]), c),
+      }),
+    };
+    const client = currentClient();
+    client.persist(c);
+    const held = futures.slice(0, n);
+    const counts = futures.slice(n);
+    try {
+      const sizes = (await client.gather(counts)) as number[];
+      this.releaseHeld();
+      this.held = held;
+      return sizes.reduce((a, b) => a + b, 0);
+    } catch (err) {
+      for (const f of held) f.release();
+      throw err;
+    } finally {
+      for (const f of counts) f.release();
+    }
+  }
+
+  /** Let go of the held partials: after this macrotask, so a graph being submitted now still reads them. */
+  private releaseHeld(later = false): void {
+    const held = this.held;
+    this.held = undefined;
+    if (!held) return;
+    if (later) setTimeout(() => held.forEach((f) => f.release()), 0);
+    else held.forEach((f) => f.release());
+  }
+
   private ready(): Plan {
     if (!this.plan) throw new TesseraError("internal: groupby was not prepared (prepare() first)");
     return this.plan;
@@ -301,12 +361,27 @@ class GroupbyInput implements Input {
   }
   lower(steps: readonly Step[]): Lowered {
     const p = this.ready();
-    return new KeysInput(p.graph, p.name, p.count, p.schema, p.external).lower(steps);
+    const low = new KeysInput(p.graph, p.name, p.count, p.schema, p.external).lower(steps);
+    this.releaseHeld(true);
+    return low;
   }
 }
 
-registerOp("dataframe.groupby-partial", (spec: { by: string[]; aggs: GroupbyAggs; dropna: boolean }, frame: unknown) =>
-  withKernels((k) => groupbyPartial(k, asFrame(frame, "groupby"), spec.by, spec.aggs, { dropna: spec.dropna })),
+/** Aggregations whose state ops read their column only through block readers (kernels/ops.ts). */
+const BLOCKWISE = new Set<AggName>(["sum", "mean", "count", "var", "std"]);
+
+registerOp("dataframe.groupby-partial", (spec: { by: string[]; aggs: GroupbyAggs; dropna: boolean; steps?: Step[] }, frame: unknown) =>
+  withKernels((k) => {
+    let f = asFrame(frame, "groupby");
+    let rows: Uint8Array | LazyData | null = null;
+    if (spec.steps) {
+      // Columns the steps assign that only sums, means, counts and variances read: evaluated a
+      // block at a time as the kernels read them (steps.ts).
+      const lazy = new Set(Object.entries(spec.aggs).filter(([name, list]) => !spec.by.includes(name) && list.every((a) => BLOCKWISE.has(a))).map(([name]) => name));
+      ({ frame: f, mask: rows } = applyStepsMasked(f, spec.steps, lazy, true));
+    }
+    return groupbyPartial(k, f, spec.by, spec.aggs, { dropna: spec.dropna, rows });
+  }),
 );
 
 registerOp("dataframe.groupby-combine", (...partials: unknown[]) =>

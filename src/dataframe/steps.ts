@@ -11,8 +11,9 @@
 
 import { TesseraError } from "../errors.js";
 import { columnsOf, show, type ExprNode, type Literal } from "./expr.js";
-import { castColumn, evaluate, fillNull, predicateMask } from "./eval.js";
-import { filterRows, isNumeric, makeFrame, missingMask, selectColumns, type ColumnMeta, type ColumnType, type Frame, type Schema } from "./frame.js";
+import { castColumn, compileFloat64, compileMask, evaluate, fillNull, predicateMask } from "./eval.js";
+import { allocColumnData, filterRows, isNumeric, makeFrame, missingMask, schemaOf, selectColumns, type Column, type ColumnData, type ColumnMeta, type ColumnType, type Frame, type Schema } from "./frame.js";
+import type { LazyData } from "./kernels/wasm.js";
 
 export type Step =
   | { kind: "select"; columns: string[] }
@@ -175,13 +176,19 @@ export function neededColumns(input: Schema, steps: readonly Step[], wanted: rea
 /** Run the steps on one partition. */
 export function applySteps(frame: Frame, steps: readonly Step[]): Frame {
   let f = frame;
+  if (steps.some((s) => s.kind === "select")) {
+    // Only the columns the steps use or pass on: a filter then copies no column that a later
+    // select drops (the readers do the same when they read a file).
+    const need = neededColumns(schemaOf(f), steps, null);
+    if (need.length < f.names.length) f = selectColumns(f, need);
+  }
   for (const step of steps) {
     switch (step.kind) {
       case "select":
         f = selectColumns(f, step.columns);
         break;
       case "filter":
-        f = filterRows(f, predicateMask(f, step.predicate));
+        f = compactFrame(f, predicateMask(f, step.predicate));
         break;
       case "assign": {
         const names = [...f.names];
@@ -216,10 +223,210 @@ export function applySteps(frame: Frame, steps: readonly Step[]): Frame {
           for (const m of masks) if (m && m[i]) missing++;
           keep[i] = step.how === "any" ? +(missing === 0) : +(missing < masks.length);
         }
-        f = filterRows(f, keep);
+        f = compactFrame(f, keep);
         break;
       }
     }
   }
   return f;
+}
+
+/** Whether an expression can fail on some row's value (int64 modulo by zero, a cast that overflows). */
+function canFailOnData(e: ExprNode): boolean {
+  if (e.op === "cast" || e.op === "mod") return true;
+  if ("b" in e && canFailOnData(e.b)) return true;
+  return "a" in e ? canFailOnData(e.a) : false;
+}
+
+/**
+ * Whether the steps can run over a whole partition with their filters kept as a row mask
+ * (applyStepsMasked): only select, rename, filter and assign, and no expression that can fail
+ * on a value (a row a filter drops must not raise an error).
+ */
+export function maskable(steps: readonly Step[]): boolean {
+  return steps.every((s) => {
+    switch (s.kind) {
+      case "select":
+      case "rename":
+        return true;
+      case "filter":
+        return !canFailOnData(s.predicate);
+      case "assign":
+        return s.columns.every((c) => !canFailOnData(c.expr));
+      default:
+        return false;
+    }
+  });
+}
+
+/**
+ * The steps over a whole partition, filters kept as a mask (1 = the row passes every filter;
+ * null when there is no filter) instead of copying the rows that pass: for a consumer that can
+ * skip rows itself (a groupby partial drops them like null keys). Steps must be `maskable`.
+ */
+export function applyStepsMasked(
+  frame: Frame,
+  steps: readonly Step[],
+  lazy: ReadonlySet<string> = new Set(),
+  blockwiseMask = false,
+): { frame: Frame; mask: Uint8Array | LazyData | null } {
+  let f = frame;
+  let mask: Uint8Array | null = null;
+  /** Filters compiled to block evaluators (eval.ts's compileMask), when blockwiseMask. */
+  const blockMasks: ((start: number, n: number) => Uint8Array)[] = [];
+  if (steps.some((s) => s.kind === "select")) {
+    const need = neededColumns(schemaOf(f), steps, null);
+    if (need.length < f.names.length) f = selectColumns(f, need);
+  }
+  for (let j = 0; j < steps.length; j++) {
+    const step = steps[j]!;
+    if (step.kind === "assign" && lazy.size > 0) {
+      f = assignLazily(f, step.columns, steps.slice(j + 1), lazy);
+      continue;
+    }
+    switch (step.kind) {
+      case "filter": {
+        const compiled = blockwiseMask ? compileMask(f, step.predicate) : null;
+        if (compiled) {
+          blockMasks.push(compiled);
+          break;
+        }
+        const m = predicateMask(f, step.predicate);
+        if (!mask) mask = m;
+        else {
+          const both = new Uint8Array(m.length);
+          for (let i = 0; i < both.length; i++) both[i] = mask[i]! & m[i]!;
+          mask = both;
+        }
+        break;
+      }
+      case "select":
+      case "rename":
+      case "assign":
+        f = applySteps(f, [step]);
+        break;
+      default:
+        throw new TesseraError(`internal: a ${step.kind} step cannot run with a row mask`);
+    }
+  }
+  if (blockMasks.length === 0) return { frame: f, mask };
+  // The mask a block at a time: every compiled filter, and the ones evaluated whole.
+  const whole = mask;
+  let buf = new Uint8Array(0);
+  const block = (start: number, n: number): Uint8Array => {
+    const first = blockMasks[0]!(start, n);
+    if (blockMasks.length === 1 && !whole) return first;
+    if (buf.length < n) buf = new Uint8Array(n);
+    buf.set(first.subarray(0, n));
+    for (let j = 1; j < blockMasks.length; j++) {
+      const m = blockMasks[j]!(start, n);
+      for (let i = 0; i < n; i++) buf[i] = buf[i]! & m[i]!;
+    }
+    if (whole) for (let i = 0; i < n; i++) buf[i] = buf[i]! & whole[start + i]!;
+    return buf;
+  };
+  return { frame: f, mask: { lazy: true, length: f.length, BYTES_PER_ELEMENT: 1, block: block as LazyData["block"] } };
+}
+
+/**
+ * An assign step where each column in `lazy` that only later selects pass on (no later step
+ * reads, renames or replaces it) and whose expression is plain arithmetic over null-free
+ * float64 columns (eval.ts's compileFloat64) becomes LazyData: evaluated a block of rows at a time when a kernel reads it
+ * (kernels/wasm.ts), so the whole column is never allocated. Other columns are evaluated now.
+ */
+function assignLazily(f: Frame, columns: readonly { name: string; expr: ExprNode }[], after: readonly Step[], lazy: ReadonlySet<string>): Frame {
+  const names = [...f.names];
+  const cols = [...f.columns];
+  const laterUse = (name: string, ci: number) =>
+    columns.slice(ci + 1).some((c) => c.name === name || columnsOf(c.expr).has(name)) ||
+    after.some((s) => s.kind === "rename" || (s.kind === "filter" && columnsOf(s.predicate).has(name)) || (s.kind === "assign" && s.columns.some((c) => c.name === name || columnsOf(c.expr).has(name))));
+  for (let ci = 0; ci < columns.length; ci++) {
+    const c = columns[ci]!;
+    const cur: Frame = { length: f.length, names, columns: cols };
+    const program = lazy.has(c.name) && !laterUse(c.name, ci) ? compileFloat64(cur, c.expr) : null;
+    let value: Column;
+    if (program) {
+      const data: LazyData = { lazy: true, length: f.length, BYTES_PER_ELEMENT: 8, block: program };
+      value = { type: "float64", data: data as unknown as ColumnData };
+    } else value = evaluate(cur, c.expr);
+    const i = names.indexOf(c.name);
+    if (i >= 0) cols[i] = value;
+    else {
+      names.push(c.name);
+      cols.push(value);
+    }
+  }
+  return { length: f.length, names, columns: cols };
+}
+
+/**
+ * The rows where mask is 1 (frame.ts's filterRows, with one tight loop per typed array type:
+ * a generic loop over a partition's mixed column types runs several times slower).
+ */
+export function compactFrame(frame: Frame, mask: Uint8Array): Frame {
+  const n = frame.length;
+  let kept = 0;
+  for (let i = 0; i < n; i++) kept += mask[i]!;
+  if (kept === n) return frame;
+  if (frame.columns.some((c) => Array.isArray(c.data))) return filterRows(frame, mask);
+  return {
+    length: kept,
+    names: [...frame.names],
+    columns: frame.columns.map((c) => {
+      const out: Column = { ...c, data: compactData(c.data as Typed, mask, kept) };
+      if (c.valid) out.valid = compactU8(c.valid, mask, new Uint8Array(kept));
+      return out;
+    }),
+  };
+}
+
+type Typed = Exclude<ColumnData, unknown[]>;
+
+function compactData(src: Typed, mask: Uint8Array, kept: number): Typed {
+  if (src instanceof Float64Array) return compactF64(src, mask, new Float64Array(kept));
+  if (src instanceof Int32Array) return compactI32(src, mask, new Int32Array(kept));
+  if (src instanceof Uint8Array) return compactU8(src, mask, new Uint8Array(kept));
+  const out = new (src.constructor as new (n: number) => Typed)(kept) as Float64Array;
+  const from = src as unknown as Float64Array;
+  for (let i = 0, j = 0; j < kept; i++) if (mask[i]) out[j++] = from[i]!;
+  return out as unknown as Typed;
+}
+
+/*
+ * Branch-free compaction: every row is written at the next free place, which advances only past
+ * kept rows (a branch on a random mask mispredicts half the time). Up to the last kept row the
+ * place is always inside `out`; rows after it are not visited.
+ */
+
+function lastKept(mask: Uint8Array): number {
+  let i = mask.length - 1;
+  while (i >= 0 && !mask[i]) i--;
+  return i;
+}
+
+function compactF64(src: Float64Array, mask: Uint8Array, out: Float64Array): Float64Array {
+  const last = lastKept(mask);
+  for (let i = 0, j = 0; i <= last; i++) {
+    out[j] = src[i]!;
+    j += mask[i]!;
+  }
+  return out;
+}
+
+function compactI32(src: Int32Array, mask: Uint8Array, out: Int32Array): Int32Array {
+  const last = lastKept(mask);
+  for (let i = 0, j = 0; i <= last; i++) {
+    out[j] = src[i]!;
+    j += mask[i]!;
+  }
+  return out;
+}
+
+function compactU8(src: Uint8Array, mask: Uint8Array, out: Uint8Array): Uint8Array {
+  const last = lastKept(mask);
+  for (let i = 0, j = 0; i <= last; i++) {
+    out[j] = src[i]!;
+    j += mask[i]!;
+  }
+  return out;
 }

@@ -30,8 +30,30 @@ import { TesseraError } from "../../errors.js";
 import { allocColumnData, type Column, type ColumnData, type ColumnMeta, type TimeUnit } from "../frame.js";
 import type { DecodeKind } from "./parquet-schema.js";
 
-/** A decoded data page's non-null values: raw values, or indices into the chunk's dictionary. */
-export type PageValues = { raw: ArrayLike<unknown> } | { indices: Int32Array };
+/**
+ * A decoded data page's non-null values: raw values, indices into the chunk's dictionary, or
+ * the bytes of PLAIN fixed-width values (INT32, FLOAT, DOUBLE, INT64; little-endian, any
+ * alignment), which the builder copies straight into its array when the bits mean the same.
+ */
+export type PageValues = { raw: ArrayLike<unknown> } | { indices: Int32Array } | { plain: Uint8Array; physical: PlainType };
+
+export type PlainType = "INT32" | "FLOAT" | "DOUBLE" | "INT64";
+
+const PLAIN_ARRAY: Record<PlainType, new (b: ArrayBuffer) => ArrayLike<unknown>> = {
+  INT32: Int32Array,
+  FLOAT: Float32Array,
+  DOUBLE: Float64Array,
+  INT64: BigInt64Array,
+};
+
+/** PLAIN bytes as an (aligned) typed array of the physical type: one copy. */
+function plainValues(bytes: Uint8Array, physical: PlainType): ArrayLike<unknown> {
+  const buf = new ArrayBuffer(bytes.length);
+  new Uint8Array(buf).set(bytes);
+  return new PLAIN_ARRAY[physical](buf);
+}
+
+const PLAIN_WIDTH: Record<PlainType, number> = { INT32: 4, FLOAT: 4, DOUBLE: 8, INT64: 8 };
 
 const utf8 = new TextDecoder();
 const JULIAN_EPOCH = 2440588n;
@@ -122,6 +144,42 @@ export function convertValues(kind: DecodeKind, raw: ArrayLike<unknown>, scale: 
 
 type Writable = { [i: number]: unknown; length: number; set?(a: ArrayLike<unknown>, at: number): void };
 
+function badIndex(j: number, size: number): never {
+  throw new TesseraError(`dictionary index ${j >>> 0} is out of range (the dictionary has ${size} values)`);
+}
+
+function checkIndices(ix: Int32Array, size: number): void {
+  for (let i = 0; i < ix.length; i++) if (ix[i]! >>> 0 >= size) badIndex(ix[i]!, size);
+}
+
+/**
+ * out[at + i] = table[ix[i]], every index checked against the table's size. One loop per common
+ * pair of array types, so each stays monomorphic (a shared generic loop runs several times slower).
+ */
+function gather(out: Writable, at: number, table: ArrayLike<unknown>, ix: Int32Array): void {
+  const size = table.length;
+  const n = ix.length;
+  if (out instanceof Int32Array && table instanceof Int32Array) {
+    for (let i = 0; i < n; i++) {
+      const j = ix[i]!;
+      if (j >>> 0 >= size) badIndex(j, size);
+      out[at + i] = table[j]!;
+    }
+  } else if (out instanceof Float64Array && table instanceof Float64Array) {
+    for (let i = 0; i < n; i++) {
+      const j = ix[i]!;
+      if (j >>> 0 >= size) badIndex(j, size);
+      out[at + i] = table[j]!;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const j = ix[i]!;
+      if (j >>> 0 >= size) badIndex(j, size);
+      out[at + i] = table[j];
+    }
+  }
+}
+
 /** One flat column of a partition, built page by page. */
 export class ColumnBuilder {
   private data: ColumnData;
@@ -208,13 +266,26 @@ export class ColumnBuilder {
     this.reserve(n);
     const at = this.length;
     const out = this.data as Writable;
+    if ("plain" in values) {
+      const target = this.data as unknown as { buffer: ArrayBuffer; byteOffset: number; BYTES_PER_ELEMENT?: number };
+      const width = PLAIN_WIDTH[values.physical];
+      // Same bits in the column's array (int32 / uint32 / date32 from INT32, float32, float64,
+      // int64 / uint64 / timestamp from INT64): one copy of the page's bytes, no conversion.
+      if (!defs && (this.kind === "number" || this.kind === "bigint") && !Array.isArray(target) && target.BYTES_PER_ELEMENT === width && values.plain.length === n * width) {
+        new Uint8Array(target.buffer, target.byteOffset + at * width, n * width).set(values.plain);
+        this.markValid(at, n, defs);
+        this.length += n;
+        return;
+      }
+      values = { raw: plainValues(values.plain, values.physical) };
+    }
     if ("indices" in values) {
       const table = this.isString() ? this.codesOf : this.dict;
       if (!table) throw new TesseraError(`column ${JSON.stringify(this.name)}: a data page refers to a dictionary, but its column chunk has no dictionary page`);
       const ix = values.indices;
-      if (!defs) {
-        for (let i = 0; i < ix.length; i++) out[at + i] = table[ix[i]!];
-      } else {
+      if (!defs) gather(out, at, table, ix);
+      else {
+        checkIndices(ix, table.length);
         this.scatter(at, n, defs, (j) => table[ix[j]!]);
       }
     } else {
@@ -226,6 +297,11 @@ export class ColumnBuilder {
         this.scatter(at, n, defs, (j) => src[j]);
       }
     }
+    this.markValid(at, n, defs);
+    this.length += n;
+  }
+
+  private markValid(at: number, n: number, defs: Uint8Array | null): void {
     if (defs || this.valid) {
       if (!this.valid) {
         this.valid = new Uint8Array(this.data.length);
@@ -234,7 +310,6 @@ export class ColumnBuilder {
       if (defs) this.valid.set(defs, at);
       else this.valid.fill(1, at, at + n);
     }
-    this.length += n;
   }
 
   private stringCodes(strings: ArrayLike<unknown>): Int32Array {

@@ -29,7 +29,8 @@ import { readPlain } from "hyparquet/src/plain.js";
 import { TesseraError } from "../../errors.js";
 import type { ColumnBuilder, PageValues } from "./parquet-convert.js";
 import { shown, type ChunkRef } from "./parquet-footer.js";
-import { decodeBitPackedLevels, decodeHybrid } from "./parquet-rle.js";
+import { decodeBitPackedLevels, decodeDefinitionLevels, decodeHybrid } from "./parquet-rle.js";
+import { snappyDecompress } from "./parquet-snappy.js";
 
 /** The largest page (uncompressed) this reader decompresses. */
 export const MAX_PAGE_BYTES = 256 * 1024 * 1024;
@@ -41,9 +42,13 @@ export function checkPageSize(size: number, what: string): void {
   }
 }
 
-/** hyparquet-compressors, with zstd writing into a buffer of the size the page header gives. */
+/**
+ * hyparquet-compressors, with zstd writing into a buffer of the size the page header gives, and
+ * our snappy (parquet-snappy.ts: theirs instantiates a wasm module per page).
+ */
 export const guardedCompressors: typeof compressors = {
   ...compressors,
+  SNAPPY: snappyDecompress,
   ZSTD: (input: Uint8Array, length: number) => decompressZstd(input, new Uint8Array(length)),
 };
 
@@ -60,6 +65,43 @@ export function decompress(body: Uint8Array, size: number, codec: string, what: 
   checkPageSize(size, what);
   if (!guardedCompressors[codec as Codec]) throw new TesseraError(`compression codec ${codec} is not supported (supported: SNAPPY, GZIP, ZSTD, BROTLI, LZ4, LZ4_RAW)`);
   return own(decompressPage(body, size, codec as Codec, guardedCompressors));
+}
+
+/** Buffers reused page after page by this thread (only by code that bounds every read itself). */
+const SCRATCH_KEEP = 64 * 1024 * 1024;
+let scratchBytes = new Uint8Array(0);
+let scratchIndices = new Int32Array(0);
+
+function scratch(size: number): Uint8Array {
+  if (size > scratchBytes.length) {
+    const b = new Uint8Array(Math.max(size, Math.min(SCRATCH_KEEP, scratchBytes.length * 2)));
+    if (b.length > SCRATCH_KEEP) return b.subarray(0, size);
+    scratchBytes = b;
+  }
+  return scratchBytes.subarray(0, size);
+}
+
+function indexBuffer(n: number): Int32Array {
+  if (n > scratchIndices.length) {
+    const b = new Int32Array(Math.max(n, Math.min(SCRATCH_KEEP >> 2, scratchIndices.length * 2)));
+    if (b.length > SCRATCH_KEEP >> 2) return b.subarray(0, n);
+    scratchIndices = b;
+  }
+  return scratchIndices.subarray(0, n);
+}
+
+const FIXED_WIDTH = new Set(["INT32", "FLOAT", "DOUBLE", "INT64"]);
+
+/**
+ * A data page that only this file's own, bounds-checked code reads (PLAIN fixed-width values and
+ * the levels before them): decompressed into the thread's scratch buffer (or read in place when
+ * uncompressed) instead of a buffer of its own, since its bytes are copied out at once.
+ */
+function decompressTransient(body: Uint8Array, size: number, codec: string, what: string): Uint8Array {
+  if (codec === "UNCOMPRESSED") return body;
+  if (codec !== "SNAPPY") return decompress(body, size, codec, what);
+  checkPageSize(size, what);
+  return snappyDecompress(body, size, scratch);
 }
 
 /** Bytes that `count` PLAIN values take at least (BYTE_ARRAY: their 4-byte lengths). */
@@ -137,7 +179,9 @@ function decodeValues(page: Uint8Array, pos: number, end: number, encoding: stri
   if (count === 0) return { raw: [] };
   switch (encoding) {
     case "PLAIN": {
-      checkFits(plainBytes(type, count, leaf.type_length), have, count, `PLAIN ${type} values`);
+      const bytes = plainBytes(type, count, leaf.type_length);
+      checkFits(bytes, have, count, `PLAIN ${type} values`);
+      if (type === "INT32" || type === "FLOAT" || type === "DOUBLE" || type === "INT64") return { plain: page.subarray(pos, pos + bytes), physical: type };
       const r = readerAt(page, pos, end);
       const raw = readPlain(r, type, count, leaf.type_length);
       if (r.offset > have) throw new TesseraError(`the values run past the end of the page`);
@@ -147,11 +191,10 @@ function decodeValues(page: Uint8Array, pos: number, end: number, encoding: stri
     case "RLE_DICTIONARY": {
       if (dictSize === undefined) throw new TesseraError("a data page refers to a dictionary, but its column chunk has no dictionary page");
       if (have < 1) throw new TesseraError("the dictionary indices are missing");
-      const indices = new Int32Array(count);
+      // Reused page after page: ColumnBuilder.append reads them at once, and checks each against
+      // the dictionary's size as it uses it.
+      const indices = indexBuffer(count);
       decodeHybrid(page, pos + 1, end, page[pos]!, indices, "dictionary indices");
-      for (let i = 0; i < count; i++) {
-        if (indices[i]! >>> 0 >= dictSize) throw new TesseraError(`dictionary index ${indices[i]! >>> 0} is out of range (the dictionary has ${dictSize} values)`);
-      }
       return { indices };
     }
     case "RLE": {
@@ -190,14 +233,11 @@ function decodeValues(page: Uint8Array, pos: number, end: number, encoding: stri
 
 /** Definition levels (max level 1) of n rows: 1 = value. Null when every row has one. */
 function levelsOf(page: Uint8Array, start: number, end: number, n: number, encoding: string): { defs: Uint8Array | null; nonNull: number } {
+  if (encoding !== "BIT_PACKED") return decodeDefinitionLevels(page, start, end, n, "definition levels");
   const levels = new Uint8Array(n);
-  if (encoding === "BIT_PACKED") decodeBitPackedLevels(page, start, end, 1, levels, "definition levels");
-  else decodeHybrid(page, start, end, 1, levels, "definition levels");
+  decodeBitPackedLevels(page, start, end, 1, levels, "definition levels");
   let nonNull = 0;
-  for (let i = 0; i < n; i++) {
-    if (levels[i]! > 1) throw new TesseraError(`definition level ${levels[i]} is above the column's maximum of 1`);
-    nonNull += levels[i]!;
-  }
+  for (let i = 0; i < n; i++) nonNull += levels[i]!;
   return { defs: nonNull === n ? null : levels, nonNull };
 }
 
@@ -275,7 +315,8 @@ function readPageV1(header: PageHeader, body: Uint8Array, codec: string, leaf: S
   const h = header.data_page_header;
   if (!h) throw new TesseraError("the data page has no data page header");
   const n = checkCount(h.num_values, left);
-  const page = decompress(body, header.uncompressed_page_size, codec, "the data page");
+  const transient = h.encoding === "PLAIN" && FIXED_WIDTH.has(leaf.type!);
+  const page = (transient ? decompressTransient : decompress)(body, header.uncompressed_page_size, codec, "the data page");
   let pos = 0;
   let defs: Uint8Array | null = null;
   let nonNull = n;
@@ -309,7 +350,8 @@ function readPageV2(header: PageHeader, body: Uint8Array, codec: string, leaf: S
   const size = header.uncompressed_page_size - rl - dl;
   if (size < 0) throw new TesseraError(`the page's uncompressed size ${header.uncompressed_page_size} is smaller than its levels (${rl + dl} bytes)`);
   const compressed = h.is_compressed !== false && codec !== "UNCOMPRESSED" && size > 0;
-  const page = compressed ? decompress(valueBytes, size, codec, "the data page") : own(valueBytes);
+  const transient = h.encoding === "PLAIN" && FIXED_WIDTH.has(leaf.type!);
+  const page = compressed ? (transient ? decompressTransient : decompress)(valueBytes, size, codec, "the data page") : transient ? valueBytes : own(valueBytes);
   out.append(n, defs, decodeValues(page, 0, page.length, h.encoding, nonNull, leaf, out.dictionarySize));
   return n;
 }

@@ -20,6 +20,7 @@ import { ColumnBuilder } from "./parquet-convert.js";
 import { leafElements, type ChunkRef, type PartRowGroup } from "./parquet-footer.js";
 import { readNestedChunks } from "./parquet-nested.js";
 import { decodeFlatChunk } from "./parquet-pages.js";
+import { prepareSnappy } from "./parquet-snappy.js";
 import { describeNames, planFields, type FieldPlan } from "./parquet-schema.js";
 import { openSource, type ByteSource } from "./source.js";
 
@@ -35,8 +36,23 @@ function checkPart(part: unknown): ParquetPart {
   return p;
 }
 
+/**
+ * One buffer this thread reuses for the chunk bytes of row groups whose columns are all flat:
+ * their decoding keeps no view of those bytes (pages are copied or decoded out of them), and a
+ * fresh buffer per row group costs a page fault per 4 KiB (on some VMs more than the decode).
+ */
+let pool = new Uint8Array(0);
+let poolBusy = false;
+const POOL_KEEP = 64 * 1024 * 1024;
+
+interface Fetched {
+  chunks: Uint8Array[];
+  /** Gives the pooled buffer back: call when the chunks are no longer read. */
+  release(): void;
+}
+
 /** The chunks' bytes, read with as few range reads as adjacent ranges allow. */
-async function fetchChunks(src: ByteSource, refs: readonly ChunkRef[]): Promise<Uint8Array[]> {
+async function fetchChunks(src: ByteSource, refs: readonly ChunkRef[], reuse: boolean): Promise<Fetched> {
   const order = refs.map((_, i) => i).sort((a, b) => refs[a]!.start - refs[b]!.start);
   const runs: { start: number; end: number; members: number[] }[] = [];
   for (const i of order) {
@@ -48,16 +64,45 @@ async function fetchChunks(src: ByteSource, refs: readonly ChunkRef[]): Promise<
     } else runs.push({ start: r.start, end: r.end, members: [i] });
   }
   const out = new Array<Uint8Array>(refs.length);
-  await Promise.all(
-    runs.map(async (run) => {
-      const bytes = await src.read(run.start, run.end);
-      if (bytes.length !== run.end - run.start) {
-        throw new TesseraError(`${WHAT}: ${src.name}: read ${bytes.length} bytes at ${run.start}, expected ${run.end - run.start} (the file is truncated or changed)`);
-      }
-      for (const i of run.members) out[i] = bytes.subarray(refs[i]!.start - run.start, refs[i]!.end - run.start);
-    }),
-  );
-  return out;
+  const at: number[] = [];
+  let total = 0;
+  for (const run of runs) {
+    at.push(total);
+    total += run.end - run.start;
+  }
+  // The pool is always longer than what it holds, so no chunk is a whole buffer (which a
+  // decoder could keep as its own instead of copying).
+  let buffer: Uint8Array | undefined;
+  if (reuse && src.readInto && !poolBusy && total < POOL_KEEP) {
+    if (pool.length <= total) pool = new Uint8Array(Math.min(POOL_KEEP, Math.max(total + 64, pool.length * 2)));
+    buffer = pool;
+    poolBusy = true;
+  }
+  const release = () => {
+    if (buffer) poolBusy = false;
+  };
+  try {
+    await Promise.all(
+      runs.map(async (run, j) => {
+        let bytes: Uint8Array;
+        if (buffer) {
+          if (run.end > src.byteLength) throw new TesseraError(`${WHAT}: ${src.name}: the file is ${src.byteLength} bytes, too short for bytes ${run.start} to ${run.end} (the file is truncated or changed)`);
+          bytes = buffer.subarray(at[j]!, at[j]! + run.end - run.start);
+          await src.readInto!(run.start, bytes);
+        } else {
+          bytes = await src.read(run.start, run.end);
+          if (bytes.length !== run.end - run.start) {
+            throw new TesseraError(`${WHAT}: ${src.name}: read ${bytes.length} bytes at ${run.start}, expected ${run.end - run.start} (the file is truncated or changed)`);
+          }
+        }
+        for (const i of run.members) out[i] = bytes.subarray(refs[i]!.start - run.start, refs[i]!.end - run.start);
+      }),
+    );
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return { chunks: out, release };
 }
 
 function emptyColumn(f: FieldPlan): Column {
@@ -83,12 +128,22 @@ async function readRowGroup(
   builders: Map<string, ColumnBuilder | unknown[]>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const schema = part.footer.schema;
   const wanted = fields.flatMap((f) => rg.chunks.slice(f.leaf, f.leaf + f.leaves));
   if (wanted.length !== fields.reduce((s, f) => s + f.leaves, 0) || wanted.some((c) => !c)) {
     throw new TesseraError(`${WHAT}: ${part.file}: row group ${rg.index}: the part lists ${rg.chunks.length} column chunks, fewer than its schema has leaves (a part not made by resolveParquet?)`);
   }
-  const bytes = await fetchChunks(src, wanted);
+  // Chunks of flat columns only are read into this thread's pooled buffer (hyparquet, which
+  // decodes nested ones, may keep views of their bytes).
+  const fetched = await fetchChunks(src, wanted, fields.every((f) => f.kind !== "nested"));
+  try {
+    await decodeRowGroup(part, rg, fields, builders, fetched.chunks, signal);
+  } finally {
+    fetched.release();
+  }
+}
+
+async function decodeRowGroup(part: ParquetPart, rg: PartRowGroup, fields: readonly FieldPlan[], builders: Map<string, ColumnBuilder | unknown[]>, bytes: Uint8Array[], signal: AbortSignal | undefined): Promise<void> {
+  const schema = part.footer.schema;
   signal?.throwIfAborted();
   let k = 0;
   for (const f of fields) {
@@ -112,6 +167,7 @@ async function readRowGroup(
  */
 export async function readParquetPart(part: ParquetPart, columns: readonly string[] | null, filters: Filters | null, signal?: AbortSignal): Promise<Frame> {
   checkPart(part);
+  await prepareSnappy();
   signal?.throwIfAborted();
   let plans: FieldPlan[];
   try {

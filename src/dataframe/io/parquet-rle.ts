@@ -59,6 +59,73 @@ export function decodeHybrid(bytes: Uint8Array, start: number, end: number, bitW
   return pos;
 }
 
+/**
+ * Definition levels of a column whose maximum level is 1 (a flat OPTIONAL column), from the
+ * hybrid encoding (bit width 1): `defs` has 1 where a row has a value, and is null (nothing
+ * allocated) when every row has one, which is the common case of a column without nulls written
+ * as one RLE run or as bit-packed runs of all ones. `nonNull` counts the rows with a value.
+ */
+export function decodeDefinitionLevels(bytes: Uint8Array, start: number, end: number, n: number, what: string): { defs: Uint8Array | null; nonNull: number } {
+  if (end > bytes.length) end = bytes.length;
+  let defs: Uint8Array | null = null;
+  const materialize = (upTo: number): Uint8Array => {
+    const d = new Uint8Array(n);
+    d.fill(1, 0, upTo);
+    return d;
+  };
+  let pos = start;
+  let i = 0;
+  let nonNull = 0;
+  while (i < n) {
+    if (pos >= end) throw new TesseraError(`${what}: the encoded data ends after ${i} of ${n} values`);
+    let header = 0;
+    let scale = 1;
+    for (;;) {
+      if (pos >= end) throw new TesseraError(`${what}: a run header is cut off after ${i} of ${n} values`);
+      const b = bytes[pos++]!;
+      header += (b & 0x7f) * scale;
+      if (!(b & 0x80)) break;
+      scale *= 128;
+      if (scale > 2 ** 35) throw new TesseraError(`${what}: a run header is longer than 5 bytes (corrupt data)`);
+    }
+    const count = Math.floor(header / 2);
+    if (header % 2 === 0) {
+      if (pos >= end) throw new TesseraError(`${what}: an RLE run's value is cut off after ${i} of ${n} values`);
+      const value = bytes[pos++]!;
+      if (value > 1) throw new TesseraError(`definition level ${value} is above the column's maximum of 1`);
+      const take = Math.min(count, n - i);
+      if (value === 1) {
+        nonNull += take;
+        if (defs) defs.fill(1, i, i + take);
+      } else if (take > 0) defs ??= materialize(i); // zeros: nulls
+      i += take;
+    } else {
+      const take = Math.min(count * 8, n - i);
+      const need = (take + 7) >> 3;
+      if (pos + need > end) throw new TesseraError(`${what}: a bit-packed run is cut off after ${i} of ${n} values`);
+      const full = take >> 3;
+      let ones = true;
+      for (let k = 0; k < full && ones; k++) ones = bytes[pos + k] === 0xff;
+      const rest = take & 7;
+      if (ones && rest) ones = (bytes[pos + full]! & ((1 << rest) - 1)) === (1 << rest) - 1;
+      if (ones) {
+        nonNull += take;
+        if (defs) defs.fill(1, i, i + take);
+      } else {
+        defs ??= materialize(i);
+        for (let k = 0; k < take; k++) {
+          const bit = (bytes[pos + (k >> 3)]! >> (k & 7)) & 1;
+          defs[i + k] = bit;
+          nonNull += bit;
+        }
+      }
+      i += take;
+      pos = Math.min(end, pos + count);
+    }
+  }
+  return { defs: nonNull === n ? null : defs, nonNull };
+}
+
 /** `count` values of `width` bits, LSB first, from bytes at `pos`, into out[at...]. */
 function unpack(bytes: Uint8Array, pos: number, width: number, out: Uint8Array | Int32Array, at: number, count: number): void {
   if (width === 0) {
@@ -67,9 +134,35 @@ function unpack(bytes: Uint8Array, pos: number, width: number, out: Uint8Array |
   }
   if (width <= 24) {
     const mask = (1 << width) - 1;
-    let acc = 0;
-    let bits = 0;
-    for (let k = 0; k < count; k++) {
+    // Fast path: each value from the 4 bytes that hold it (bit offset <= 7, + width <= 31 bits),
+    // while those 4 bytes are inside the buffer. Bytes past the run only feed masked-off bits.
+    let bit = pos * 8;
+    const last = bytes.length - 4;
+    let k = 0;
+    if (width <= 16) {
+      // 3 bytes hold any value of up to 16 bits (offset <= 7 + 16 <= 24 bits).
+      for (; k < count; k++) {
+        const p = bit >>> 3;
+        if (p > last) break;
+        const v = bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16);
+        out[at + k] = (v >>> (bit & 7)) & mask;
+        bit += width;
+      }
+    } else {
+      for (; k < count; k++) {
+        const p = bit >>> 3;
+        if (p > last) break;
+        const v = bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24);
+        out[at + k] = (v >>> (bit & 7)) & mask;
+        bit += width;
+      }
+    }
+    if (k === count) return;
+    // The last few values of the buffer: bit by bit from here.
+    pos = bit >>> 3;
+    let acc = bytes[pos++]! >>> (bit & 7);
+    let bits = 8 - (bit & 7);
+    for (; k < count; k++) {
       while (bits < width) {
         acc |= bytes[pos++]! << bits;
         bits += 8;

@@ -141,6 +141,14 @@ export async function openLocal(path: string, what: string, expectedSize?: numbe
       }
       return buf;
     },
+    async readInto(start, target) {
+      let got = 0;
+      while (got < target.length) {
+        const { bytesRead } = await handle.read(target, got, target.length - got, start + got);
+        if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${start + got}, expected ${size} bytes (did it change while being read?)`);
+        got += bytesRead;
+      }
+    },
     close: () => handle.close(),
   };
 }

@@ -46,6 +46,11 @@ export interface ByteSource {
   readonly byteLength: number;
   /** Bytes [start, end), `end` clipped to the size. */
   read(start: number, end: number): Promise<Uint8Array>;
+  /**
+   * Optional: bytes [start, start + target.length) into `target` (all of them, or an error), so
+   * a reader can reuse one buffer instead of a new one per read (fresh memory costs page faults).
+   */
+  readInto?(start: number, target: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -24,16 +24,51 @@ import { type OpContext, type StateOp, CountOp, DistinctOp, FirstLastOp, MinMaxO
 import { type Rec, Records } from "./records.js";
 import { type GroupbyAggs, type StateName, SIZE_STATE, checkAgg, parseStateName, stateName, statesFor } from "./spec.js";
 import { GroupTable, KeyEncoder, keyLayout } from "./table.js";
-import { BLOCK, dfExports, withArena } from "./wasm.js";
+import { BLOCK, dfExports, isLazyData, withArena, type LazyData } from "./wasm.js";
 
 export interface GroupbyOptions {
   /** Drop rows whose key has a null or NaN (default true, as pandas). */
   dropna?: boolean;
+  /**
+   * Only the rows where this is 1 (a filter not yet applied: steps.ts's applyStepsMasked). The
+   * others are dropped like rows with a null key, so it needs dropna.
+   */
+  rows?: Uint8Array | LazyData | null;
 }
 
 /** The partial states of one partition's groups, keys first, groups in first-seen order. */
 export function groupbyPartial(k: Kernels, frame: Frame, by: readonly string[], aggs: GroupbyAggs, options: GroupbyOptions = {}): Frame {
   const keyCols = checkKeys(frame, by);
+  const rows = options.rows;
+  if (rows) {
+    if (!(options.dropna ?? true)) throw new TesseraError("groupbyPartial: a row mask needs dropna (masked rows are dropped like null keys)");
+    if (rows.length !== frame.length) throw new TesseraError(`groupbyPartial: the row mask has ${rows.length} rows, the frame ${frame.length}`);
+    // A masked row is a row whose first key is null: dropped before any state sees it.
+    const c = keyCols[0]!;
+    let valid: Uint8Array | LazyData = rows;
+    const keyValid = c.valid;
+    if (keyValid && isLazyData(rows)) {
+      // Both, a block at a time (the key reader reads validity through a BlockReader).
+      let buf = new Uint8Array(0);
+      valid = {
+        lazy: true,
+        length: rows.length,
+        BYTES_PER_ELEMENT: 1,
+        block(start: number, n: number) {
+          const m = rows.block(start, n) as Uint8Array;
+          if (buf.length < n) buf = new Uint8Array(n);
+          for (let i = 0; i < n; i++) buf[i] = m[i]! & keyValid[start + i]!;
+          return buf;
+        },
+      };
+    } else if (keyValid) {
+      const r = rows as Uint8Array;
+      const both = new Uint8Array(r.length);
+      for (let i = 0; i < both.length; i++) both[i] = keyValid[i]! & r[i]!;
+      valid = both;
+    }
+    keyCols[0] = { ...c, valid: valid as Uint8Array };
+  }
   const plan = Object.entries(aggs).map(([name, list]) => {
     const c = column(frame, name, "groupby");
     for (const a of list) checkAgg(name, c, a);

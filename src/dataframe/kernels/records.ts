@@ -1,8 +1,10 @@
 /**
  * Per-group state records in wasm memory (the layouts of assembly/groupby.ts).
  *
- * A Rec is one array of `stride`-byte records, one per group, with a spare record in front:
- * kernels get `base` (the record of group 0), so a dropped row's gid -1 writes the spare. The
+ * A Rec is one array of `stride`-byte records, one per group, with SPARES spare records in
+ * front: kernels get `base` (the record of group 0), so a dropped row's gid (-1, or -1 to
+ * -SPARES: kernels spread dropped rows over them, so a run of dropped rows does not make one
+ * long chain of dependent updates of a single record) writes a spare. The
  * Records set grows every array together as groups appear (doubling, copying what is there)
  * and initialises each new record (sums 0, min = +inf, first = -1, ...). Fields are read back
  * with `f64Field` / `i64Field` / `i32Field` after the last block.
@@ -17,13 +19,16 @@ const STRIDE: Record<RecKind, number> = {
   sumF: 24, sumI: 8, var: 24, minmaxF: 24, minmaxI: 24, minmaxU: 24, firstLast: 8, count: 8, sumPair: 16,
 };
 
+/** Spare records before group 0: dropped rows' gids are -1 ... -SPARES (assembly/hash.ts). */
+export const SPARES = 8;
+
 const I64_MAX = 0x7fffffffffffffffn;
 const I64_MIN = -0x8000000000000000n;
 
 export class Rec {
   ptr = 0;
   capacity = 0;
-  /** Records initialised so far (not counting the spare). */
+  /** Records initialised so far (not counting the spares). */
   ready = 0;
   readonly stride: number;
   constructor(readonly kind: RecKind) {
@@ -31,7 +36,7 @@ export class Rec {
   }
   /** Pointer to group 0's record. */
   get base(): number {
-    return this.ptr + this.stride;
+    return this.ptr + SPARES * this.stride;
   }
 }
 
@@ -58,15 +63,15 @@ export class Records {
   }
 
   private resize(r: Rec, capacity: number): void {
-    const bytes = (capacity + 1) * r.stride;
+    const bytes = (capacity + SPARES) * r.stride;
     const p = this.arena.alloc(bytes);
     if (r.ptr) {
-      const used = (r.ready + 1) * r.stride;
+      const used = (r.ready + SPARES) * r.stride;
       u8(this.k, p, used).set(u8(this.k, r.ptr, used));
       this.arena.release(r.ptr);
     } else {
-      r.ptr = p; // the spare record
-      init(this.k, r, -1, 0);
+      r.ptr = p; // the spare records
+      init(this.k, r, -SPARES, 0);
     }
     r.ptr = p;
     r.capacity = capacity;
@@ -98,7 +103,7 @@ export class Records {
   }
 }
 
-/** Initialise records [from, to) (from = -1: the spare). */
+/** Initialise records [from, to) (from < 0: spares). */
 function init(k: Kernels, r: Rec, from: number, to: number): void {
   const start = r.base + from * r.stride;
   const n = to - from;

@@ -137,22 +137,43 @@ export const i64 = (k: Kernels, p: number, n: number) => new BigInt64Array(k.mem
 type Typed = Exclude<ColumnData, unknown[]>;
 
 /**
+ * Column data computed a block at a time as a kernel reads it, never held whole (a column a
+ * groupby's steps assign and only its sums read: steps.ts's applyStepsMasked). Only kernels that
+ * read columns through a BlockReader accept it.
+ */
+export interface LazyData {
+  readonly lazy: true;
+  readonly length: number;
+  readonly BYTES_PER_ELEMENT: number;
+  /** Rows [start, start + n), as a typed array of the column's type (valid until the next call). */
+  block(start: number, n: number): Typed;
+}
+
+export function isLazyData(d: unknown): d is LazyData {
+  return d !== null && typeof d === "object" && (d as Partial<LazyData>).lazy === true;
+}
+
+/**
  * Reads rows [start, start + n) of one typed array as a pointer into wasm memory: in place when
- * the array lives there, else through a BLOCK-row scratch buffer (one copy per block).
+ * the array lives there, else through a BLOCK-row scratch buffer (one copy per block); lazy data
+ * is computed a block at a time into the scratch.
  */
 export class BlockReader {
   private readonly inPlace: number;
   private readonly scratch: number;
   private readonly size: number;
-  constructor(private readonly k: Kernels, arena: Arena, private readonly src: Typed, rows = BLOCK) {
+  constructor(private readonly k: Kernels, arena: Arena, private readonly src: Typed | LazyData, rows = BLOCK) {
     this.size = src.BYTES_PER_ELEMENT;
-    this.inPlace = src.buffer === k.memory.buffer ? src.byteOffset : -1;
+    this.inPlace = !isLazyData(src) && src.buffer === k.memory.buffer ? src.byteOffset : -1;
     this.scratch = this.inPlace >= 0 ? 0 : arena.alloc(rows * this.size);
   }
   ptr(start: number, n: number): number {
     if (this.inPlace >= 0) return this.inPlace + start * this.size;
     const bytes = n * this.size;
-    const from = new Uint8Array(this.src.buffer, this.src.byteOffset + start * this.size, bytes);
+    const src = isLazyData(this.src) ? this.src.block(start, n) : this.src;
+    const at = isLazyData(this.src) ? 0 : start * this.size;
+    if (src.length * this.size < at + bytes) throw new KernelError(`block reader: rows ${start}..${start + n} are past the end of a column of ${src.length}`);
+    const from = new Uint8Array(src.buffer, src.byteOffset + at, bytes);
     new Uint8Array(this.k.memory.buffer, this.scratch, bytes).set(from);
     return this.scratch;
   }
@@ -168,7 +189,8 @@ export class ColumnReader {
     if (t === undefined) throw new KernelError(`${what}: columns of type ${column.type} are not supported here`);
     this.t = t;
     this.data = new BlockReader(k, arena, column.data as Typed, rows);
-    this.valid = column.valid ? new BlockReader(k, arena, column.valid, rows) : undefined;
+    // A validity may be LazyData too (a filter's mask a block at a time: kernels/groupby.ts).
+    this.valid = column.valid ? new BlockReader(k, arena, column.valid as Typed | LazyData, rows) : undefined;
   }
   dataPtr(start: number, n: number): number {
     return this.data.ptr(start, n);

@@ -1,0 +1,184 @@
+/**
+ * Snappy (raw block format, as Parquet pages use it) decompressed into a buffer of the size the
+ * page header gives.
+ *
+ * Why not hyparquet-compressors' SNAPPY: it compiles and instantiates a fresh wasm module (hysnappy)
+ * for every page. Here hysnappy's decoder is instantiated once per thread and used for pages that
+ * compress well; pages that are almost all literal (random floats) go through a JS decoder whose
+ * literals longer than a few bytes are one `Uint8Array.set` (memcpy) and whose back-references use
+ * `copyWithin` when they do not overlap their output, so they decode at memory speed (hyparquet's
+ * own JS decoder copies byte by byte).
+ *
+ * Every length read from the stream is checked: a literal or copy that would run past the input
+ * or the output, or a copy from before the start of the output, is an error, and so is a stream
+ * that does not fill the output exactly.
+ */
+
+import { snappyUncompressor } from "hysnappy";
+import { TesseraError } from "../../errors.js";
+import type { Kernels } from "../../kernels/kernels.js";
+import { getKernels, kernelsLoaded } from "../../kernels/instance.js";
+
+/** Pages from WASM_MIN_PAGE up to WASM_MAX_PAGE may go through hysnappy (whose wasm memory grows to fit, and stays). */
+const WASM_MIN_PAGE = 4096;
+const WASM_MAX_PAGE = 32 * 1024 * 1024;
+
+let wasmSnappy: ((input: Uint8Array, size: number) => Uint8Array) | undefined;
+
+/** Pages up to this size decode in this thread's kernels (assembly/snappy.ts), in a region kept for it. */
+const KERNEL_MAX_PAGE = 16 * 1024 * 1024;
+
+interface SnappyExports {
+  snappyDecode?(src: number, srcLen: number, dst: number, dstLen: number): number;
+}
+
+/** This thread's kernels: undefined until prepareSnappy ran, null when there are none (or too old a build). */
+let kernels: Kernels | null | undefined;
+/** The kernels' memory region the decoder works in: compressed bytes, then the page. */
+let region = { ptr: 0, bytes: 0 };
+
+/**
+ * Find this thread's kernels for the wasm decoder (once per thread; readParquetPart calls it).
+ * Where there are none (no kernels configured here), hysnappy decodes instead.
+ */
+export async function prepareSnappy(): Promise<void> {
+  if (kernels !== undefined) return;
+  let k: Kernels | null = kernelsLoaded() ?? null;
+  if (!k) {
+    try {
+      k = await getKernels();
+    } catch {
+      k = null;
+    }
+  }
+  kernels = k && typeof (k.exports as unknown as SnappyExports).snappyDecode === "function" ? k : null;
+}
+
+const SNAPPY_ERRORS: Record<number, string> = {
+  [-1]: "the length header is cut off",
+  [-2]: "the length header is longer than 5 bytes",
+  [-3]: "the length header differs from the page header's size",
+  [-4]: "a literal's length is cut off",
+  [-5]: "a literal runs past the end of the input",
+  [-6]: "a literal runs past the output",
+  [-7]: "a copy's offset is cut off",
+  [-8]: "a copy reaches before the start of the output",
+  [-9]: "a copy runs past the output",
+  [-10]: "the data does not fill the page",
+};
+
+/** Decode in the kernels' memory; the page is a view there, valid until the next call (or the next allocation of these kernels). */
+function kernelDecode(k: Kernels, input: Uint8Array, size: number): Uint8Array {
+  const at = (input.length + 15) & ~15;
+  const need = at + size;
+  if (need > region.bytes) {
+    const bytes = Math.max(need, Math.min(2 * KERNEL_MAX_PAGE + 16, region.bytes * 2));
+    if (region.ptr) k.free(region.ptr);
+    region = { ptr: 0, bytes: 0 };
+    region = { ptr: k.alloc(bytes), bytes };
+  }
+  const src = region.ptr;
+  new Uint8Array(k.memory.buffer, src, input.length).set(input);
+  const rc = (k.exports as unknown as Required<SnappyExports>).snappyDecode(src, input.length, src + at, size);
+  if (rc !== 0) throw new TesseraError(`snappy: ${SNAPPY_ERRORS[rc] ?? `error ${rc}`} (the page is corrupt)`);
+  return new Uint8Array(k.memory.buffer, src + at, size);
+}
+
+/**
+ * Decompress `input` into a buffer of exactly `size` bytes: a new one, or, when the caller
+ * passes `into` (it reads the page at once and keeps nothing of it), the buffer `into` gives or
+ * a view of wasm memory valid until the next call. Pages that compress well (many short literals
+ * and copies, where a JS loop pays per element) decode in wasm: this thread's kernels
+ * (assembly/snappy.ts) once prepareSnappy found them, else hysnappy (instantiated once per
+ * thread); pages that are almost all literal go through the JS decoder below, which copies
+ * literals with memcpy and so beats both (no copy in and out).
+ */
+export function snappyDecompress(input: Uint8Array, size: number, into?: (size: number) => Uint8Array): Uint8Array {
+  const pos = preamble(input, size);
+  const compressible = size >= WASM_MIN_PAGE && input.length < size - (size >> 5);
+  if (compressible && kernels && size <= KERNEL_MAX_PAGE) {
+    // A caller that reuses buffers (`into`) reads the page at once: it may stay in wasm memory.
+    const page = kernelDecode(kernels, input, size);
+    return into ? page : page.slice();
+  }
+  if (compressible && size <= WASM_MAX_PAGE) {
+    wasmSnappy ??= snappyUncompressor();
+    try {
+      return wasmSnappy(input, size);
+    } catch (err) {
+      throw new TesseraError(`snappy: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return snappyJs(input, pos, size, into ? into(size) : new Uint8Array(size));
+}
+
+/** Checks the preamble (the uncompressed length, a varint) against `size`; returns where the elements start. */
+function preamble(input: Uint8Array, size: number): number {
+  const n = input.length;
+  let pos = 0;
+  let declared = 0;
+  let scale = 1;
+  for (;;) {
+    if (pos >= n) throw new TesseraError("snappy: the length header is cut off");
+    const b = input[pos++]!;
+    declared += (b & 0x7f) * scale;
+    if (b < 0x80) break;
+    scale *= 128;
+    if (scale > 2 ** 35) throw new TesseraError("snappy: the length header is longer than 5 bytes");
+  }
+  if (declared !== size) throw new TesseraError(`snappy: the data says ${declared} bytes uncompressed, the page header ${size}`);
+  return pos;
+}
+
+/** The elements from `pos` on, decoded in JS into `out` (size bytes). */
+function snappyJs(input: Uint8Array, pos: number, size: number, out: Uint8Array): Uint8Array {
+  if (out.length !== size) throw new TesseraError(`internal: snappy output of ${out.length} bytes for ${size}`);
+  const n = input.length;
+  let at = 0;
+  while (pos < n) {
+    const tag = input[pos++]!;
+    const kind = tag & 3;
+    if (kind === 0) {
+      let len = (tag >>> 2) + 1;
+      if (len > 60) {
+        const bytes = len - 60;
+        if (pos + bytes > n) throw new TesseraError("snappy: a literal's length is cut off");
+        len = 0;
+        for (let k = 0; k < bytes; k++) len += input[pos + k]! * 2 ** (8 * k);
+        len += 1;
+        pos += bytes;
+      }
+      if (pos + len > n) throw new TesseraError(`snappy: a literal of ${len} bytes runs past the end of the input`);
+      if (at + len > size) throw new TesseraError(`snappy: a literal of ${len} bytes runs past the ${size}-byte output`);
+      if (len > 16) out.set(input.subarray(pos, pos + len), at);
+      else for (let k = 0; k < len; k++) out[at + k] = input[pos + k]!;
+      pos += len;
+      at += len;
+      continue;
+    }
+    let len: number;
+    let offset: number;
+    if (kind === 1) {
+      if (pos >= n) throw new TesseraError("snappy: a copy's offset is cut off");
+      len = ((tag >>> 2) & 7) + 4;
+      offset = ((tag >>> 5) << 8) | input[pos++]!;
+    } else if (kind === 2) {
+      if (pos + 2 > n) throw new TesseraError("snappy: a copy's offset is cut off");
+      len = (tag >>> 2) + 1;
+      offset = input[pos]! | (input[pos + 1]! << 8);
+      pos += 2;
+    } else {
+      if (pos + 4 > n) throw new TesseraError("snappy: a copy's offset is cut off");
+      len = (tag >>> 2) + 1;
+      offset = (input[pos]! | (input[pos + 1]! << 8) | (input[pos + 2]! << 16)) + input[pos + 3]! * 2 ** 24;
+      pos += 4;
+    }
+    if (offset === 0 || offset > at) throw new TesseraError(`snappy: a copy reaches ${offset} bytes back from byte ${at} of the output`);
+    if (at + len > size) throw new TesseraError(`snappy: a copy of ${len} bytes runs past the ${size}-byte output`);
+    if (offset >= len && len > 16) out.copyWithin(at, at - offset, at - offset + len);
+    else for (let k = 0; k < len; k++) out[at + k] = out[at - offset + k]!;
+    at += len;
+  }
+  if (at !== size) throw new TesseraError(`snappy: the data fills ${at} of ${size} bytes`);
+  return out;
+}
