@@ -23,6 +23,7 @@
  * it writes again (a warning, an error count and the last message in the metrics, no crash).
  */
 
+import { ownedBuffers } from "./transfer.js";
 import { TesseraError } from "../errors.js";
 import type { Key } from "../graph/task.js";
 import { RELEASE, RETAIN, isResource } from "./resource.js";
@@ -113,6 +114,11 @@ export class SpillStore implements ChunkStore {
   private readonly fast = new Map<Key, Entry>();
   private readonly pins = new Map<Key, number>();
   private readonly keysPerObject = new Map<object, number>();
+  /**
+   * Stored values (in memory) per ArrayBuffer: a frame made by select() shares its columns'
+   * buffers with its source, so moving it (transferring the buffers) would empty the source.
+   */
+  private readonly valuesPerBuffer = new Map<ArrayBufferLike, number>();
   private readonly worker: string;
   private readonly limit: number;
   private readonly thresholds: MemoryThresholds;
@@ -438,7 +444,10 @@ export class SpillStore implements ChunkStore {
     this.fast.set(key, e);
     this.managed += e.nbytes;
     const v = e.value;
-    if (v !== null && typeof v === "object") this.keysPerObject.set(v, (this.keysPerObject.get(v) ?? 0) + 1);
+    if (v !== null && typeof v === "object") {
+      this.keysPerObject.set(v, (this.keysPerObject.get(v) ?? 0) + 1);
+      for (const b of ownedBuffers(v)) this.valuesPerBuffer.set(b, (this.valuesPerBuffer.get(b) ?? 0) + 1);
+    }
   }
 
   /** Take an in-memory entry out of the memory accounts, releasing what it holds. */
@@ -454,6 +463,11 @@ export class SpillStore implements ChunkStore {
       const n = this.keysPerObject.get(v) ?? 0;
       if (n <= 1) this.keysPerObject.delete(v);
       else this.keysPerObject.set(v, n - 1);
+      for (const b of ownedBuffers(v)) {
+        const m = this.valuesPerBuffer.get(b) ?? 0;
+        if (m <= 1) this.valuesPerBuffer.delete(b);
+        else this.valuesPerBuffer.set(b, m - 1);
+      }
     }
     if (isResource(v)) v[RELEASE]();
   }
@@ -486,7 +500,10 @@ export class SpillStore implements ChunkStore {
   }
 
   private isAliased(v: unknown): boolean {
-    return v !== null && typeof v === "object" && (this.keysPerObject.get(v) ?? 0) > 1;
+    if (v === null || typeof v !== "object") return false;
+    if ((this.keysPerObject.get(v) ?? 0) > 1) return true;
+    for (const b of ownedBuffers(v)) if ((this.valuesPerBuffer.get(b) ?? 0) > 1) return true;
+    return false;
   }
 
   private warnOnce(kind: string, message: string): void {

@@ -77,3 +77,28 @@ function copyView(v: ArrayBufferView): ArrayBufferView {
   const per = (v as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
   return new Ctor(bytes.buffer, 0, v.byteLength / per);
 }
+
+/**
+ * The ArrayBuffers a value's typed arrays own whole (the ones a move would transfer), down to
+ * the depth `prepareForPost` looks. Arrays of plain values are not walked (nothing to find).
+ */
+export function ownedBuffers(value: unknown, out: ArrayBufferLike[] = [], depth = 0): ArrayBufferLike[] {
+  if (value === null || typeof value !== "object" || hasWireForm(value)) return out;
+  if (ArrayBuffer.isView(value)) {
+    const buf = value.buffer;
+    if (!isShared(buf) && value.byteOffset === 0 && value.byteLength === buf.byteLength) out.push(buf);
+    return out;
+  }
+  if (value instanceof ArrayBuffer) {
+    out.push(value);
+    return out;
+  }
+  if (depth >= MAX_DEPTH || !isContainer(value)) return out;
+  if (Array.isArray(value)) {
+    if (value.length > 0 && (value[0] === null || typeof value[0] !== "object")) return out;
+    for (const x of value) ownedBuffers(x, out, depth + 1);
+    return out;
+  }
+  for (const k in value) ownedBuffers((value as Record<string, unknown>)[k], out, depth + 1);
+  return out;
+}

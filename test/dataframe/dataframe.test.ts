@@ -105,6 +105,15 @@ describe("partitions", () => {
     await expect(dd.concat([a, a.select("x")])).rejects.toThrow(/columns/);
   });
 
+  it("gathers a select of persisted partitions without emptying them (shared column buffers are copied, not moved)", async () => {
+    const p = await make(3).persist();
+    for (let round = 0; round < 3; round++) {
+      expect(rowsOf(await p.select("x").compute(), "x")).toEqual(Array.from(x));
+      expect(rowsOf(await p.select("key", "name").compute(), "name")).toEqual(name);
+    }
+    expect(rowsOf(await p.compute(), "y")).toEqual(Array.from(y));
+  });
+
   it("repartitions to a target size in bytes, splitting big partitions and merging small ones", async () => {
     // 1000 rows of int32 + 2 float64 + string codes: ~24 bytes a row plus a small dictionary.
     const split = make(2).repartition({ partitionSize: "6kB" });

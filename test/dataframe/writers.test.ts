@@ -123,3 +123,40 @@ describe("frameToParquet", () => {
     expect(rows.map((r) => r.t)).toEqual([1000n, 2000n]);
   });
 });
+
+describe("toParquet files other readers accept", () => {
+  it("DuckDB reads every column type we write (integers of each width, timestamps, dates, strings, nulls)", async () => {
+    const { DuckDBInstance } = await import("@duckdb/node-api");
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "tessera-duck-"));
+    try {
+      const frame = makeFrame(
+        ["i8", "i16", "i32", "u8", "u16", "u32", "i64", "u64", "f32", "ts", "d", "s"],
+        [
+          { type: "int8", data: Int8Array.from([-1, 2, 3]) },
+          { type: "int16", data: Int16Array.from([-300, 2, 3]) },
+          { type: "int32", data: Int32Array.from([-70000, 2, 3]), valid: Uint8Array.from([1, 0, 1]) },
+          { type: "uint8", data: Uint8Array.from([255, 2, 3]) },
+          { type: "uint16", data: Uint16Array.from([65535, 2, 3]) },
+          { type: "uint32", data: Uint32Array.from([4294967295, 2, 3]) },
+          { type: "int64", data: BigInt64Array.from([-(2n ** 62n), 2n, 3n]) },
+          { type: "uint64", data: BigUint64Array.from([2n ** 63n, 2n, 3n]) },
+          { type: "float32", data: Float32Array.from([0.5, 2, 3]) },
+          { type: "timestamp", unit: "us", data: BigInt64Array.from([1n, 2n, 3n]) },
+          { type: "date32", data: Int32Array.from([1, 2, 3]) },
+          { type: "string", data: Int32Array.from([0, 1, 0]), dictionary: ["x", "y"] },
+        ],
+      );
+      const file = join(dir, "all.parquet");
+      await writeFile(file, frameToParquet(frame));
+      const con = await (await DuckDBInstance.create()).connect();
+      const rows = (await con.runAndReadAll(`select sum(i8), sum(i16), sum(i32), count(i32), sum(u8), sum(u16), sum(u32), sum(i64), sum(u64), sum(f32), max(ts)::varchar, max(d)::varchar, max(s) from read_parquet('${file}')`)).getRows();
+      expect(rows[0]!.map(String)).toEqual(["4", "-295", "-69997", "2", "260", "65540", "4294967300", String(-(2n ** 62n) + 5n), String(2n ** 63n + 5n), "5.5", "1970-01-01 00:00:00.000003", "1970-01-04", "y"]);
+      con.closeSync();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -162,6 +162,8 @@ export interface ParquetWriteOptions {
   statistics?: boolean;
 }
 
+// Integer columns carry only the converted type (INT_8 ... UINT_64): hyparquet-writer's INTEGER
+// logical type encodes into footers DuckDB rejects ("TProtocolException: Invalid data").
 const PARQUET_UNIT: Record<TimeUnit, "MILLIS" | "MICROS" | "NANOS"> = { s: "MILLIS", ms: "MILLIS", us: "MICROS", ns: "NANOS" };
 
 /** Values with null where not valid (a plain array), or the typed array itself when all are valid. */
@@ -174,7 +176,6 @@ function withNulls(c: Column, values: ArrayLike<unknown>, map?: (v: unknown) => 
 
 function parquetColumn(c: Column, name: string): { element: SchemaElement; data: ArrayLike<unknown> } {
   const base = { name, repetition_type: "OPTIONAL" as const };
-  const int = (bitWidth: number, isSigned: boolean) => ({ type: "INTEGER" as const, bitWidth, isSigned });
   switch (c.type) {
     case "float64":
       return { element: { ...base, type: "DOUBLE" }, data: withNulls(c, c.data) };
@@ -188,15 +189,16 @@ function parquetColumn(c: Column, name: string): { element: SchemaElement; data:
       const bits = Number(c.type.replace(/\D/g, ""));
       const signed = c.type.startsWith("int");
       const converted = `${signed ? "INT" : "UINT"}_${bits}` as SchemaElement["converted_type"];
-      return { element: { ...base, type: "INT32", converted_type: converted, logical_type: int(bits, signed) }, data: withNulls(c, c.data) };
+      return { element: { ...base, type: "INT32", converted_type: converted }, data: withNulls(c, c.data) };
     }
-    case "uint32":
-      // The writer turns unsigned values into INT32 bits itself.
-      return { element: { ...base, type: "INT32", converted_type: "UINT_32", logical_type: int(32, false) }, data: withNulls(c, c.data) };
+    case "uint32": {
+      // As plain numbers: the writer maps those to INT32 bits (it rejects a Uint32Array's big values).
+      return { element: { ...base, type: "INT32", converted_type: "UINT_32" }, data: withNulls(c, c.data, (v) => v) };
+    }
     case "int64":
-      return { element: { ...base, type: "INT64", converted_type: "INT_64", logical_type: int(64, true) }, data: withNulls(c, c.data) };
+      return { element: { ...base, type: "INT64", converted_type: "INT_64" }, data: withNulls(c, c.data) };
     case "uint64":
-      return { element: { ...base, type: "INT64", converted_type: "UINT_64", logical_type: int(64, false) }, data: withNulls(c, c.data) };
+      return { element: { ...base, type: "INT64", converted_type: "UINT_64" }, data: withNulls(c, c.data) };
     case "bool":
       return { element: { ...base, type: "BOOLEAN" }, data: withNulls(c, c.data, (v) => v !== 0) };
     case "string": {
