@@ -31,7 +31,7 @@ import { registerOp } from "../worker/registry.js";
 import { DataFrame } from "./dataframe.js";
 import { asFrame, type ColumnMeta, type Frame, type Schema } from "./frame.js";
 import type { LazyData } from "./kernels/wasm.js";
-import { KeysInput, type Input, type Lowered } from "./input.js";
+import { PlannedInput, type Lowered, type Plan } from "./input.js";
 import { AGG_NAMES, combineGroupbyPartials, finalizeGroupby, groupbyPartial, hashPartition, splitByPartition, type AggName, type GroupbyAggs } from "./kernels/index.js";
 import { applyStepsMasked, maskable, neededColumns, type Step } from "./steps.js";
 
@@ -162,17 +162,8 @@ export class GroupBy {
 
 type AggRequest = { kind: "spec"; aggs: Record<string, AggName[]> } | { kind: "all"; agg: AggName; columns: string[] | null };
 
-interface Plan {
-  graph: HighLevelGraph;
-  name: string;
-  count: number;
-  schema: Schema;
-  external: Key[];
-}
-
-class GroupbyInput implements Input {
-  private plan: Plan | undefined;
-  private planning: Promise<void> | undefined;
+class GroupbyInput extends PlannedInput {
+  protected readonly verb = "groupby";
   /**
    * Partials computed to choose splitOut, held on the workers until the result's graph is first
    * built; a later computation of the result computes them again (the plan's graph has their tasks).
@@ -184,10 +175,8 @@ class GroupbyInput implements Input {
     private readonly request: AggRequest,
     private readonly options: GroupbyOptions,
     private readonly ddof: number,
-  ) {}
-
-  get prepared(): boolean {
-    return this.plan !== undefined;
+  ) {
+    super();
   }
 
   private resolveAggs(schema: Schema): GroupbyAggs {
@@ -210,15 +199,7 @@ class GroupbyInput implements Input {
     return Object.fromEntries(names.map((n) => (metaOf(n, "aggregated column"), [n, [agg]])));
   }
 
-  prepare(): Promise<void> {
-    this.planning ??= this.build().catch((err: unknown) => {
-      this.planning = undefined; // a failed plan (a file gone, a bad column) can be retried
-      throw err;
-    });
-    return this.planning;
-  }
-
-  private async build(): Promise<void> {
+  protected async plan(): Promise<Plan> {
     await this.df[PREPARE]();
     const input = await this.df.schema();
     const aggs = this.resolveAggs(input);
@@ -295,7 +276,7 @@ class GroupbyInput implements Input {
       }
     }
     graph = graph.withLayer(new MaterializedLayer(outName, out, [partialName]));
-    this.plan = { graph, name: outName, count: splitOut, schema, external };
+    return { graph, name: outName, count: splitOut, schema, external };
   }
 
   /**
@@ -346,22 +327,11 @@ class GroupbyInput implements Input {
     else held.forEach((f) => f.release());
   }
 
-  private ready(): Plan {
-    if (!this.plan) throw new TesseraError("internal: groupby was not prepared (prepare() first)");
-    return this.plan;
-  }
-  schema(): Schema {
-    return this.ready().schema;
-  }
-  npartitions(): number {
-    return this.ready().count;
-  }
   token(): string {
     return tokenize(this.df.input.token(), this.df.steps, this.by, this.request, this.options, this.ddof);
   }
-  lower(steps: readonly Step[]): Lowered {
-    const p = this.ready();
-    const low = new KeysInput(p.graph, p.name, p.count, p.schema, p.external).lower(steps);
+  override lower(steps: readonly Step[]): Lowered {
+    const low = super.lower(steps);
     this.releaseHeld(true);
     return low;
   }
