@@ -160,8 +160,8 @@ async function best<T extends SchedulerCase>(repeat: number, run: () => Promise<
 export async function runSchedulerBench(options: { quick?: boolean; emit(c: SchedulerCase): void }): Promise<void> {
   const repeat = options.quick ? 1 : 3;
   const workloads = [independent(10_000, "10k"), independent(100_000, "100k"), chain(10_000, false), chain(10_000, true), tree(100_000)];
-  const local = await LocalCluster.start({ workers: 2 });
-  const inline = await LocalCluster.start({ inline: true });
+  const local = await LocalCluster.start({ workers: 2, dashboard: process.env.TESSERA_BENCH_DASHBOARD === "1" });
+  const inline = await LocalCluster.start({ inline: true, dashboard: false });
   if (process.env.TESSERA_BENCH_FEED === "1") for (const c of [local, inline]) c.onMetrics(() => {});
   try {
     for (const w of workloads) {
