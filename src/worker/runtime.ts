@@ -253,7 +253,15 @@ export class WorkerRuntime {
   private gather(id: number, keys: Key[], move: boolean): void {
     const { values, missing, transfer } = pack(this.store, keys, () => move);
     // Positions matter to the runner: a missing key keeps its place as undefined.
-    this.post({ t: "gathered", id, values, missing }, transfer);
+    try {
+      this.post({ t: "gathered", id, values, missing }, transfer);
+    } catch (err) {
+      if (!move) throw err;
+      // A buffer could not be transferred (detached, or shared in a way the store did not see):
+      // copy instead, rather than let the worker die with the client waiting.
+      const copied = pack(this.store, keys, () => false);
+      this.post({ t: "gathered", id, values: copied.values, missing: copied.missing }, copied.transfer);
+    }
   }
 
   // ---- fetching inputs from peers -------------------------------------------------------
