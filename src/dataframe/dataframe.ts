@@ -26,7 +26,7 @@ import { GroupBy, type GroupbyOptions } from "./groupby.js";
 import { join, merge, type JoinOptions, type MergeOptions } from "./merge.js";
 import { describe, nunique, unique, valueCounts, type DescribeOptions, type ValueCountsOptions } from "./summary.js";
 import { repartition, type RepartitionOptions } from "./partitions.js";
-import { divisions, setIndex, sortValues, type Divisions, type SetIndexOptions, type SortValuesOptions } from "./sort-values.js";
+import { divisions, knownDivisions, setIndex, sortValues, type Divisions, type SetIndexOptions, type SortValuesOptions } from "./sort-values.js";
 import { categorize, getDummies, type GetDummiesOptions } from "./dummies.js";
 import type { CsvWriteOptions, ParquetWriteOptions } from "./io/writers.js";
 import { toArrow, toCsv, toParquet } from "./write.js";
@@ -283,7 +283,7 @@ export class DataFrame implements Collection<Table> {
       keys,
       external: [...low.external, ...this.anchors.map((a) => a.key)],
       finalize: (values) => frameToArrow(values.length === 0 ? emptyFrame(schema) : concatFrames(values as Frame[])),
-      rebuild: (futures) => new DataFrame(new KeysInput(new HighLevelGraph(), low.name, keys.length, schema, futures.map((f) => f.key)), [], futures),
+      rebuild: (futures) => new DataFrame(new KeysInput(new HighLevelGraph(), low.name, keys.length, schema, futures.map((f) => f.key), knownDivisions(this)), [], futures),
     };
   }
 

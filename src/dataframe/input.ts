@@ -10,6 +10,7 @@
  *   KeysInput       partitions already on the cluster (persisted, or computed by a layer)
  */
 
+import type { Divisions } from "./sort-values.js";
 import { TesseraError } from "../errors.js";
 import { HighLevelGraph, MaterializedLayer } from "../graph/layers.js";
 import { DataNode, Task, TaskRef, blockKey, type GraphNode, type Key } from "../graph/task.js";
@@ -149,6 +150,8 @@ export class KeysInput implements Input {
     private readonly count: number,
     private readonly sch: Schema,
     private readonly external: Key[] = [],
+    /** Partition boundaries known for these partitions (a persisted setIndex result). */
+    readonly divisions: Divisions | null = null,
   ) {}
   async prepare(): Promise<void> {}
   schema(): Schema {

@@ -40,7 +40,7 @@ import { withKernels } from "../kernels/instance.js";
 import { registerOp } from "../worker/registry.js";
 import { DataFrame } from "./dataframe.js";
 import { asFrame, column, takeRows, type Frame, type Schema } from "./frame.js";
-import { PlannedInput, type Plan } from "./input.js";
+import { KeysInput, PlannedInput, type Plan } from "./input.js";
 import { argsortFrame, rangePartition, sampleQuantiles, splitByPartition, type ScalarValue, type SortKey } from "./kernels/index.js";
 import { compareScalars, scalarAt } from "./kernels/sort.js";
 import { dictionaryRanks, isMissingAt } from "./kernels/columns.js";
@@ -147,8 +147,12 @@ export function setIndex(df: DataFrame, name: string, options: SetIndexOptions =
 /** The divisions setIndex recorded, if the frame's steps left the column alone; else null. */
 export async function divisions(df: DataFrame): Promise<Divisions | null> {
   await df[PREPARE]();
-  if (!(df.input instanceof SortInput)) return null;
-  const d = df.input.divisions();
+  return knownDivisions(df);
+}
+
+/** The divisions of a prepared dataframe: its input's, followed through its steps. */
+export function knownDivisions(df: DataFrame): Divisions | null {
+  const d = df.input instanceof SortInput ? df.input.divisions() : df.input instanceof KeysInput ? df.input.divisions : null;
   if (!d) return null;
   let name = d.column;
   for (const s of df.steps) {

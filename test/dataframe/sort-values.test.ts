@@ -209,6 +209,10 @@ describe("setIndex", () => {
     expect(await df.assign({ k: dd.col("k").add(1) }).divisions()).toBeNull();
     expect(await df.sortValues("k").divisions()).toBeNull(); // sortValues records no index
     expect(await (await make(3)).divisions()).toBeNull();
+    // persist keeps them (the partitions are the same, now held by the workers)
+    const kept = await df.filter(dd.col("f").gt(0)).persist();
+    expect(await kept.divisions()).toEqual(d);
+    expect(await kept.select("id").divisions()).toBeNull();
   });
 
   it("with sorted: true moves nothing and checks the order", async () => {
