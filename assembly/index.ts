@@ -27,6 +27,7 @@ export {
 export { radixSortPairs, gatherU32, sortWords, nullFlags } from "./sort";
 export { snappyDecode } from "./snappy";
 export { mlLogistic, mlKmeans, mlGram } from "./ml";
+export { nnTranspose, nnBiasAct, nnActBack, nnColSum } from "./nn";
 
 /** Bumped whenever an export's meaning changes; the loader checks it against src/kernels/abi.ts. */
 export function abiVersion(): i32 {

@@ -16,3 +16,4 @@ export * as graph from "./graph/index.js";
 export * as array from "./array/index.js";
 export * as dataframe from "./dataframe/index.js";
 export * as ml from "./ml/index.js";
+export * as nn from "./nn/index.js";

@@ -12,6 +12,7 @@ import { SpillStore, type MemoryThresholds } from "./spill-store.js";
 import "../array/ops.js";
 import "../dataframe/ops.js";
 import "../ml/ops.js";
+import "../nn/ops.js";
 
 interface InitMessage {
   t: "init";

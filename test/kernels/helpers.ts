@@ -3,6 +3,7 @@
  * data of every dtype with awkward values, and ulp distances.
  */
 
+import { mulberry32 } from "../../src/hash.js";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Dtype, type TypedArray, allocTyped, intRange, isFloat } from "../../src/kernels/dtypes.js";
@@ -21,16 +22,7 @@ export async function kernels(options: LoadOptions = {}): Promise<Kernels> {
 }
 
 /** mulberry32: a small seeded generator for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /**
  * n values of dtype: floats spread over magnitudes with some 0, -0, NaN and infinities when

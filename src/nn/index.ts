@@ -1,0 +1,29 @@
+/**
+ * tessera's nn: small f32 networks whose forward and backward run on the wasm matmul, trained
+ * data-parallel across a LocalCluster's workers, fed from arrays and dataframes.
+ *
+ *   spec.ts        layers, losses and optimizers as plain data (they travel to workers)
+ *   network.ts     a network in one thread's wasm memory: forward, loss, backward
+ *   optim.ts       SGD (momentum, Nesterov), Adam, AdamW
+ *   checkpoint.ts  one binary file: JSON header + raw f32
+ *   model.ts       Model: evaluate, predict, save / load
+ *   batches.ts     toBatches: mini-batches with a shuffle buffer and prefetch
+ *   allreduce.ts   the shared-memory gradient all-reduce
+ *   train.ts       fitDataParallel
+ *   ops.ts         the worker ops (nn.*)
+ */
+
+import "./ops.js";
+
+export { dense, relu, gelu, tanh, sigmoid, dropout, layerNorm, sequential, sgd, adam, adamw, widths } from "./spec.js";
+export type { LayerSpec, SequentialSpec, LossName, OptimizerSpec, Activation } from "./spec.js";
+export { Model, createModel, type Evaluation } from "./model.js";
+export { parameterCount, initialParameters } from "./network.js";
+export { Optimizer } from "./optim.js";
+export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from "./checkpoint.js";
+export { toBatches, type Batch, type BatchOptions } from "./batches.js";
+export { fitDataParallel, type FitOptions, type FitResult, type StepEvent, type EpochEvent } from "./train.js";
+
+import { Model } from "./model.js";
+/** A model from checkpoint bytes (see Model.save). */
+export const load = (bytes: Uint8Array): Model => Model.load(bytes);

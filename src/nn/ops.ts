@@ -1,0 +1,198 @@
+/**
+ * The worker ops of src/nn:
+ *
+ *   nn.rows      rows of an X block                                   (sizing the run)
+ *   nn.evaluate  Σ loss and correct predictions of a model on a block  (evaluate)
+ *   nn.predict   the model's outputs for a block, f32 [rows, outputs]  (predict)
+ *   nn.replica   one data-parallel replica: trains on its blocks for the whole run, meeting the
+ *                other replicas every step through the shared all-reduce buffer (allreduce.ts)
+ *
+ * A model travels as checkpoint bytes; each worker keeps the last Network it built, so the blocks
+ * of one evaluate do not rebuild it.
+ */
+
+import { TesseraError } from "../errors.js";
+import { getKernels } from "../kernels/instance.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { registerOp } from "../worker/registry.js";
+import { matrix, vector } from "../ml/blocks.js";
+import { Reducer, type ReduceLayout } from "./allreduce.js";
+import { decodeCheckpoint } from "./checkpoint.js";
+import { mixSeed, permutation } from "./kernels.js";
+import { Network, initialParameters } from "./network.js";
+import { Optimizer } from "./optim.js";
+import type { LossName, OptimizerSpec, SequentialSpec } from "./spec.js";
+
+/** Rows pushed through the network at once when evaluating (bounds the activations' memory). */
+const EVAL_ROWS = 2048;
+
+let cached: { token: string; net: Network; loss: LossName } | undefined;
+
+function networkFor(k: Kernels, token: string, bytes: Uint8Array): { net: Network; loss: LossName } {
+  if (cached?.token === token && cached.net.k === k) return cached;
+  cached?.net.dispose();
+  const c = decodeCheckpoint(bytes);
+  cached = { token, net: new Network(k, c.spec, c.params), loss: c.loss };
+  return cached;
+}
+
+/** X block rows [from, to) as f32 into the network's input buffer. */
+function loadRows(k: Kernels, net: Network, xPtr: number, d: number, from: number, to: number): void {
+  const n = to - from;
+  const dst = net.inputPtr(n);
+  const src = k.view("float64", xPtr + from * d * 8, n * d);
+  k.view("float32", dst, n * d).set(src);
+}
+
+export interface EvalSpec {
+  token: string;
+  model: Uint8Array;
+  d: number;
+}
+
+export interface EvalPartial {
+  n: number;
+  loss: number;
+  correct: number;
+}
+
+registerOp("nn.rows", (x: unknown) => {
+  const b = x as { shape?: number[] };
+  return b.shape?.[0] ?? 0;
+});
+
+registerOp("nn.evaluate", async (spec: EvalSpec, x: unknown, y: unknown): Promise<EvalPartial> => {
+  const k = await getKernels();
+  const xm = matrix(k, x, spec.d, "nn.evaluate X");
+  const ym = vector(k, y, "nn.evaluate y");
+  try {
+    if (ym.rows !== xm.rows) throw new TesseraError(`nn.evaluate: y has ${ym.rows} values for the ${xm.rows} rows of X`);
+    const { net, loss } = networkFor(k, spec.token, spec.model);
+    const out: EvalPartial = { n: xm.rows, loss: 0, correct: 0 };
+    for (let at = 0; at < xm.rows; at += EVAL_ROWS) {
+      const to = Math.min(xm.rows, at + EVAL_ROWS);
+      loadRows(k, net, xm.ptr, spec.d, at, to);
+      net.forward(to - at, false);
+      const r = net.loss(loss, k.view("float64", ym.ptr + at * 8, to - at), to - at);
+      out.loss += r.loss;
+      out.correct += r.correct;
+    }
+    return out;
+  } finally {
+    xm.done();
+    ym.done();
+  }
+});
+
+registerOp("nn.predict", async (spec: EvalSpec, x: unknown): Promise<Float32Array> => {
+  const k = await getKernels();
+  const xm = matrix(k, x, spec.d, "nn.predict X");
+  try {
+    const { net } = networkFor(k, spec.token, spec.model);
+    const out = new Float32Array(xm.rows * net.outputs);
+    for (let at = 0; at < xm.rows; at += EVAL_ROWS) {
+      const to = Math.min(xm.rows, at + EVAL_ROWS);
+      loadRows(k, net, xm.ptr, spec.d, at, to);
+      const o = net.forward(to - at, false);
+      out.set(k.view("float32", o, (to - at) * net.outputs), at * net.outputs);
+    }
+    return out;
+  } finally {
+    xm.done();
+  }
+});
+
+export interface ReplicaSpec {
+  spec: SequentialSpec;
+  loss: LossName;
+  optimizer: OptimizerSpec;
+  rank: number;
+  layout: ReduceLayout;
+  sab: SharedArrayBuffer;
+  epochs: number;
+  stepsPerEpoch: number;
+  seed: number;
+  d: number;
+  /** How many of the block arguments are X's (the rest are y's, in the same order). */
+  blocks: number;
+  timeoutMs: number;
+}
+
+export interface ReplicaResult {
+  rank: number;
+  rows: number;
+  params: Float32Array;
+  optimizerState: Float32Array[];
+  t: number;
+  seconds: number;
+}
+
+registerOp("nn.replica", async function (spec: ReplicaSpec, ...blocks: unknown[]): Promise<ReplicaResult> {
+  const reducer = new Reducer(spec.sab, spec.layout, spec.rank, spec.timeoutMs);
+  let net: Network | undefined;
+  try {
+    const k = await getKernels();
+    const { X, Y, rows } = shard(k, blocks, spec);
+    net = new Network(k, spec.spec, initialParameters(spec.spec));
+    const opt = new Optimizer(spec.optimizer, net.size);
+    const mean = new Float32Array(net.size);
+    // Nobody blocks its thread before everyone holds its data (see Reducer.meet).
+    await reducer.meet(rows);
+    const t0 = performance.now();
+    const S = spec.stepsPerEpoch;
+    const d = spec.d;
+    let step = 0;
+    for (let epoch = 0; epoch < spec.epochs; epoch++) {
+      const order = permutation(rows, mixSeed(spec.seed, epoch, spec.rank));
+      for (let s = 0; s < S; s++, step++) {
+        // This replica's share of the global batch: an equal slice of its shuffled rows.
+        const lo = Math.floor((s * rows) / S), hi = Math.floor(((s + 1) * rows) / S);
+        const n = hi - lo;
+        let mine = { rows: n, loss: 0, correct: 0 };
+        if (n > 0) {
+          const input = k.view("float32", net.inputPtr(n), n * d);
+          const labels = new Float64Array(n);
+          for (let r = 0; r < n; r++) {
+            const src = order[lo + r]!;
+            input.set(X.subarray(src * d, src * d + d), r * d);
+            labels[r] = Y[src]!;
+          }
+          net.forward(n, true, mixSeed(step, spec.rank));
+          const l = net.loss(spec.loss, labels, n);
+          net.backward(n);
+          mine = { rows: n, loss: l.loss, correct: l.correct };
+        }
+        const tot = reducer.allReduce(step, n > 0 ? net.gradView() : mean, mine, mean);
+        if (tot.rows > 0) opt.step(net.paramView(), mean);
+      }
+    }
+    return { rank: spec.rank, rows, params: net.paramView().slice(), optimizerState: opt.state.map((s) => s.slice()), t: opt.t, seconds: (performance.now() - t0) / 1000 };
+  } catch (err) {
+    reducer.abort();
+    throw err;
+  } finally {
+    net?.dispose();
+  }
+});
+
+/** This replica's rows, gathered from its blocks into one f32 X and f64 y. */
+function shard(k: Kernels, blocks: unknown[], spec: ReplicaSpec): { X: Float32Array; Y: Float64Array; rows: number } {
+  const xs = blocks.slice(0, spec.blocks).map((b, i) => matrix(k, b, spec.d, `nn.replica X block ${i}`));
+  const ys = blocks.slice(spec.blocks).map((b, i) => vector(k, b, `nn.replica y block ${i}`));
+  try {
+    const rows = xs.reduce((s, m) => s + m.rows, 0);
+    const X = new Float32Array(rows * spec.d);
+    const Y = new Float64Array(rows);
+    let at = 0;
+    xs.forEach((m, i) => {
+      const ym = ys[i]!;
+      if (ym.rows !== m.rows) throw new TesseraError(`nn.fitDataParallel: y has ${ym.rows} values for the ${m.rows} rows of X in one block`);
+      X.set(k.view("float64", m.ptr, m.rows * spec.d), at * spec.d);
+      Y.set(k.view("float64", ym.ptr, ym.rows), at);
+      at += m.rows;
+    });
+    return { X, Y, rows };
+  } finally {
+    for (const m of [...xs, ...ys]) m.done();
+  }
+}
