@@ -95,7 +95,9 @@ async function waitSettled(page: Page): Promise<void> {
       const rows = [...document.querySelectorAll<HTMLElement>(".progress-row")];
       const full = rows.length >= 5 && rows.every((r) => r.dataset.percent === "100");
       const workers = [...document.querySelectorAll<HTMLElement>("#workers tbody tr")];
-      const holding = workers.length === 2 && workers.every((w) => Number(w.dataset.managed) > 0);
+      // Each worker reports its own metrics, so wait for the whole persisted 8 MB, not just some of it.
+      const managed = workers.map((w) => Number(w.dataset.managed));
+      const holding = workers.length === 2 && managed.every((m) => m > 0) && managed.reduce((s, m) => s + m, 0) >= 8e6;
       const drawn = Number(document.querySelector<HTMLElement>("#stream canvas")!.dataset.drawn) > 0;
       return full && holding && drawn && document.querySelectorAll("#errors tbody tr").length > 0;
     },
