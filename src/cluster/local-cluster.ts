@@ -29,8 +29,9 @@ export interface LocalClusterOptions {
   /**
    * When to spill, as fractions of memoryLimit (Dask's distributed.worker.memory.*; `false`
    * turns one off): target 0.6 (managed memory: spill least recently used values to disk),
-   * spill 0.7 (measured memory, Node only), pause 0.8 (stop starting tasks and fetching inputs),
-   * terminate 0.95 (not acted on yet).
+   * spill 0.7 (measured memory, Node only), pause 0.8 (stop starting tasks and fetching inputs;
+   * the scheduler assigns the worker nothing new), terminate 0.95 (measured memory, Node only:
+   * the worker is killed and replaced, and what it held is recomputed).
    */
   memory?: Partial<MemoryThresholds>;
   /** Where Node workers make their spill directories (default: os.tmpdir()). */
@@ -41,7 +42,11 @@ export interface LocalClusterOptions {
   allowSource?: boolean;
   /** Modules every worker imports at start; `{ url, name }` registers `<name>.<export>` ops. */
   modules?: { url: string | URL; name: string }[];
-  /** Scheduler tuning (tests and benchmarks). */
+  /**
+   * Scheduler tuning: `workerSaturation` (root tasks per worker thread at once, default 1.1;
+   * Infinity turns queuing off), `allowedFailures` (worker deaths a task may cause before it
+   * errs with KilledWorker, default 3), and placement knobs for tests and benchmarks.
+   */
   scheduler?: SchedulerOptions;
   /**
    * Node: serve the dashboard on a localhost port (default: on, a free port; `{ port }` picks

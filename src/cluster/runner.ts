@@ -132,6 +132,19 @@ export class Runner {
     if (!this.closed) for (const l of this.lostListeners) l(id, reason);
   }
 
+  /**
+   * Kill a worker that is over its memory terminate threshold (Dask's nanny does this). The
+   * scheduler sees it removed (its tasks rerun elsewhere, keys only it held are recomputed) and
+   * the cluster starts a replacement, as for a crash.
+   */
+  private terminateWorker(id: WorkerId, reason: string): void {
+    const link = this.links.get(id);
+    if (!link) return;
+    console.warn(`tessera: ${reason}: restarting it`);
+    this.removeWorker(id, `terminated: ${reason}`);
+    void link.terminate();
+  }
+
   /** Observe workers that went away (crashed or exited) while the cluster was open. */
   onWorkerLost(listener: (id: WorkerId, reason: string) => void): () => void {
     this.lostListeners.add(listener);
@@ -341,6 +354,10 @@ export class Runner {
   }
 
   private onWorkerMessage(worker: WorkerId, msg: FromWorker): void {
+    if (msg.t === "terminate") {
+      this.terminateWorker(worker, msg.reason);
+      return;
+    }
     if (msg.t === "gathered") {
       const g = this.gathers.get(msg.id);
       if (!g) return;
@@ -373,6 +390,7 @@ export class Runner {
     }
     for (const s of r.stolen) ev.push({ type: "steal-response", worker, key: s.key, stolen: s.stolen });
     for (const m of r.missing) ev.push({ type: "missing-data", worker, key: m.key, dep: m.dep, holder: m.holder });
+    if (r.paused !== undefined) ev.push({ type: "worker-paused", worker, paused: r.paused });
     this.schedule();
     if (this.reportTaps.size > 0) for (const tap of this.reportTaps) tap(worker, r);
   }

@@ -46,6 +46,8 @@ export type SchedulerEvent =
   | { type: "cancel"; client: ClientId; keys: readonly Key[]; reason?: string }
   | { type: "worker-added"; worker: WorkerId; nthreads: number; memoryLimit: number }
   | { type: "worker-removed"; worker: WorkerId; reason: string }
+  /** A worker went over (paused) or back under (not paused) its memory pause threshold. */
+  | { type: "worker-paused"; worker: WorkerId; paused: boolean }
   | {
       type: "task-finished";
       worker: WorkerId;

@@ -26,6 +26,8 @@ export function dispatchEvent(s: Scheduler, e: SchedulerEvent): void {
       return onWorkerAdded(s, e.worker, e.nthreads, e.memoryLimit);
     case "worker-removed":
       return onWorkerRemoved(s, e.worker, e.reason);
+    case "worker-paused":
+      return onWorkerPaused(s, e.worker, e.paused);
     case "task-finished":
       return onTaskFinished(s, e.worker, e.key, e.nbytes, e.duration, e.ref, e.small);
     case "tasks-finished": {
@@ -157,11 +159,28 @@ function onWorkerAdded(s: Scheduler, id: WorkerId, nthreads: number, memoryLimit
   s.byIndex.push(w);
   s.workers.set(id, w);
   s.totalThreads += w.nthreads;
+  placeUnrunnable(s);
+}
+
+/** A worker may take tasks now (it was added or resumed): try the tasks no worker could take. */
+function placeUnrunnable(s: Scheduler): void {
   for (const slot of [...s.unrunnable]) {
     if (s.t.state[slot] !== READY) continue;
     s.unrunnable.delete(slot);
     s.place(slot);
   }
+}
+
+/**
+ * Paused: the worker starts nothing, so new tasks go elsewhere (or wait as unrunnable) and root
+ * tasks stay queued; what it already holds stays, but idle workers may steal it. Resumed: work
+ * flows to it again (the queue is refilled after every batch of events).
+ */
+function onWorkerPaused(s: Scheduler, id: WorkerId, paused: boolean): void {
+  const w = s.workers.get(id);
+  if (!w || w.paused === paused) return;
+  w.paused = paused;
+  if (!paused) placeUnrunnable(s);
 }
 
 function onWorkerRemoved(s: Scheduler, id: WorkerId, reason: string): void {

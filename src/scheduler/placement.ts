@@ -6,7 +6,13 @@
  *   Data locality dominates for big inputs; occupancy breaks ties and spreads small ones.
  * - Root-ish tasks (no inputs, or only inputs that every worker will need anyway) wait in the
  *   scheduler's priority queue and are handed out as workers have room, so loading data never
- *   runs ahead of the tasks that consume it (Dask's "queuing", dask/distributed#2602).
+ *   runs ahead of the tasks that consume it (Dask's "queuing", dask/distributed#2602). Room:
+ *   fewer than ceil(nthreads * workerSaturation) tasks assigned, as in Dask; or, for tasks
+ *   known to be shorter than queueSeconds in all, that much queued work (a round trip per task
+ *   would cost more than the tasks, and a few milliseconds of work make little data).
+ *   workerSaturation Infinity turns queuing off: root tasks are placed like any other.
+ * - A paused worker (over its memory pause threshold) is given no task and steals none; the
+ *   tasks it has queued may be stolen by idle workers.
  * - Work stealing: a worker with an idle thread, when nothing is queued, takes the newest
  *   not-yet-started tasks of the busiest worker, if they are long enough to be worth moving.
  */
@@ -25,6 +31,11 @@ export interface PlacementOptions {
   bandwidth: number;
   /** Tasks shorter than this are never stolen (moving them costs more than running them). */
   minStealSeconds: number;
+  /**
+   * Root tasks a worker may hold per thread (Dask's distributed.scheduler.worker-saturation):
+   * at most ceil(nthreads * workerSaturation) assigned at once. Infinity: no queuing.
+   */
+  workerSaturation: number;
 }
 
 export const defaultPlacement: PlacementOptions = {
@@ -34,22 +45,24 @@ export const defaultPlacement: PlacementOptions = {
   // Conservative: a move between workers also pays serialization and a copy into wasm memory.
   bandwidth: 2.5e8,
   minStealSeconds: 0.001,
+  workerSaturation: 1.1,
 };
 
 export function estimate(p: PrefixState, o: PlacementOptions): number {
   return p.duration < 0 ? o.unknownDuration : Math.max(p.duration, 1e-6);
 }
 
+/** Whether a worker may take one more root task from the queue. */
 export function hasCapacity(w: WorkerState, o: PlacementOptions): boolean {
-  if (!w.running) return false;
+  if (!w.running || w.paused) return false;
   const n = w.processing.size;
-  if (n < w.nthreads) return true;
+  if (n < Math.max(1, Math.ceil(w.nthreads * o.workerSaturation))) return true;
   return n < o.maxQueued * w.nthreads && w.occupancy < o.queueSeconds * w.nthreads;
 }
 
 function allowed(t: TaskTable, slot: number, w: WorkerState): boolean {
   const r = t.restrictions[slot];
-  return w.running && (r === undefined || r.includes(w.id));
+  return w.running && !w.paused && (r === undefined || r.includes(w.id));
 }
 
 /** Inputs shared by many tasks carry no locality: every worker will fetch them once. */
@@ -62,7 +75,7 @@ export function isRootish(t: TaskTable, slot: number, totalThreads: number): boo
   return true;
 }
 
-/** The worker where the task would start soonest, or null when no running worker may take it. */
+/** The worker where the task would start soonest, or null when no running, unpaused worker may take it. */
 export function decideWorker(t: TaskTable, slot: number, workers: readonly WorkerState[], o: PlacementOptions): WorkerState | null {
   let total = 0;
   const arena = t.depArena[slot]!;
@@ -114,24 +127,27 @@ export interface Steal {
 
 /**
  * For each worker with an idle thread, up to half of the busiest worker's surplus: the newest
- * queued tasks (those least likely to have started), when worth moving.
+ * queued tasks (those least likely to have started), when worth moving. A paused worker runs
+ * nothing: all it holds is surplus, and it is the first victim.
  */
 export function planSteals(t: TaskTable, workers: readonly WorkerState[], o: PlacementOptions): Steal[] {
   const list = workers.filter((w) => w && w.running);
-  const thieves = list.filter((w) => w.processing.size < w.nthreads);
+  const thieves = list.filter((w) => !w.paused && w.processing.size < w.nthreads);
   if (thieves.length === 0) return [];
   const steals: Steal[] = [];
+  const busy = (w: WorkerState) => (w.paused ? Infinity : w.occupancy / w.nthreads);
   for (const thief of thieves) {
     let victim: WorkerState | null = null;
     for (const w of list) {
-      if (w === thief || w.processing.size <= w.nthreads + 1) continue;
-      if (!victim || w.occupancy / w.nthreads > victim.occupancy / victim.nthreads) victim = w;
+      if (w === thief || w.processing.size <= (w.paused ? 0 : w.nthreads + 1)) continue;
+      if (!victim || busy(w) > busy(victim)) victim = w;
     }
     if (!victim) break;
     const queued = victim.processing.items;
-    const surplus = queued.length - victim.nthreads;
+    const running = victim.paused ? 0 : victim.nthreads;
+    const surplus = queued.length - running;
     let want = Math.max(1, Math.floor(surplus / 2));
-    for (let i = queued.length - 1; i >= victim.nthreads && want > 0; i--) {
+    for (let i = queued.length - 1; i >= running && want > 0; i--) {
       const slot = queued[i]!;
       if ((t.flags[slot]! & STEALING) !== 0 || !allowed(t, slot, thief)) continue;
       const seconds = t.charged[slot]!;

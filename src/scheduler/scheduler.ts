@@ -8,7 +8,8 @@
  * up in the transition table (transitions.ts) and records it for `story(key)`. Follow-up
  * transitions are queued as recommendations and drained in order. After the events of a batch,
  * root-ish tasks are handed from the ready queue to workers that have room, and idle workers
- * steal (placement.ts). Task state lives in a column table (table.ts), keyed by slot.
+ * steal (placement.ts); paused workers get nothing new. Task state lives in a column table
+ * (table.ts), keyed by slot.
  */
 
 import { keyPrefix, type Key } from "../graph/task.js";
@@ -89,6 +90,10 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions = {}) {
     this.placement = { ...defaultPlacement, ...stripUndefined(options) };
+    const sat = this.placement.workerSaturation;
+    if (typeof sat !== "number" || !(sat > 0)) {
+      throw new Error(`scheduler.workerSaturation must be a number above 0 (Dask's default 1.1; Infinity turns queuing off), got ${String(sat)}`);
+    }
     this.log = new StoryLog(options.storyCapacity ?? 100_000);
     this.allowedFailures = options.allowedFailures ?? 3;
     const t = this.t;
@@ -220,7 +225,7 @@ export class Scheduler {
   /** Hand a ready task to a worker now, or queue it (root-ish), or park it (no worker fits). */
   place(slot: number): void {
     const t = this.t;
-    if (this.workers.size > 0 && isRootish(t, slot, this.totalThreads)) {
+    if (this.workers.size > 0 && this.placement.workerSaturation !== Infinity && isRootish(t, slot, this.totalThreads)) {
       if ((t.flags[slot]! & IN_QUEUE) === 0) {
         t.flags[slot]! |= IN_QUEUE;
         this.queue.push(t.ref(slot));

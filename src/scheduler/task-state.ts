@@ -84,6 +84,8 @@ export class WorkerState {
   /** Bytes of the keys this worker holds, as reported by it. */
   nbytes = 0;
   running = true;
+  /** Over its memory pause threshold (the worker said so): assign it nothing new. */
+  paused = false;
   /** Scratch used while choosing a worker: bytes of a task's inputs held here. */
   heldScratch = 0;
   constructor(

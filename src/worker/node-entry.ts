@@ -3,6 +3,8 @@
  * workerData; task batches arrive on parentPort.
  */
 
+import v8 from "node:v8";
+import vm from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
 import type { ToWorker } from "./protocol.js";
 import { WorkerRuntime, type PortLike } from "./runtime.js";
@@ -36,6 +38,7 @@ const store = new SpillStore({
   thresholds: data.memory,
   ...(data.spillDir !== undefined ? { disk: new NodeDisk(data.spillDir) } : {}),
   measure: measureThread,
+  collectGarbage,
 });
 const rt = new WorkerRuntime({
   id: data.id,
@@ -44,6 +47,7 @@ const rt = new WorkerRuntime({
   store,
 });
 for (const m of data.modules) await rt.registry.importModule(m.url, m.name);
+store.setRestMemory(measureThread());
 port.on("message", (msg: ToWorker) => rt.handle(msg));
 exposeControl(rt, data.control);
 port.postMessage({ t: "ready" });
@@ -58,4 +62,18 @@ function measureThread(): number {
   const k = kernelsLoaded();
   const wasm = k ? k.stats().used - k.memory.buffer.byteLength : 0;
   return m.heapUsed + m.external + wasm;
+}
+
+let gc: (() => void) | undefined;
+/**
+ * A full collection of this thread's heap, before the store acts on the terminate threshold
+ * (rare): freed buffers count in the measurement until the collector runs. Node has no API
+ * for it without --expose-gc; setting the flag now exposes `gc` in new contexts.
+ */
+function collectGarbage(): void {
+  if (!gc) {
+    v8.setFlagsFromString("--expose-gc");
+    gc = vm.runInNewContext("gc") as () => void;
+  }
+  gc();
 }

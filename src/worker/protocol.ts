@@ -112,6 +112,8 @@ export interface Report {
   replicaBytes: number[];
   stolen: { key: Key; stolen: boolean }[];
   missing: { key: Key; dep: Key; holder: WorkerId }[];
+  /** The worker went over (true) or back under (false) its pause threshold since the last report. */
+  paused?: boolean;
 }
 
 export interface Gathered {
@@ -122,8 +124,19 @@ export interface Gathered {
   missing: Key[];
 }
 
+/**
+ * The worker is over its memory terminate threshold and asks to be replaced. `key` is the task
+ * that finished as it went over: not reported done, so the scheduler counts it as running on a
+ * worker that died (a task that always does this errs instead of killing workers forever).
+ */
+export interface Terminate {
+  t: "terminate";
+  reason: string;
+  key?: Key;
+}
+
 /** Worker -> runner. */
-export type FromWorker = Report | Gathered;
+export type FromWorker = Report | Gathered | Terminate;
 
 /** Worker <-> worker over a direct MessageChannel. */
 export type PeerMessage =

@@ -11,7 +11,9 @@
  *
  * Memory: the inputs a task reads from the store are pinned until it has run (the store never
  * spills them from under it). While the store is paused (over its pause threshold) the loop
- * starts no task and input fetches wait; both resume when the store says so.
+ * starts no task and input fetches wait; both resume when the store says so, and the scheduler
+ * is told both ways. A task that leaves the worker over its terminate threshold is not reported
+ * done: the worker asks to be replaced and starts nothing more.
  */
 
 import { serializeError, type SerializedError } from "../errors.js";
@@ -29,6 +31,8 @@ import { pack, serveFetch, type Served } from "./peer.js";
 import { decodeArgs } from "./wire.js";
 
 const SLICE_MS = 4;
+/** Tasks at least this long measure memory when they finish (a measurement costs ~15 µs). */
+const MEASURE_AFTER_MS = 5;
 /** Refs are slot + generation * 2^24 (scheduler/table.ts). */
 const REF_SLOTS = 2 ** 24;
 const FLUSH_MS = 1;
@@ -84,6 +88,11 @@ export class WorkerRuntime {
   private fetchId = 0;
   private looping = false;
   private loopScheduled = false;
+  /** Over the terminate threshold: waiting to be killed, starting nothing. */
+  private terminating = false;
+  /** The task that finished last, not yet checked against the terminate threshold. */
+  private justFinished: Key | undefined;
+  private measureNow = false;
   private lastFlush = 0;
   private readonly origin = performance.timeOrigin;
   /** Tasks run since start, for metrics. */
@@ -98,6 +107,7 @@ export class WorkerRuntime {
     this.post = opts.post;
     this.defer = opts.defer ?? defaultDefer();
     this.store.onResume = () => this.resume();
+    this.store.onPause = () => this.reportPaused(true);
   }
 
   /** A message from the runner. */
@@ -338,7 +348,46 @@ export class WorkerRuntime {
     }
   }
 
+  /**
+   * After a task: is the worker over its terminate threshold? Then the task is taken back out of
+   * the report (the scheduler must count it as running on a worker that died, or a task that
+   * always does this would be recomputed forever), what finished before goes out, and the
+   * worker asks to be replaced.
+   */
+  private checkTerminate(): boolean {
+    const key = this.justFinished!;
+    this.justFinished = undefined;
+    const reason = this.store.overTerminate?.(this.measureNow);
+    if (reason === undefined) return false;
+    const r = this.report;
+    if (r.done[r.done.length - 1] === key) {
+      r.done.pop();
+      r.refs.pop();
+      r.nbytes.pop();
+      r.start.pop();
+      r.stop.pop();
+      if (r.smallIndex[r.smallIndex.length - 1] === r.done.length) {
+        r.smallIndex.pop();
+        r.smallValue.pop();
+      }
+      this.pending--;
+      this.store.delete(key);
+    }
+    this.terminating = true;
+    this.flush();
+    this.post({ t: "terminate", reason, key }, []);
+    return true;
+  }
+
+  /** The scheduler assigns a paused worker nothing new: tell it as soon as the state changes. */
+  private reportPaused(paused: boolean): void {
+    this.report.paused = paused;
+    this.pending++;
+    if (!this.looping) this.flush();
+  }
+
   private resume(): void {
+    this.reportPaused(false);
     const held = this.deferredFetches;
     this.deferredFetches = [];
     for (const f of held) this.requestFetch(f.holder, f.keys, f.move);
@@ -348,6 +397,7 @@ export class WorkerRuntime {
   // ---- running tasks --------------------------------------------------------------------
 
   private afterMessage(): void {
+    if (this.terminating) return;
     if (this.ready.size > 0) this.kick();
     else if (!this.looping) this.flush();
   }
@@ -366,7 +416,7 @@ export class WorkerRuntime {
       // Time since the last flush counts from now: a report of one task after idling helps nobody.
       this.lastFlush = sliceStart;
       for (;;) {
-        if (this.store.paused) break; // resume() kicks the loop again
+        if (this.store.paused || this.terminating) break; // resume() kicks the loop again
         const t = this.ready.pop();
         if (!t) break;
         if (t.state !== READY) continue;
@@ -376,6 +426,7 @@ export class WorkerRuntime {
           await p;
           sliceStart = performance.now();
         }
+        if (this.justFinished !== undefined && this.checkTerminate()) break;
         const now = performance.now();
         if (now - this.lastFlush > FLUSH_MS && this.pending > 0) this.flush();
         if (now - sliceStart > SLICE_MS) {
@@ -477,6 +528,10 @@ export class WorkerRuntime {
     t.state = CANCELLED; // done: a late cancel or steal finds nothing
     const nbytes = sizeOf(value);
     this.store.put(t.key, value, nbytes);
+    // Measured by the loop once this call has returned: the value here (maybe spilled already)
+    // must not count as memory still in use.
+    this.justFinished = t.key;
+    this.measureNow = stop - start >= MEASURE_AFTER_MS;
     const r = this.report;
     if (nbytes <= SMALL_VALUE_BYTES && isPlainData(value)) {
       r.smallIndex.push(r.done.length);

@@ -12,7 +12,10 @@
  *   pause  0.8  managed memory above it (spilling could not keep up: the disk failed, or the
  *               values are in use): the runtime starts no task and fetches no input until it
  *               is below again.
- *   terminate   validated, not yet acted on.
+ *   terminate 0.95  the worker's measured memory (Node) above it when a task finishes, even
+ *               after spilling down to target and collecting garbage: the worker asks to be
+ *               replaced (overTerminate; the runtime reports it, the cluster kills and
+ *               restarts it, and the scheduler recomputes what was lost with it).
  *
  * A value in use by a running task is pinned and never spilled (an array block in wasm memory
  * would be freed under the task). Aliased values (one object under two keys) are not spilled
@@ -49,6 +52,8 @@ export interface MemoryMetrics {
   /** Values held in memory: keys and bytes. */
   managedKeys: number;
   managed: number;
+  /** The most bytes ever held in memory at once since the worker started (a high-water mark). */
+  managedPeak: number;
   /** Values on disk: keys, their bytes in memory, and the bytes they take on disk. */
   spilledKeys: number;
   spilled: number;
@@ -85,6 +90,8 @@ export interface SpillStoreOptions {
   disk?: SpillDisk;
   /** The worker's memory in bytes, where measurable. Called at most every MEASURE_MS. */
   measure?: () => number;
+  /** Run the garbage collector, where possible: before acting on terminate, garbage must not count. */
+  collectGarbage?: () => void;
   warn?: (message: string) => void;
   now?: () => number;
 }
@@ -125,12 +132,16 @@ export class SpillStore implements ChunkStore {
   private readonly targetBytes: number;
   private readonly spillBytesAt: number;
   private readonly pauseBytes: number;
+  private readonly terminateBytes: number;
   private readonly measure: (() => number) | undefined;
+  private readonly collectGarbage: (() => void) | undefined;
   private readonly warn: (message: string) => void;
   private readonly now: () => number;
   private disk: SpillDisk | undefined;
   private unavailable: string | undefined;
   private managed = 0;
+  private managedPeak = 0;
+  private restBytes: number | undefined;
   private spilled = 0;
   private spilledDisk = 0;
   private spilledKeys = 0;
@@ -149,6 +160,8 @@ export class SpillStore implements ChunkStore {
   private closed = false;
   /** Called when the store leaves the paused state (the runtime starts tasks again). */
   onResume: (() => void) | undefined;
+  /** Called when the store enters the paused state (the runtime tells the scheduler). */
+  onPause: (() => void) | undefined;
 
   constructor(opts: SpillStoreOptions) {
     this.worker = opts.worker;
@@ -158,8 +171,10 @@ export class SpillStore implements ChunkStore {
     this.targetBytes = bytes(this.thresholds.target);
     this.spillBytesAt = bytes(this.thresholds.spill);
     this.pauseBytes = bytes(this.thresholds.pause);
+    this.terminateBytes = bytes(this.thresholds.terminate);
     this.disk = opts.disk;
     this.measure = opts.measure;
+    this.collectGarbage = opts.collectGarbage;
     this.warn = opts.warn ?? ((m) => console.warn(m));
     this.now = opts.now ?? (() => performance.now());
   }
@@ -251,6 +266,43 @@ export class SpillStore implements ChunkStore {
     return this.isPaused;
   }
 
+  /**
+   * Whether the worker's measured memory is over the terminate threshold: why, or undefined.
+   * Measured at most every MEASURE_MS unless `force`. Spillable values and garbage do not count:
+   * over the threshold, it spills down to target and collects garbage, then measures again.
+   */
+  overTerminate(force: boolean): string | undefined {
+    if (this.closed || this.measure === undefined || this.terminateBytes === Infinity) return undefined;
+    this.sample(force);
+    if (this.measured === undefined || this.measured <= this.terminateBytes) return undefined;
+    if (this.managed > this.targetBytes) this.evict(this.managed - this.targetBytes, undefined);
+    this.collectGarbage?.();
+    this.sample(true);
+    if (this.measured <= this.terminateBytes) return undefined;
+    // A replacement would start over the threshold too: killing it would only lose work.
+    if (this.restBytes !== undefined && this.terminateBytes < 2 * this.restBytes) {
+      this.warnOnce(
+        "terminate-at-rest",
+        `tessera: worker ${this.worker} does not act on its terminate threshold (${mb(this.terminateBytes)}, ` +
+          `${this.thresholds.terminate} of memoryLimit ${mb(this.limit)}): a worker uses ${mb(this.restBytes)} at rest, ` +
+          `so the limit leaves no room for work. Give workers a larger memoryLimit.`,
+      );
+      return undefined;
+    }
+    return (
+      `worker ${this.worker} uses ${mb(this.measured)}, over its terminate threshold ` +
+      `(${mb(this.terminateBytes)}, ${this.thresholds.terminate} of memoryLimit ${mb(this.limit)}); ${mb(this.managed)} of it is stored values`
+    );
+  }
+
+  /**
+   * The worker's measured memory at rest (code, modules and kernels loaded, no data). Terminate
+   * is not acted on under twice this: a fresh worker would be killed for its own footprint.
+   */
+  setRestMemory(bytes: number): void {
+    this.restBytes = bytes;
+  }
+
   /** Whether `key` is on disk (tests, metrics). */
   isSpilled(key: Key): boolean {
     return this.entries.get(key)?.file !== undefined;
@@ -263,6 +315,7 @@ export class SpillStore implements ChunkStore {
       thresholds: { ...this.thresholds },
       managedKeys: this.fast.size,
       managed: this.managed,
+      managedPeak: this.managedPeak,
       spilledKeys: this.spilledKeys,
       spilled: this.spilled,
       spilledDiskBytes: this.spilledDisk,
@@ -421,6 +474,7 @@ export class SpillStore implements ChunkStore {
       this.warnOnce("pause", `tessera: worker ${this.worker} paused: ${mb(this.managed)} in memory is over the pause threshold (${mb(this.pauseBytes)}) and could not be spilled`);
       // Whatever kept it from spilling (a failed disk) may pass: look again later.
       this.scheduleRetry();
+      this.onPause?.();
     } else this.onResume?.();
   }
 
@@ -443,6 +497,7 @@ export class SpillStore implements ChunkStore {
   private toMemory(key: Key, e: Entry): void {
     this.fast.set(key, e);
     this.managed += e.nbytes;
+    if (this.managed > this.managedPeak) this.managedPeak = this.managed;
     const v = e.value;
     if (v !== null && typeof v === "object") {
       this.keysPerObject.set(v, (this.keysPerObject.get(v) ?? 0) + 1);

@@ -27,6 +27,10 @@ export interface ChunkStore {
   readonly paused: boolean;
   /** Called when `paused` turns false. */
   onResume: (() => void) | undefined;
+  /** Called when `paused` turns true. */
+  onPause?: (() => void) | undefined;
+  /** Why the worker must be replaced (memory over the terminate threshold), or undefined. */
+  overTerminate?(force: boolean): string | undefined;
   /** Memory and spill figures, where the store keeps them. */
   memory?(): MemoryMetrics;
   /** The worker is closing: let go of everything (spill files included). */

@@ -75,7 +75,8 @@ async function finishUntil(w: FakeWorker, t0: number, until: string): Promise<st
 }
 
 async function setup() {
-  const runner = new Runner();
+  // One root task per worker at a time, so the counts below do not depend on queuing's slack.
+  const runner = new Runner({ workerSaturation: 1 });
   const w0 = fakeWorker("w0", { memory: { limit: 1e9, managed: 800, spilled: 0 } as WorkerMetrics["memory"] });
   runner.addWorker(w0);
   await settle();

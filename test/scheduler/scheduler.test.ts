@@ -163,16 +163,91 @@ describe("scheduler state machine", () => {
     const s = withWorkers(2);
     const tasks = Array.from({ length: 10 }, (_, i) => spec(`load-${i}`, [], i));
     let out = s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
-    // Unknown duration: one task per worker thread until one finishes.
-    expect(computes(out)).toEqual(["load-0@w0", "load-1@w1"]);
-    out = s.handle(finished("w0", "load-0", 8, 0.0001));
+    // Unknown duration: ceil(1 thread * workerSaturation 1.1) = 2 tasks per worker until one finishes.
+    expect(computes(out)).toEqual(["load-0@w0", "load-1@w1", "load-2@w0", "load-3@w1"]);
+    out = s.handle([finished("w0", "load-0", 8, 0.0001), finished("w0", "load-2", 8, 0.0001)]);
     // Known to be short now: w0 may queue up to queueSeconds of them.
-    expect(computes(out).length).toBeGreaterThan(1);
-    expect(computes(out)[0]).toBe("load-2@w0");
+    expect(computes(out).length).toBeGreaterThan(2);
+    expect(computes(out)[0]).toBe("load-4@w0");
+  });
+
+  it("holds root tasks back to ceil(nthreads * workerSaturation) per worker while they are long", () => {
+    const s = new Scheduler();
+    s.handle([
+      { type: "worker-added", worker: "a", nthreads: 4, memoryLimit: 1e9 },
+      { type: "worker-added", worker: "b", nthreads: 2, memoryLimit: 1e9 },
+    ]);
+    const tasks = Array.from({ length: 100 }, (_, i) => spec(`load-${i}`, [], i));
+    const sum = spec("sum-1", tasks.map((t) => t.key), 100);
+    let out = s.handle({ type: "update-graph", client: "c", tasks: [...tasks, sum], wanted: ["sum-1"] });
+    const per = (o: Instruction[]) => {
+      const n: Record<string, number> = {};
+      for (const c of computes(o)) n[c.split("@")[1]!] = (n[c.split("@")[1]!] ?? 0) + 1;
+      return n;
+    };
+    expect(per(out)).toEqual({ a: 5, b: 3 }); // ceil(4 * 1.1), ceil(2 * 1.1)
+    const onB = computes(out).find((c) => c.endsWith("@b"))!.split("@")[0]!;
+    // Each finish (a long task: no short-task allowance) frees exactly one place.
+    out = s.handle(finished("a", "load-0", 8e6, 1));
+    expect(computes(out)).toEqual(["load-8@a"]);
+    out = s.handle(finished("b", onB, 8e6, 1));
+    expect(computes(out)).toEqual(["load-9@b"]);
+    expect(s.counts().ready).toBe(100 - 10);
+  });
+
+  it("places every root task at once when workerSaturation is Infinity (queuing off)", () => {
+    const s = withWorkers(2, { workerSaturation: Infinity });
+    const tasks = Array.from({ length: 50 }, (_, i) => spec(`load-${i}`, [], i));
+    const out = s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
+    expect(computes(out).length).toBe(50);
+    expect(() => new Scheduler({ workerSaturation: 0 })).toThrow(/workerSaturation must be a number above 0/);
+  });
+
+  it("gives a paused worker nothing new, lets an idle worker steal its queue, and feeds it again on resume", () => {
+    const s = withWorkers(2);
+    // Tasks on an input held by w0 would all go to w0 (locality), but w0 is paused.
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("src-1", [], 0, { workers: ["w0"] })], wanted: ["src-1"] });
+    s.handle(finished("w0", "src-1", 1e8));
+    s.handle({ type: "worker-paused", worker: "w0", paused: true });
+    let out = s.handle({ type: "update-graph", client: "c", tasks: [spec("use-1", ["src-1"], 1)], wanted: ["use-1"] });
+    expect(computes(out)).toEqual(["use-1@w1"]);
+    // Root tasks are queued for w1 only (w0 takes none while paused).
+    const roots = Array.from({ length: 6 }, (_, i) => spec(`load-${i}`, [], 10 + i));
+    out = s.handle({ type: "update-graph", client: "c", tasks: roots, wanted: roots.map((t) => t.key) });
+    expect(computes(out).every((c) => c.endsWith("@w1"))).toBe(true);
+    // Only-w0 tasks wait (unrunnable) while w0 is paused, and go to it when it resumes.
+    out = s.handle({ type: "update-graph", client: "c", tasks: [spec("pin-1", [], 20, { workers: ["w0"] })], wanted: ["pin-1"] });
+    expect(computes(out)).toEqual([]);
+    expect(s.stateOf("pin-1")).toBe("ready");
+    out = s.handle({ type: "worker-paused", worker: "w0", paused: false });
+    expect(computes(out)).toContain("pin-1@w0");
+    expect(computes(out).some((c) => c.startsWith("load-") && c.endsWith("@w0"))).toBe(true);
+  });
+
+  it("has idle workers steal the queue of a paused worker, and never steal into one", () => {
+    const s = withWorkers(1);
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("src-1")], wanted: ["src-1"] });
+    s.handle(finished("w0", "src-1", 8));
+    const tasks = Array.from({ length: 4 }, (_, i) => spec(`slow-${i}`, ["src-1"], i));
+    s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
+    // w1 joins paused: it steals nothing.
+    let out = s.handle([
+      { type: "worker-added", worker: "w1", nthreads: 1, memoryLimit: 1e9 },
+      { type: "worker-paused", worker: "w1", paused: true },
+    ]);
+    expect(out.filter((i) => i.type === "steal")).toEqual([]);
+    // w1 resumes and w0 pauses: w1 steals from w0, whose queue is all surplus now.
+    out = s.handle([
+      { type: "worker-paused", worker: "w1", paused: false },
+      { type: "worker-paused", worker: "w0", paused: true },
+    ]);
+    const steals = out.filter((i) => i.type === "steal");
+    expect(steals.length).toBe(2);
+    expect(steals.every((i) => i.type === "steal" && i.worker === "w0")).toBe(true);
   });
 
   it("moves processing tasks to the queue order by user priority, then submission, then graph order", () => {
-    const s = withWorkers(1);
+    const s = withWorkers(1, { workerSaturation: 1 });
     s.handle({ type: "update-graph", client: "c", tasks: [spec("x-0")], wanted: ["x-0"] }); // occupies w0
     s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1", [], 5), spec("a-2", [], 1)], wanted: ["a-1", "a-2"] });
     s.handle({ type: "update-graph", client: "c", tasks: [spec("u-1", [], 0, { priority: 10 })], wanted: ["u-1"] });

@@ -199,6 +199,40 @@ describe("SpillStore", () => {
     expect(s.memory().unmanaged).toBe(9 * MB - 1 * MB);
   });
 
+  it("asks to be replaced over terminate only when spilling and a garbage collection do not help", () => {
+    let measured = 2 * MB;
+    let collected = 0;
+    let garbage = 0;
+    const warnings: string[] = [];
+    const s = new SpillStore({
+      worker: "w-term",
+      limit: 10 * MB, // terminate at 9.5 MiB
+      thresholds: parseThresholds({ target: 0.6, spill: false, pause: false }),
+      disk: tempDisk(),
+      measure: () => measured + garbage,
+      collectGarbage: () => {
+        collected++;
+        garbage = 0;
+      },
+      warn: (m) => warnings.push(m),
+    });
+    s.setRestMemory(2 * MB);
+    expect(s.overTerminate(true)).toBeUndefined();
+    expect(collected).toBe(0); // under the threshold: no collection
+    // Garbage alone: collected, and the worker stays.
+    garbage = 8 * MB;
+    expect(s.overTerminate(true)).toBeUndefined();
+    expect(collected).toBe(1);
+    // Memory nothing can free: the reason names the worker, the measure and the threshold.
+    measured = 10 * MB;
+    expect(s.overTerminate(true)).toMatch(/worker w-term uses 10\.0 MiB, over its terminate threshold \(9\.5 MiB, 0\.95 of memoryLimit 10\.0 MiB\)/);
+    // A limit under twice the worker's own footprint: never acted on, said once.
+    s.setRestMemory(6 * MB);
+    expect(s.overTerminate(true)).toBeUndefined();
+    expect(s.overTerminate(true)).toBeUndefined();
+    expect(warnings.filter((w) => /does not act on its terminate threshold.*uses 6\.0 MiB at rest/.test(w))).toHaveLength(1);
+  });
+
   it("sends one value bigger than target straight to disk rather than pausing", () => {
     const { s } = store({ disk: tempDisk() });
     put(s, "big", chunk(9, 1));
