@@ -34,6 +34,7 @@ const CHECKS = [
   "cross-origin-isolated",
   "worker-to-worker",
   "close",
+  "out-of-core",
 ];
 
 
@@ -78,8 +79,9 @@ describe("LocalCluster on Web Workers in Chromium", () => {
     const failed = report!.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.result}`);
     expect(failed).toEqual([]);
     expect(browser!.errors).toEqual([]);
-    // Both workers ran the worker chunk Vite emitted (not a missing or unbundled file).
-    expect(workerUrls).toHaveLength(2);
+    // Every worker (2 for the checks, 2 for the out-of-core cluster) ran the worker chunk Vite
+    // emitted (not a missing or unbundled file).
+    expect(workerUrls).toHaveLength(4);
     for (const url of workerUrls) expect(url).toMatch(/\/assets\/browser-entry-[\w-]+\.js$/);
     // The table the screenshot shows has one row per check.
     expect(await browser!.page.locator("#checks tbody tr").count()).toBe(CHECKS.length);
@@ -97,5 +99,6 @@ describe("LocalCluster on Web Workers in Chromium", () => {
     expect(check("task-error").result).toMatch(/^TaskError: .*boom-[0-9a-f]+.*no good: 7/);
     expect(check("cross-origin-isolated").result).toBe("page: true, worker: true");
     expect(check("worker-to-worker").result).toMatch(/moved \d+, copied \d+ \(8\.0 MB\); sum 2000000 on /);
+    expect(check("out-of-core").result).toMatch(/^128 MiB on 2 x 16 MiB workers: sum 140737479966720, \d+ values spilled to OPFS$/);
   });
 });

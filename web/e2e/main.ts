@@ -9,7 +9,7 @@
  * minified one.
  */
 
-import { LocalCluster, TaskError, delayed, op, type Client, type WorkerMetrics } from "tessera";
+import { LocalCluster, TaskError, array as da, delayed, op, type Client, type WorkerMetrics } from "tessera";
 import type { CheckResult, E2EReport } from "./report.js";
 
 const CHECK_TIMEOUT_MS = 15_000;
@@ -131,6 +131,45 @@ const checks: Check[] = [
   },
 ];
 
+const MiB = 2 ** 20;
+
+/**
+ * Data 4x the cluster's memory on Web Workers: 2 workers of 16 MiB each persist a 128 MiB array,
+ * so most of it goes to each worker's OPFS file; its sum comes back exact, and random blocks
+ * read back from disk give the same bits as fresh ones.
+ */
+async function outOfCore(): Promise<Outcome> {
+  const limit = 16 * MiB;
+  const client = await LocalCluster.start({ workers: 2, memoryLimit: limit });
+  try {
+    const n = 16 * MiB; // float64: 128 MiB in 64 blocks of 2 MiB
+    const x = await da.arange(0, n, 1, { chunks: [MiB / 4], dtype: "float64" }).persist();
+    const mem = (await client.metrics()).map((m) => m.memory!);
+    const problems: string[] = [];
+    for (const [i, w] of mem.entries()) {
+      if (w.spilledKeys === 0) problems.push(`worker ${i} spilled nothing`);
+      if (w.managed > 0.6 * limit) problems.push(`worker ${i} holds ${w.managed} B in memory, over target`);
+      if (w.spillErrors > 0) problems.push(`worker ${i}: ${w.spillErrors} spill errors`);
+      if (!String(w.spillTo).includes("OPFS")) problems.push(`worker ${i} spills to ${String(w.spillTo)}`);
+    }
+    const held = mem.reduce((s, w) => s + w.managed + w.spilled, 0);
+    if (held !== n * 8) problems.push(`holds ${held} B, want ${n * 8}`);
+    const sum = await x.sum().item();
+    if (sum !== (n * (n - 1)) / 2) problems.push(`sum ${sum}, want ${(n * (n - 1)) / 2}`);
+    const r = await da.random.normal([4 * MiB], { chunks: [MiB / 4], seed: 3 }).persist(); // 32 MiB more
+    const fresh = da.random.normal([4 * MiB], { chunks: [MiB / 4], seed: 3 });
+    const [a, b] = [await r.sum().item(), await fresh.sum().item()];
+    if (a !== b) problems.push(`random sums differ after spilling: ${a} vs ${b}`);
+    const spilled = (await client.metrics()).reduce((s, m) => s + m.memory!.spillCount, 0);
+    return {
+      ok: problems.length === 0,
+      result: problems.length > 0 ? problems.join("; ") : `128 MiB on 2 x 16 MiB workers: sum ${sum}, ${spilled} values spilled to OPFS`,
+    };
+  } finally {
+    await client.close();
+  }
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -196,6 +235,8 @@ async function main(): Promise<E2EReport> {
       }),
     );
   }
+  status.textContent = "running out-of-core…";
+  results.push(await timed("out-of-core", outOfCore));
   const ok = results.every((c) => c.ok);
   return { done: true, ok, checks: results, totalMs: performance.now() - t0 };
 }
