@@ -74,6 +74,8 @@ async function withCluster<T>(memoryLimit: number, fn: (c: Client) => Promise<T>
   const client = await LocalCluster.start({
     workers: 2,
     memoryLimit,
+    // Where spill files go (default: os.tmpdir()); e.g. /dev/shm to take the disk out of the figure.
+    ...(process.env.TESSERA_BENCH_SPILL_DIR ? { localDirectory: process.env.TESSERA_BENCH_SPILL_DIR } : {}),
     modules: [{ url: new URL("./memory-ops.js", import.meta.url), name: "membench" }],
   });
   try {

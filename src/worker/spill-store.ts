@@ -268,17 +268,18 @@ export class SpillStore implements ChunkStore {
 
   /**
    * Whether the worker's measured memory is over the terminate threshold: why, or undefined.
-   * Measured at most every MEASURE_MS unless `force`. Spillable values and garbage do not count:
-   * over the threshold, it spills down to target and collects garbage, then measures again.
+   * Measured at most every MEASURE_MS unless `force`. Stored values (they can be spilled) and
+   * garbage do not count: only memory outside the store, after a garbage collection, does.
    */
   overTerminate(force: boolean): string | undefined {
     if (this.closed || this.measure === undefined || this.terminateBytes === Infinity) return undefined;
     this.sample(force);
     if (this.measured === undefined || this.measured <= this.terminateBytes) return undefined;
-    if (this.managed > this.targetBytes) this.evict(this.managed - this.targetBytes, undefined);
+    // Stored values can always go to disk (the spill threshold sends them): only the rest counts.
+    if (this.measured - this.managed <= this.terminateBytes) return undefined;
     this.collectGarbage?.();
     this.sample(true);
-    if (this.measured <= this.terminateBytes) return undefined;
+    if (this.measured - this.managed <= this.terminateBytes) return undefined;
     // A replacement would start over the threshold too: killing it would only lose work.
     if (this.restBytes !== undefined && this.terminateBytes < 2 * this.restBytes) {
       this.warnOnce(
@@ -290,8 +291,8 @@ export class SpillStore implements ChunkStore {
       return undefined;
     }
     return (
-      `worker ${this.worker} uses ${mb(this.measured)}, over its terminate threshold ` +
-      `(${mb(this.terminateBytes)}, ${this.thresholds.terminate} of memoryLimit ${mb(this.limit)}); ${mb(this.managed)} of it is stored values`
+      `worker ${this.worker} uses ${mb(this.measured)}, ${mb(this.measured - this.managed)} of it outside stored values, over its ` +
+      `terminate threshold (${mb(this.terminateBytes)}, ${this.thresholds.terminate} of memoryLimit ${mb(this.limit)})`
     );
   }
 

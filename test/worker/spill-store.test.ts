@@ -223,9 +223,16 @@ describe("SpillStore", () => {
     garbage = 8 * MB;
     expect(s.overTerminate(true)).toBeUndefined();
     expect(collected).toBe(1);
+    // Stored values can go to disk: over the threshold with them counted, under without.
+    put(s, "stored", chunk(4, 1));
+    measured = 8 * MB + 4 * MB;
+    expect(s.overTerminate(true)).toBeUndefined();
+    s.delete("stored");
     // Memory nothing can free: the reason names the worker, the measure and the threshold.
     measured = 10 * MB;
-    expect(s.overTerminate(true)).toMatch(/worker w-term uses 10\.0 MiB, over its terminate threshold \(9\.5 MiB, 0\.95 of memoryLimit 10\.0 MiB\)/);
+    expect(s.overTerminate(true)).toMatch(
+      /worker w-term uses 10\.0 MiB, 10\.0 MiB of it outside stored values, over its terminate threshold \(9\.5 MiB, 0\.95 of memoryLimit 10\.0 MiB\)/,
+    );
     // A limit under twice the worker's own footprint: never acted on, said once.
     s.setRestMemory(6 * MB);
     expect(s.overTerminate(true)).toBeUndefined();
