@@ -10,8 +10,10 @@
  */
 
 import { TesseraError } from "../errors.js";
-import { itemSize, type Dtype, type TypedArray } from "../kernels/dtypes.js";
+import { isDtype, itemSize, type Dtype, type TypedArray } from "../kernels/dtypes.js";
 import type { Kernels } from "../kernels/kernels.js";
+import { kernelsLoaded } from "../kernels/instance.js";
+import type { SpillReviver } from "../worker/spill-format.js";
 import { REFS, RELEASE, RETAIN, TO_WIRE, WIRE_VIEW, type Resource, type WireConvertible, type WireViewable } from "../worker/resource.js";
 import { product } from "./chunks.js";
 
@@ -109,3 +111,29 @@ export function inWasm(k: Kernels, b: Block): InWasm {
   const ptr = b.data.length > 0 ? k.copyIn(b.data) : k.allocArray(b.dtype, 1);
   return { ptr, dtype: b.dtype, shape: b.shape, done: () => k.free(ptr) };
 }
+
+/**
+ * A spilled WasmChunk comes back into wasm memory (a SpillStore's `revive`): read straight from
+ * disk into a fresh allocation, so kernels use it in place and no JS buffer is made. Only into
+ * room the heap has now: growing wasm memory is for good (its pages never go back), so with no
+ * free block that large it comes back as plain data, as any block from elsewhere does.
+ */
+export const reviveWasmChunk: SpillReviver = (wire, _type, byteLength) => {
+  const k = kernelsLoaded();
+  if (k === undefined || wire === null || typeof wire !== "object") return undefined;
+  const { dtype, shape } = wire as Partial<BlockData>;
+  if (!isDtype(dtype) || !Array.isArray(shape) || !shape.every((n) => Number.isInteger(n) && n >= 0)) return undefined;
+  const size = product(shape);
+  if (size === 0 || size * itemSize(dtype) !== byteLength || k.stats().largestFree < byteLength + 64) return undefined;
+  let ptr: number;
+  try {
+    ptr = k.allocArray(dtype, size);
+  } catch {
+    return undefined;
+  }
+  return {
+    into: new Uint8Array(k.memory.buffer, ptr, byteLength),
+    value: new WasmChunk(k, ptr, dtype, shape),
+    abort: () => k.free(ptr),
+  };
+};

@@ -7,6 +7,7 @@ import type { ToWorker } from "./protocol.js";
 import { WorkerRuntime, type PortLike } from "./runtime.js";
 import { exposeControl } from "./control.js";
 import { configureKernels } from "../kernels/instance.js";
+import { reviveWasmChunk } from "../array/block.js";
 import { openOpfsDisk } from "./disk-opfs.js";
 import { SpillStore, type MemoryThresholds } from "./spill-store.js";
 import "../array/ops.js";
@@ -43,7 +44,7 @@ scope.addEventListener("message", (ev: MessageEvent) => {
 async function init(msg: InitMessage): Promise<void> {
   configureKernels({ maximumBytes: msg.memoryLimit });
   // Browsers do not tell a worker its own memory use: the thresholds compare managed memory.
-  const store = new SpillStore({ worker: msg.id, limit: msg.memoryLimit, thresholds: msg.memory });
+  const store = new SpillStore({ worker: msg.id, limit: msg.memoryLimit, thresholds: msg.memory, revive: reviveWasmChunk });
   if (msg.spillFile !== undefined) {
     // Opening a sync access handle is async: spilling starts once it is open, the worker does not wait.
     openOpfsDisk(msg.spillFile).then(

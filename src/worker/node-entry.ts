@@ -10,6 +10,7 @@ import type { ToWorker } from "./protocol.js";
 import { WorkerRuntime, type PortLike } from "./runtime.js";
 import { exposeControl } from "./control.js";
 import { configureKernels, kernelsLoaded } from "../kernels/instance.js";
+import { reviveWasmChunk } from "../array/block.js";
 import { readWasm } from "../kernels/node.js";
 import { NodeDisk } from "./disk-node.js";
 import { SpillStore, type MemoryThresholds } from "./spill-store.js";
@@ -39,6 +40,7 @@ const store = new SpillStore({
   ...(data.spillDir !== undefined ? { disk: new NodeDisk(data.spillDir) } : {}),
   measure: measureThread,
   collectGarbage,
+  revive: reviveWasmChunk,
 });
 const rt = new WorkerRuntime({
   id: data.id,
@@ -75,5 +77,8 @@ function collectGarbage(): void {
     v8.setFlagsFromString("--expose-gc");
     gc = vm.runInNewContext("gc") as () => void;
   }
+  gc();
+  // Buffers freed by a collection leave the accounts only when their concurrent sweep is done,
+  // which the next collection waits for: without it, freed buffers still count.
   gc();
 }

@@ -50,7 +50,7 @@ const VIEW_TYPES = {
   BigUint64Array,
   DataView,
 } as const;
-type ViewType = keyof typeof VIEW_TYPES | "ArrayBuffer";
+export type ViewType = keyof typeof VIEW_TYPES | "ArrayBuffer";
 
 export interface Encoded {
   /** Bytes to write in order: the prefix and header, then one byte view per buffer. */
@@ -102,7 +102,8 @@ class Encoder {
     if (typeof SharedArrayBuffer !== "undefined" && v instanceof SharedArrayBuffer) {
       throw new SpillFormatError("spill: shared memory is not spilled (writing it out would free nothing)");
     }
-    if (hasWireView(v)) return this.tree(v[WIRE_VIEW](), depth + 1);
+    // Marked, so that reading it back may make the resource again instead of plain data.
+    if (hasWireView(v)) return { $: "res", v: this.tree(v[WIRE_VIEW](), depth + 1) };
     if (hasWireForm(v)) return this.tree(v[TO_WIRE](), depth + 1);
     if (Array.isArray(v)) {
       const out = new Array<Tree>(v.length);
@@ -154,8 +155,23 @@ function viewType(v: ArrayBufferView): ViewType {
 /** Reads `into.byteLength` bytes at byte offset `at` of one spilled value, or throws. */
 export type ReadAt = (at: number, into: Uint8Array) => void;
 
-/** A value from its spill-format bytes, each buffer read into an ArrayBuffer of its own. */
-export function decodeSpill(read: ReadAt): unknown {
+/**
+ * Makes a resource again from its spilled wire form (e.g. an array block in wasm memory), given
+ * the form with its one buffer absent (null) and that buffer's type and byte length: memory to
+ * read the buffer straight into, the value it becomes, and how to let go of it if the read
+ * fails. Undefined: not one it knows, or no room; it comes back as plain data.
+ */
+export type SpillReviver = (
+  wire: unknown,
+  type: ViewType,
+  byteLength: number,
+) => { into: Uint8Array; value: unknown; abort(): void } | undefined;
+
+/**
+ * A value from its spill-format bytes, each buffer read into an ArrayBuffer of its own; or, for
+ * a resource with one buffer that `revive` takes, into the memory it gives.
+ */
+export function decodeSpill(read: ReadAt, revive?: SpillReviver): unknown {
   const prefix = new Uint8Array(PREFIX_BYTES);
   read(0, prefix);
   const dv = new DataView(prefix.buffer);
@@ -166,6 +182,18 @@ export function decodeSpill(read: ReadAt): unknown {
   if (!Array.isArray(b) || b.length !== dv.getUint32(8, true)) throw new TesseraError("spill: header and buffer count disagree");
   const buffers: (ArrayBufferView | ArrayBuffer)[] = [];
   let at = PREFIX_BYTES + headerBytes.byteLength;
+  if (revive !== undefined && b.length === 1 && v !== null && typeof v === "object" && !Array.isArray(v) && v.$ === "res") {
+    const target = revive(untree(v.v as Tree, [null as never]), b[0]![0], b[0]![1]);
+    if (target !== undefined) {
+      try {
+        read(at, target.into);
+      } catch (err) {
+        target.abort();
+        throw err;
+      }
+      return target.value;
+    }
+  }
   for (const [type, n] of b) {
     const buf = new ArrayBuffer(n);
     read(at, new Uint8Array(buf));
@@ -201,6 +229,8 @@ function untree(t: Tree, buffers: readonly (ArrayBufferView | ArrayBuffer)[]): u
       return BigInt(t.v as string);
     case "undef":
       return undefined;
+    case "res":
+      return untree(t.v as Tree, buffers);
     case "view":
       return buffers[t.b as number];
     case "map":

@@ -30,7 +30,7 @@ import { ownedBuffers } from "./transfer.js";
 import { TesseraError } from "../errors.js";
 import type { Key } from "../graph/task.js";
 import { RELEASE, RETAIN, isResource } from "./resource.js";
-import { SpillFormatError, decodeSpill, encodeSpill } from "./spill-format.js";
+import { SpillFormatError, decodeSpill, encodeSpill, type SpillReviver } from "./spill-format.js";
 import type { SpillDisk } from "./spill-disk.js";
 import { sizeOf, type ChunkStore } from "./store.js";
 
@@ -90,6 +90,12 @@ export interface SpillStoreOptions {
   disk?: SpillDisk;
   /** The worker's memory in bytes, where measurable. Called at most every MEASURE_MS. */
   measure?: () => number;
+  /**
+   * Makes resources again when they are read back (array blocks into wasm memory, where the
+   * kernels read them in place and whose pages are resident already); without it they come
+   * back as plain data.
+   */
+  revive?: SpillReviver;
   /** Run the garbage collector, where possible: before acting on terminate, garbage must not count. */
   collectGarbage?: () => void;
   warn?: (message: string) => void;
@@ -135,6 +141,7 @@ export class SpillStore implements ChunkStore {
   private readonly terminateBytes: number;
   private readonly measure: (() => number) | undefined;
   private readonly collectGarbage: (() => void) | undefined;
+  private readonly revive: SpillReviver | undefined;
   private readonly warn: (message: string) => void;
   private readonly now: () => number;
   private disk: SpillDisk | undefined;
@@ -175,6 +182,7 @@ export class SpillStore implements ChunkStore {
     this.disk = opts.disk;
     this.measure = opts.measure;
     this.collectGarbage = opts.collectGarbage;
+    this.revive = opts.revive;
     this.warn = opts.warn ?? ((m) => console.warn(m));
     this.now = opts.now ?? (() => performance.now());
   }
@@ -431,7 +439,7 @@ export class SpillStore implements ChunkStore {
     let value: unknown;
     try {
       if (!disk) throw new TesseraError("the spill disk is closed");
-      value = disk.read(e.file!, decodeSpill);
+      value = disk.read(e.file!, (read) => decodeSpill(read, this.revive));
     } catch (err) {
       // The value is lost here; as a missing key the scheduler recomputes it or reports it lost.
       const msg = `worker ${this.worker} could not read spilled ${key} back from ${disk?.where ?? "disk"}: ${(err as Error).message}; the key is dropped`;
@@ -449,6 +457,7 @@ export class SpillStore implements ChunkStore {
     e.file = undefined;
     this.counts.unspillCount++;
     this.counts.unspillBytes += e.nbytes;
+    if (isResource(value)) value[RETAIN]();
     e.value = value;
     e.nbytes = sizeOf(value);
     this.toMemory(key, e);

@@ -3,8 +3,10 @@ import { describe, expect, it } from "vitest";
 import * as arrow from "apache-arrow";
 import { decodeSpill, encodeSpill, SpillFormatError, PREFIX_BYTES } from "../../src/worker/spill-format.js";
 import { RegionFile, type SyncHandle } from "../../src/worker/spill-disk.js";
-import { WasmChunk } from "../../src/array/block.js";
-import { REFS, RETAIN } from "../../src/worker/resource.js";
+import { WasmChunk, reviveWasmChunk } from "../../src/array/block.js";
+import { REFS, RELEASE, RETAIN } from "../../src/worker/resource.js";
+import { configureKernels, getKernels } from "../../src/kernels/instance.js";
+import { readWasm } from "../../src/kernels/node.js";
 import { arrowToFrame, frameToArrow } from "../../src/dataframe/io/arrow.js";
 import { stringColumn, type Frame } from "../../src/dataframe/frame.js";
 import { kernels } from "../kernels/helpers.js";
@@ -156,6 +158,48 @@ describe("spill format", () => {
     expect(back.data.buffer).not.toBe(k.memory.buffer);
     chunk[RETAIN]();
     expect(chunk[REFS]).toBe(1);
+  });
+
+  it("brings a block in wasm memory back into wasm memory with a reviver, read straight into it", async () => {
+    configureKernels({ source: () => readWasm() });
+    const k = await getKernels();
+    const chunk = WasmChunk.alloc(k, "float64", [2, 4]);
+    chunk.view().set(awkwardFloat64());
+    const enc = encodeSpill(chunk);
+    const file = new Uint8Array(enc.byteLength);
+    let at = 0;
+    for (const p of enc.parts) {
+      file.set(p, at);
+      at += p.byteLength;
+    }
+    const reads: Uint8Array[] = [];
+    const read = (offset: number, into: Uint8Array) => {
+      reads.push(into);
+      into.set(file.subarray(offset, offset + into.byteLength));
+    };
+    const used = k.stats().used;
+    const back = decodeSpill(read, reviveWasmChunk) as WasmChunk;
+    expect(back).toBeInstanceOf(WasmChunk);
+    expect(back.shape).toEqual([2, 4]);
+    expect(back.ptr).not.toBe(chunk.ptr);
+    expect(diff(chunk.view(), back.view())).toBe("");
+    expect(reads[reads.length - 1]!.buffer).toBe(k.memory.buffer); // the data went straight into wasm memory
+    expect(k.stats().used).toBeGreaterThan(used);
+    // A read that fails frees what the reviver allocated.
+    const before = k.stats().used;
+    expect(() =>
+      decodeSpill((offset, into) => {
+        if (into.buffer === k.memory.buffer) throw new Error("disk gone");
+        read(offset, into);
+      }, reviveWasmChunk),
+    ).toThrow(/disk gone/);
+    expect(k.stats().used).toBe(before);
+    // Plain data stays plain; a reviver that declines gives plain data.
+    expect(decodeSpill(read, () => undefined)).toMatchObject({ dtype: "float64", shape: [2, 4] });
+    back[RETAIN]();
+    back[RELEASE]();
+    chunk[RETAIN]();
+    chunk[RELEASE]();
   });
 
   it("round-trips dataframe partitions: dictionary strings, validity, int64, timestamps, object columns", () => {

@@ -11,6 +11,9 @@ import { sizeOf } from "../../src/worker/store.js";
 import { WorkerRuntime } from "../../src/worker/runtime.js";
 import type { FromWorker, Report } from "../../src/worker/protocol.js";
 import { parseBytes, parseThresholds } from "../../src/cluster/options.js";
+import { WasmChunk, reviveWasmChunk } from "../../src/array/block.js";
+import { configureKernels, getKernels } from "../../src/kernels/instance.js";
+import { readWasm } from "../../src/kernels/node.js";
 
 const MB = 2 ** 20;
 const dirs: string[] = [];
@@ -238,6 +241,32 @@ describe("SpillStore", () => {
     expect(s.overTerminate(true)).toBeUndefined();
     expect(s.overTerminate(true)).toBeUndefined();
     expect(warnings.filter((w) => /does not act on its terminate threshold.*uses 6\.0 MiB at rest/.test(w))).toHaveLength(1);
+  });
+
+  it("reads array blocks that were in wasm memory back into it, and frees them with their key", async () => {
+    configureKernels({ source: () => readWasm() });
+    const k = await getKernels();
+    // target 2.4 MiB: of four 1 MiB blocks, the oldest go to disk
+    const s = new SpillStore({ worker: "w-wasm", limit: 4 * MB, disk: tempDisk(), revive: reviveWasmChunk, warn: () => {} });
+    const base = k.stats().used;
+    const blocks = [0, 1, 2, 3].map((i) => {
+      const b = WasmChunk.alloc(k, "float64", [MB / 8]); // 1 MiB each
+      b.view().fill(i + 0.5);
+      return b;
+    });
+    blocks.forEach((b, i) => s.put(`b${i}`, b, b.nbytes));
+    const spilled = [0, 1, 2, 3].filter((i) => s.isSpilled(`b${i}`));
+    expect(spilled.length).toBeGreaterThan(0);
+    expect(blocks[spilled[0]!]![REFS]).toBe(0); // released (freed) when it went to disk
+    for (const i of spilled) {
+      const back = s.get(`b${i}`) as WasmChunk;
+      expect(back).toBeInstanceOf(WasmChunk);
+      expect(back[REFS]).toBe(1); // the store holds it
+      expect(back.view()[MB / 8 - 1]).toBe(i + 0.5);
+    }
+    for (let i = 0; i < 4; i++) s.delete(`b${i}`);
+    expect(k.stats().used).toBe(base);
+    s.close();
   });
 
   it("sends one value bigger than target straight to disk rather than pausing", () => {
