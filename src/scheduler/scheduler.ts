@@ -13,6 +13,7 @@
  */
 
 import { keyPrefix, type Key } from "../graph/task.js";
+import { KeyIndex } from "./key-index.js";
 import type { ClientId, DepLocation, Instruction, SchedulerEvent, StoryEntry, TaskStateName, WorkerId } from "./events.js";
 import { Heap } from "./heap.js";
 import { StoryLog } from "./story.js";
@@ -61,7 +62,7 @@ export class Scheduler {
   /** Task state, by slot. */
   readonly t = new TaskTable();
   /** Key -> slot of every task not forgotten. */
-  readonly tasks = new Map<Key, number>();
+  readonly tasks: KeyIndex = new KeyIndex((slot) => this.t.key[slot]);
   readonly workers = new Map<WorkerId, WorkerState>();
   /** Ready tasks no running worker may take (restrictions, or no workers). */
   readonly unrunnable = new Set<number>();
