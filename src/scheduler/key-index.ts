@@ -47,6 +47,11 @@ export class KeyIndex {
   }
 
   /** Keep the live entries; `dropped` still has its slot (it is being released). */
+  /** Every live key. */
+  *keys(): IterableIterator<Key> {
+    for (const [key, slot] of this.map) if (this.keyOf(slot) === key) yield key;
+  }
+
   private compact(dropped: Key): void {
     const fresh = new Map<Key, number>();
     if (this.live > 0) for (const [key, slot] of this.map) if (key !== dropped && this.keyOf(slot) === key) fresh.set(key, slot);

@@ -53,6 +53,7 @@ describe("KeyIndex", () => {
     expect([...t.index.values()].map((s) => t.keys[s]).sort()).toEqual(
       ["a", "b", "c", ...Array.from({ length: 2500 }, (_, j) => `k${2 * j + 1}`)].sort(),
     );
+    expect([...t.index.keys()].sort()).toEqual([...t.index.values()].map((s) => t.keys[s]).sort());
     for (const k of ["a", "b", "c"]) t.drop(k);
     for (let i = 1; i < 5000; i += 2) t.drop(`k${i}`);
     expect(t.index.size).toBe(0);
