@@ -26,6 +26,7 @@ export {
 } from "./groupby";
 export { radixSortPairs, gatherU32, sortWords, nullFlags } from "./sort";
 export { snappyDecode } from "./snappy";
+export { dictDecode } from "./parquet";
 export { mlLogistic, mlKmeans, mlGram } from "./ml";
 export { nnTranspose, nnBiasAct, nnActBack, nnColSum } from "./nn";
 

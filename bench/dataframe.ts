@@ -33,7 +33,9 @@
  * six columns of all row groups and decodes them into the workers' memory (persist, then
  * release); nothing is sent to the client, so this measures read + decompress + decode, not a
  * transfer. DuckDB's reference is `CREATE TABLE AS SELECT * FROM read_parquet(file)`
- * (decode into its own memory), 1 and 2 threads.
+ * (decode into its own memory), 1 and 2 threads. `cpu_seconds`: the process's CPU time per scan
+ * (all threads), which shows whether a second worker adds work of its own when the machine has
+ * no second core free to show a speedup.
  *
  * Every case runs after a warm-up; `seconds` is the median of the timed runs (`min_seconds` the
  * best). DuckDB and tessera alternate run by run, so both see the same machine. Every tessera
@@ -69,6 +71,12 @@ export interface DataframeCase {
   speedup?: number;
   goal?: string;
   goal_met?: boolean;
+  /**
+   * parquet-scan: CPU seconds the process (client and worker threads) used per run, median. On
+   * a shared machine the wall-clock speedup is capped by the cores free (calibration rows); equal
+   * CPU per run on 1 and 2 workers means the second worker adds no serial work of its own.
+   */
+  cpu_seconds?: number;
   ok: boolean;
   measures?: string;
 }
@@ -438,7 +446,9 @@ export async function runDataframeBench(options: { quick?: boolean; emit: Emit }
   for (const workers of [1, 2]) {
     const c = await LocalCluster.start({ workers });
     try {
+      const cpu: number[] = [];
       const scan = async () => {
+        const c0 = process.cpuUsage();
         const df = dd.readParquet(file);
         await df[PREPARE]();
         const spec = df[COLLECTION]();
@@ -450,6 +460,8 @@ export async function runDataframeBench(options: { quick?: boolean; emit: Emit }
         } finally {
           for (const f of futures) f.release();
         }
+        const c1 = process.cpuUsage(c0);
+        cpu.push((c1.user + c1.system) / 1e6);
         return futures.length;
       };
       let tasks = 0;
@@ -471,6 +483,7 @@ export async function runDataframeBench(options: { quick?: boolean; emit: Emit }
         workers,
         tasks,
         ...(workers === 2 ? { speedup, goal: SCAN_GOAL, goal_met: speedup >= 1.8 } : {}),
+        cpu_seconds: summary(cpu.slice(1)).median,
         ok,
         measures: scanMeasures,
       });

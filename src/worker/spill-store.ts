@@ -32,7 +32,7 @@ import type { Key } from "../graph/task.js";
 import { RELEASE, RETAIN, isResource } from "./resource.js";
 import { SpillFormatError, decodeSpill, encodeSpill, type SpillReviver } from "./spill-format.js";
 import type { SpillDisk } from "./spill-disk.js";
-import { sizeOf, type ChunkStore } from "./store.js";
+import { bufferWatchers, sizeOf, type ChunkStore } from "./store.js";
 
 /** Fractions of the memory limit; `false` turns a threshold off. */
 export interface MemoryThresholds {
@@ -511,7 +511,11 @@ export class SpillStore implements ChunkStore {
     const v = e.value;
     if (v !== null && typeof v === "object") {
       this.keysPerObject.set(v, (this.keysPerObject.get(v) ?? 0) + 1);
-      for (const b of ownedBuffers(v)) this.valuesPerBuffer.set(b, (this.valuesPerBuffer.get(b) ?? 0) + 1);
+      for (const b of ownedBuffers(v)) {
+        const m = this.valuesPerBuffer.get(b) ?? 0;
+        if (m === 0) for (const w of bufferWatchers) w.held(b);
+        this.valuesPerBuffer.set(b, m + 1);
+      }
     }
   }
 
@@ -530,8 +534,10 @@ export class SpillStore implements ChunkStore {
       else this.keysPerObject.set(v, n - 1);
       for (const b of ownedBuffers(v)) {
         const m = this.valuesPerBuffer.get(b) ?? 0;
-        if (m <= 1) this.valuesPerBuffer.delete(b);
-        else this.valuesPerBuffer.set(b, m - 1);
+        if (m <= 1) {
+          this.valuesPerBuffer.delete(b);
+          for (const w of bufferWatchers) w.unheld(b);
+        } else this.valuesPerBuffer.set(b, m - 1);
       }
     }
     if (isResource(v)) v[RELEASE]();

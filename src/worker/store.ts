@@ -7,6 +7,14 @@
 import type { Key } from "../graph/task.js";
 import { RELEASE, RETAIN, isResource } from "./resource.js";
 import type { MemoryMetrics } from "./spill-store.js";
+import { ownedBuffers } from "./transfer.js";
+
+/**
+ * Told when a value in a store's memory comes to own an ArrayBuffer (`held`) and when no value
+ * there owns it any more (`unheld`: released, or spilled to disk): the Parquet reader reuses its
+ * pooled column buffers only then (dataframe/io/parquet-pool.ts).
+ */
+export const bufferWatchers = new Set<{ held(buffer: ArrayBufferLike): void; unheld(buffer: ArrayBufferLike): void }>();
 
 export interface ChunkStore {
   get(key: Key): unknown;
@@ -45,6 +53,8 @@ export class MemoryStore implements ChunkStore {
   private readonly values = new Map<Key, unknown>();
   /** Keys per object value, for objects stored under more than one key (aliases). */
   private readonly keysPerObject = new Map<object, number>();
+  /** Stored values per ArrayBuffer they own, counted while someone watches (bufferWatchers). */
+  private readonly valuesPerBuffer = new Map<ArrayBufferLike, number>();
   private bytes = 0;
 
   get(key: Key): unknown {
@@ -57,7 +67,10 @@ export class MemoryStore implements ChunkStore {
     if (isResource(value)) value[RETAIN]();
     if (this.values.has(key)) this.drop(this.values.get(key));
     this.values.set(key, value);
-    if (value !== null && typeof value === "object") this.keysPerObject.set(value, (this.keysPerObject.get(value) ?? 0) + 1);
+    if (value !== null && typeof value === "object") {
+      this.keysPerObject.set(value, (this.keysPerObject.get(value) ?? 0) + 1);
+      if (bufferWatchers.size > 0) this.countBuffers(value, 1);
+    }
     this.bytes += nbytes;
   }
   delete(key: Key): boolean {
@@ -72,8 +85,18 @@ export class MemoryStore implements ChunkStore {
       const n = this.keysPerObject.get(v)!;
       if (n <= 1) this.keysPerObject.delete(v);
       else this.keysPerObject.set(v, n - 1);
+      if (bufferWatchers.size > 0) this.countBuffers(v, -1);
     }
     if (isResource(v)) v[RELEASE]();
+  }
+  private countBuffers(v: object, delta: 1 | -1): void {
+    for (const b of ownedBuffers(v)) {
+      const m = (this.valuesPerBuffer.get(b) ?? 0) + delta;
+      if (m > 0) this.valuesPerBuffer.set(b, m);
+      else this.valuesPerBuffer.delete(b);
+      if (delta > 0 && m === 1) for (const w of bufferWatchers) w.held(b);
+      if (delta < 0 && m === 0) for (const w of bufferWatchers) w.unheld(b);
+    }
   }
   shared(key: Key): boolean {
     const v = this.values.get(key);

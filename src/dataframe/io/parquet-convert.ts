@@ -28,6 +28,7 @@
 import { parseDecimal, parseFloat16 } from "hyparquet/src/convert.js";
 import { TesseraError } from "../../errors.js";
 import { allocColumnData, type Column, type ColumnData, type ColumnMeta, type TimeUnit } from "../frame.js";
+import { takeArray } from "./parquet-pool.js";
 import type { DecodeKind } from "./parquet-schema.js";
 
 /**
@@ -142,6 +143,13 @@ export function convertValues(kind: DecodeKind, raw: ArrayLike<unknown>, scale: 
   }
 }
 
+/** Column data for `type`: typed arrays from this thread's pool (parquet-pool.ts), others as usual. */
+function allocData(type: Column["type"], n: number): ColumnData {
+  const empty = allocColumnData(type, 0);
+  if (Array.isArray(empty)) return allocColumnData(type, n);
+  return takeArray(empty.constructor as unknown as Parameters<typeof takeArray<ColumnData>>[0], n);
+}
+
 type Writable = { [i: number]: unknown; length: number; set?(a: ArrayLike<unknown>, at: number): void };
 
 function badIndex(j: number, size: number): never {
@@ -200,7 +208,7 @@ export class ColumnBuilder {
     private readonly scale = 0,
   ) {
     // Room for the rows the footer lists, up to 1M at first: a corrupt count allocates little.
-    this.data = allocColumnData(this.storedType(), Math.min(expected, 1 << 20));
+    this.data = allocData(this.storedType(), Math.min(expected, 1 << 20));
   }
 
   private storedType(): Column["type"] {
@@ -216,7 +224,7 @@ export class ColumnBuilder {
     if (need > this.expected) throw new TesseraError(`column ${JSON.stringify(this.name)}: the pages hold more than the ${this.expected} rows the footer lists`);
     if (need <= this.data.length) return;
     const size = Math.min(this.expected, Math.max(need, this.data.length * 2));
-    const grown = allocColumnData(this.storedType(), size);
+    const grown = allocData(this.storedType(), size);
     if (Array.isArray(grown)) for (let i = 0; i < this.length; i++) grown[i] = (this.data as unknown[])[i];
     else (grown as Int32Array).set((this.data as Int32Array).subarray(0, this.length));
     this.data = grown;
@@ -301,6 +309,45 @@ export class ColumnBuilder {
     this.length += n;
   }
 
+  /**
+   * The column's own bytes for the next n rows when PLAIN values of `width` bytes are stored as
+   * they are (the same test as append's copy), for a decoder to write them there itself; null
+   * when they need converting. commitRows(n) then counts them as n rows with values.
+   */
+  plainTarget(n: number, width: number): Uint8Array | null {
+    const data = this.data as unknown as { BYTES_PER_ELEMENT?: number };
+    if ((this.kind !== "number" && this.kind !== "bigint") || Array.isArray(data) || data.BYTES_PER_ELEMENT !== width) return null;
+    return this.rowBytes(n, width);
+  }
+
+  /**
+   * The current chunk's dictionary as the column stores it (for strings, the column's codes of
+   * its values), when a decoder may copy its entries' bytes into the column as they are (the
+   * same array type); null otherwise. Entries are written with rowBytes, then commitRows.
+   */
+  dictionaryTable(): Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array | null {
+    const table = (this.isString() ? this.codesOf : this.dict) as unknown;
+    if (!table || Array.isArray(this.data) || !ArrayBuffer.isView(table)) return null;
+    if (table.constructor !== this.data.constructor) return null;
+    const t = table as Int32Array;
+    return t.BYTES_PER_ELEMENT === 4 || t.BYTES_PER_ELEMENT === 8 ? t : null;
+  }
+
+  /** The column's bytes for the next n rows (`width` bytes a row, the array's own). */
+  rowBytes(n: number, width: number): Uint8Array {
+    this.reserve(n);
+    const data = this.data as unknown as { buffer: ArrayBuffer; byteOffset: number; BYTES_PER_ELEMENT: number };
+    if (data.BYTES_PER_ELEMENT !== width) throw new TesseraError(`internal: column ${JSON.stringify(this.name)} has ${data.BYTES_PER_ELEMENT}-byte values, not ${width}`);
+    return new Uint8Array(data.buffer, data.byteOffset + this.length * width, n * width);
+  }
+
+  /** The next n rows were written through rowBytes: all have values. */
+  commitRows(n: number): void {
+    this.reserve(n);
+    this.markValid(this.length, n, null);
+    this.length += n;
+  }
+
   private markValid(at: number, n: number, defs: Uint8Array | null): void {
     if (defs || this.valid) {
       if (!this.valid) {
@@ -320,12 +367,10 @@ export class ColumnBuilder {
 
   private scatter(at: number, n: number, defs: Uint8Array, value: (j: number) => unknown): void {
     const out = this.data as Writable;
-    const object = Array.isArray(out);
+    // Null rows hold null, or zero (pooled arrays hold old values until written).
+    const none = Array.isArray(out) ? null : out instanceof BigInt64Array || out instanceof BigUint64Array ? 0n : 0;
     let j = 0;
-    for (let i = 0; i < n; i++) {
-      if (defs[i]) out[at + i] = value(j++);
-      else if (object) out[at + i] = null;
-    }
+    for (let i = 0; i < n; i++) out[at + i] = defs[i] ? value(j++) : none;
   }
 
   finish(): Column {

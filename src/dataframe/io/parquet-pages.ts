@@ -16,6 +16,12 @@
  * Uncompressed pages are copied out of the chunk first: hyparquet makes typed-array views over
  * the page's buffer, and a page that owns its buffer cannot be read past its end by a bad length.
  * The signal is checked before every page, so a cancelled task stops within one page.
+ *
+ * Two common pages skip the page buffer (each pass over tens of MB of a row group costs as much
+ * as the decoding): snappy PLAIN fixed-width pages without nulls are decompressed straight into
+ * the column (readPlainInPlace), and dictionary pages without nulls are decoded and looked up in
+ * wasm (parquet-dict.ts). Either falls back to the path above when the page is not what it looks
+ * like, so errors are the same.
  */
 
 import type { PageHeader, SchemaElement } from "hyparquet";
@@ -29,8 +35,9 @@ import { readPlain } from "hyparquet/src/plain.js";
 import { TesseraError } from "../../errors.js";
 import type { ColumnBuilder, PageValues } from "./parquet-convert.js";
 import { shown, type ChunkRef } from "./parquet-footer.js";
+import { dictDecodeInto, dictPrepare } from "./parquet-dict.js";
 import { decodeBitPackedLevels, decodeDefinitionLevels, decodeHybrid } from "./parquet-rle.js";
-import { snappyDecompress } from "./parquet-snappy.js";
+import { snappyDecompress, snappyDecompressSplit } from "./parquet-snappy.js";
 
 /** The largest page (uncompressed) this reader decompresses. */
 export const MAX_PAGE_BYTES = 256 * 1024 * 1024;
@@ -91,6 +98,7 @@ function indexBuffer(n: number): Int32Array {
 }
 
 const FIXED_WIDTH = new Set(["INT32", "FLOAT", "DOUBLE", "INT64"]);
+const DICTIONARY = new Set(["PLAIN_DICTIONARY", "RLE_DICTIONARY"]);
 
 /**
  * A data page that only this file's own, bounds-checked code reads (PLAIN fixed-width values and
@@ -311,11 +319,60 @@ function checkCount(n: number | undefined, left: number): number {
   return n;
 }
 
+/** Levels this short fit the split decoder's head: a page without nulls (one RLE run, or a few). */
+const MAX_HEAD = 64;
+const headBuffer = new Uint8Array(MAX_HEAD);
+
+/**
+ * A snappy PLAIN page of fixed-width values that the column stores as they are, with no nulls:
+ * its values decoded straight into the column's memory (no page buffer, no copy), its levels
+ * into a small buffer. False (nothing counted) when the page is not such a page, which its
+ * sizes tell before decoding: `usize - n * width` bytes of levels, at most MAX_HEAD. Levels
+ * that turn out to hold nulls also give false: the caller then decodes the page as usual.
+ */
+function readPlainInPlace(header: PageHeader, body: Uint8Array, leaf: SchemaElement, optional: boolean, levelEncoding: string, n: number, out: ColumnBuilder): boolean {
+  const type = leaf.type!;
+  if (!FIXED_WIDTH.has(type) || n === 0 || (optional && levelEncoding === "BIT_PACKED")) return false;
+  const width = type === "INT32" || type === "FLOAT" ? 4 : 8;
+  const usize = header.uncompressed_page_size;
+  const levels = usize - n * width;
+  if (optional ? levels < 4 || levels > MAX_HEAD : levels !== 0) return false;
+  checkPageSize(usize, "the data page");
+  const target = out.plainTarget(n, width);
+  if (!target) return false;
+  const head = headBuffer.subarray(0, levels);
+  if (!snappyDecompressSplit(body, usize, head, target)) return false;
+  if (optional) {
+    const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
+    if (4 + len !== levels) return false;
+    const { defs } = levelsOf(head, 4, levels, n, levelEncoding);
+    if (defs) return false;
+  }
+  out.commitRows(n);
+  return true;
+}
+
+/** readPlainInPlace for a v2 page, whose levels are outside its compressed bytes. */
+function readValuesInPlace(body: Uint8Array, size: number, leaf: SchemaElement, n: number, out: ColumnBuilder): boolean {
+  const type = leaf.type!;
+  if (!FIXED_WIDTH.has(type) || n === 0) return false;
+  const width = type === "INT32" || type === "FLOAT" ? 4 : 8;
+  if (size !== n * width) return false;
+  checkPageSize(size, "the data page");
+  const target = out.plainTarget(n, width);
+  if (!target || !snappyDecompressSplit(body, size, headBuffer.subarray(0, 0), target)) return false;
+  out.commitRows(n);
+  return true;
+}
+
 function readPageV1(header: PageHeader, body: Uint8Array, codec: string, leaf: SchemaElement, optional: boolean, left: number, out: ColumnBuilder): number {
   const h = header.data_page_header;
   if (!h) throw new TesseraError("the data page has no data page header");
   const n = checkCount(h.num_values, left);
-  const transient = h.encoding === "PLAIN" && FIXED_WIDTH.has(leaf.type!);
+  if (h.encoding === "PLAIN" && codec === "SNAPPY" && readPlainInPlace(header, body, leaf, optional, h.definition_level_encoding, n, out)) return n;
+  const dictionary = DICTIONARY.has(h.encoding);
+  const inWasm = dictionary && n > 0 && dictPrepare(out, header.uncompressed_page_size, n);
+  const transient = dictionary || (h.encoding === "PLAIN" && FIXED_WIDTH.has(leaf.type!));
   const page = (transient ? decompressTransient : decompress)(body, header.uncompressed_page_size, codec, "the data page");
   let pos = 0;
   let defs: Uint8Array | null = null;
@@ -332,6 +389,7 @@ function readPageV1(header: PageHeader, body: Uint8Array, codec: string, leaf: S
     ({ defs, nonNull } = levelsOf(page, pos, end, n, h.definition_level_encoding));
     pos = h.definition_level_encoding === "BIT_PACKED" ? Math.ceil(n / 8) : end;
   }
+  if (inWasm && !defs && dictDecodeInto(page, pos, page.length, n, out)) return n;
   out.append(n, defs, decodeValues(page, pos, page.length, h.encoding, nonNull, leaf, out.dictionarySize));
   return n;
 }
@@ -350,8 +408,12 @@ function readPageV2(header: PageHeader, body: Uint8Array, codec: string, leaf: S
   const size = header.uncompressed_page_size - rl - dl;
   if (size < 0) throw new TesseraError(`the page's uncompressed size ${header.uncompressed_page_size} is smaller than its levels (${rl + dl} bytes)`);
   const compressed = h.is_compressed !== false && codec !== "UNCOMPRESSED" && size > 0;
-  const transient = h.encoding === "PLAIN" && FIXED_WIDTH.has(leaf.type!);
+  if (!defs && compressed && codec === "SNAPPY" && h.encoding === "PLAIN" && readValuesInPlace(valueBytes, size, leaf, n, out)) return n;
+  const dictionary = DICTIONARY.has(h.encoding);
+  const inWasm = dictionary && !defs && n > 0 && dictPrepare(out, size, n);
+  const transient = dictionary || (h.encoding === "PLAIN" && FIXED_WIDTH.has(leaf.type!));
   const page = compressed ? (transient ? decompressTransient : decompress)(valueBytes, size, codec, "the data page") : transient ? valueBytes : own(valueBytes);
+  if (inWasm && dictDecodeInto(page, 0, page.length, n, out)) return n;
   out.append(n, defs, decodeValues(page, 0, page.length, h.encoding, nonNull, leaf, out.dictionarySize));
   return n;
 }

@@ -9,6 +9,10 @@
  * the filter-only columns are dropped.
  *
  * Every error names the file, the row group and the column (and the page, when it is a page).
+ *
+ * Column arrays of 1 MiB and up come from this thread's pool (parquet-pool.ts) and the frame is
+ * a resource: when the worker drops it (or a fused task is done with it) and no stored value
+ * owns its buffers, they are reused by the next partition read here.
  */
 
 import type { SchemaElement } from "hyparquet";
@@ -20,6 +24,7 @@ import { ColumnBuilder } from "./parquet-convert.js";
 import { leafElements, type ChunkRef, type PartRowGroup } from "./parquet-footer.js";
 import { readNestedChunks } from "./parquet-nested.js";
 import { decodeFlatChunk } from "./parquet-pages.js";
+import { discardBuffers, releasable } from "./parquet-pool.js";
 import { prepareSnappy } from "./parquet-snappy.js";
 import { describeNames, planFields, type FieldPlan } from "./parquet-schema.js";
 import { openSource, type ByteSource } from "./source.js";
@@ -111,6 +116,10 @@ function emptyColumn(f: FieldPlan): Column {
   if (f.meta.unit) c.unit = f.meta.unit;
   if (f.meta.tz) c.tz = f.meta.tz;
   return c;
+}
+
+function columnBuffers(f: Frame): ArrayBufferLike[] {
+  return f.columns.flatMap((c) => (ArrayBuffer.isView(c.data) ? [c.data.buffer] : []));
 }
 
 /** Nested values as an object column: nulls also marked in `valid`, as the Frame contract asks. */
@@ -218,6 +227,12 @@ export async function readParquetPart(part: ParquetPart, columns: readonly strin
   // No columns at all (len()): the footer's row count, nothing read.
   const length = noGroups ? 0 : fields.length ? built.get(fields[0]!.name)!.data.length : part.rows;
   let frame: Frame = { length, names: fields.map((f) => f.name), columns: fields.map((f) => built.get(f.name)!) };
-  if (dnf) frame = filterRows(frame, filterMask(frame, dnf));
-  return { length: frame.length, names: output, columns: output.map((n) => frame.columns[frame.names.indexOf(n)]!) };
+  if (dnf) {
+    const decoded = frame;
+    frame = filterRows(frame, filterMask(frame, dnf));
+    // The rows kept are copies: the decoded columns' pooled buffers can be reused at once.
+    discardBuffers(columnBuffers(decoded));
+  }
+  const out: Frame = { length: frame.length, names: output, columns: output.map((n) => frame.columns[frame.names.indexOf(n)]!) };
+  return releasable(out, columnBuffers(out));
 }

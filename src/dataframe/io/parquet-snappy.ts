@@ -54,6 +54,16 @@ export async function prepareSnappy(): Promise<void> {
   kernels = k && typeof (k.exports as unknown as SnappyExports).snappyDecode === "function" ? k : null;
 }
 
+/** Decode with these kernels from now on (null: none, so JS and hysnappy): tests compare the paths. */
+export function setDecoderKernels(k: Kernels | null): void {
+  kernels = k && typeof (k.exports as unknown as SnappyExports).snappyDecode === "function" ? k : null;
+}
+
+/** This thread's kernels, once prepareSnappy found them (null: none here, or too old a build). */
+export function decoderKernels(): Kernels | null {
+  return kernels ?? null;
+}
+
 const SNAPPY_ERRORS: Record<number, string> = {
   [-1]: "the length header is cut off",
   [-2]: "the length header is longer than 5 bytes",
@@ -109,7 +119,7 @@ export function snappyDecompress(input: Uint8Array, size: number, into?: (size: 
       throw new TesseraError(`snappy: ${(err as Error).message}`, { cause: err });
     }
   }
-  return snappyJs(input, pos, size, into ? into(size) : new Uint8Array(size));
+  return snappyJs(input, pos, size, NO_HEAD, into ? into(size) : new Uint8Array(size));
 }
 
 /** Checks the preamble (the uncompressed length, a varint) against `size`; returns where the elements start. */
@@ -130,9 +140,30 @@ function preamble(input: Uint8Array, size: number): number {
   return pos;
 }
 
-/** The elements from `pos` on, decoded in JS into `out` (size bytes). */
-function snappyJs(input: Uint8Array, pos: number, size: number, out: Uint8Array): Uint8Array {
-  if (out.length !== size) throw new TesseraError(`internal: snappy output of ${out.length} bytes for ${size}`);
+/**
+ * A page whose first `head.length` bytes (its definition levels) go to `head` and whose other
+ * bytes go straight to `dst` (the column's own memory, so the values are not copied again), when
+ * the page is one for the JS decoder (almost all literal). Returns false, having written nothing,
+ * when it is one for wasm (compresses well); throws like snappyDecompress on a corrupt stream.
+ */
+export function snappyDecompressSplit(input: Uint8Array, size: number, head: Uint8Array, dst: Uint8Array): boolean {
+  if (head.length + dst.length !== size) throw new TesseraError(`internal: snappy split of ${head.length} + ${dst.length} bytes for ${size}`);
+  const pos = preamble(input, size);
+  if (size >= WASM_MIN_PAGE && input.length < size - (size >> 5) && (kernels ? size <= KERNEL_MAX_PAGE : size <= WASM_MAX_PAGE)) return false;
+  snappyJs(input, pos, size, head, dst);
+  return true;
+}
+
+const NO_HEAD = new Uint8Array(0);
+
+/**
+ * The elements from `pos` on, decoded in JS: output bytes [0, head.length) into `head`, the rest
+ * into `out` (together `size` bytes). Elements that touch `head` (a few bytes at the start) go
+ * byte by byte; the others as memcpy where they can.
+ */
+function snappyJs(input: Uint8Array, pos: number, size: number, head: Uint8Array, out: Uint8Array): Uint8Array {
+  const h = head.length;
+  if (h + out.length !== size) throw new TesseraError(`internal: snappy output of ${h + out.length} bytes for ${size}`);
   const n = input.length;
   let at = 0;
   while (pos < n) {
@@ -150,8 +181,9 @@ function snappyJs(input: Uint8Array, pos: number, size: number, out: Uint8Array)
       }
       if (pos + len > n) throw new TesseraError(`snappy: a literal of ${len} bytes runs past the end of the input`);
       if (at + len > size) throw new TesseraError(`snappy: a literal of ${len} bytes runs past the ${size}-byte output`);
-      if (len > 16) out.set(input.subarray(pos, pos + len), at);
-      else for (let k = 0; k < len; k++) out[at + k] = input[pos + k]!;
+      if (at < h) for (let k = 0; k < len; k++) put(head, out, at + k, input[pos + k]!);
+      else if (len > 16) out.set(input.subarray(pos, pos + len), at - h);
+      else for (let k = 0, o = at - h; k < len; k++) out[o + k] = input[pos + k]!;
       pos += len;
       at += len;
       continue;
@@ -175,10 +207,18 @@ function snappyJs(input: Uint8Array, pos: number, size: number, out: Uint8Array)
     }
     if (offset === 0 || offset > at) throw new TesseraError(`snappy: a copy reaches ${offset} bytes back from byte ${at} of the output`);
     if (at + len > size) throw new TesseraError(`snappy: a copy of ${len} bytes runs past the ${size}-byte output`);
-    if (offset >= len && len > 16) out.copyWithin(at, at - offset, at - offset + len);
-    else for (let k = 0; k < len; k++) out[at + k] = out[at - offset + k]!;
+    const from = at - offset;
+    if (from < h) for (let k = 0; k < len; k++) put(head, out, at + k, from + k < h ? head[from + k]! : out[from + k - h]!);
+    else if (offset >= len && len > 16) out.copyWithin(at - h, from - h, from - h + len);
+    else for (let k = 0, o = at - h, f = from - h; k < len; k++) out[o + k] = out[f + k]!;
     at += len;
   }
   if (at !== size) throw new TesseraError(`snappy: the data fills ${at} of ${size} bytes`);
   return out;
+}
+
+/** Output byte i of a split page. */
+function put(head: Uint8Array, out: Uint8Array, i: number, b: number): void {
+  if (i < head.length) head[i] = b;
+  else out[i - head.length] = b;
 }
