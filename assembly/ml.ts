@@ -81,6 +81,110 @@
   }
 }
 
+// ---- binary logistic regression, two rows at a time ----------------------------------------
+// The binary case is the hot loop of LogisticRegression.fit: per row a dot product, one exp
+// and one log1p. Two rows share each f64x2 step: their dot products side by side, e^-|s| and
+// log1p(e) in the lanes by polynomials accurate to a few ulp, and one pass over g for both.
+// A lone last row goes through the same code paired with itself (its second lane dropped),
+// so every row's terms are computed alike however the rows fall into blocks.
+
+/** Lanes of e^a for a <= 0; below -708 (e^a < 1e-307) the result is e^-708. */
+// @ts-ignore: decorator
+@inline function logisticExp(a: v128): v128 {
+  const xv = f64x2.max(a, f64x2.splat(-708.0));
+  const k = f64x2.nearest(f64x2.mul(xv, f64x2.splat(1.4426950408889634)));
+  // r = x - k·ln2 with ln2 in two parts (fdlibm's): k·ln2hi is exact for |k| < 2^20.
+  let r = f64x2.sub(xv, f64x2.mul(k, f64x2.splat(6.93147180369123816490e-1)));
+  r = f64x2.sub(r, f64x2.mul(k, f64x2.splat(1.90821492927058770002e-10)));
+  // e^r for |r| <= ln2/2: Taylor to r^13 (the next term is below 1e-17 of the sum), by
+  // Estrin's scheme: pairs, then powers r², r⁴, r⁸, so the chain of dependent steps is short.
+  const r2 = f64x2.mul(r, r);
+  const r4 = f64x2.mul(r2, r2);
+  const r8 = f64x2.mul(r4, r4);
+  const p01 = f64x2.add(f64x2.splat(1.0), r);
+  const p23 = f64x2.add(f64x2.splat(0.5), f64x2.mul(r, f64x2.splat(1.0 / 6.0)));
+  const p45 = f64x2.add(f64x2.splat(1.0 / 24.0), f64x2.mul(r, f64x2.splat(1.0 / 120.0)));
+  const p67 = f64x2.add(f64x2.splat(1.0 / 720.0), f64x2.mul(r, f64x2.splat(1.0 / 5040.0)));
+  const p89 = f64x2.add(f64x2.splat(1.0 / 40320.0), f64x2.mul(r, f64x2.splat(1.0 / 362880.0)));
+  const pab = f64x2.add(f64x2.splat(1.0 / 3628800.0), f64x2.mul(r, f64x2.splat(1.0 / 39916800.0)));
+  const pcd = f64x2.add(f64x2.splat(1.0 / 479001600.0), f64x2.mul(r, f64x2.splat(1.0 / 6227020800.0)));
+  const lo = f64x2.add(f64x2.add(p01, f64x2.mul(r2, p23)), f64x2.mul(r4, f64x2.add(p45, f64x2.mul(r2, p67))));
+  const hi = f64x2.add(f64x2.add(p89, f64x2.mul(r2, pab)), f64x2.mul(r4, pcd));
+  const p = f64x2.add(lo, f64x2.mul(r8, hi));
+  // 2^k from its exponent bits (k in [-1021, 0]: a normal number).
+  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
+  return f64x2.mul(p, i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52));
+}
+
+/** 1 + e of the last pair, in its lanes (1 for a lane that does not count). */
+let logisticFactor: v128 = f64x2.splat(1.0);
+
+/**
+ * Rows x0 and x1 (x1 may be x0 with `both` false: then only x0 counts): adds r0·x0 + r1·x1 to
+ * g and r0 + r1 to gb (r = sigmoid(s) - t); returns max(s, 0) - t·s of the rows in the lanes
+ * and leaves 1 + e^-|s| in logisticFactor: the loss adds log of that, which the caller takes
+ * once for many rows (of their product) instead of once per row.
+ */
+// @ts-ignore: decorator
+@inline function logisticPair(x0: usize, x1: usize, t: v128, w: usize, bv: v128, d: i32, g: usize, gb: usize, both: bool): v128 {
+  // Two accumulators per row: shorter chains of dependent adds.
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0), c0 = f64x2.splat(0), c1 = f64x2.splat(0);
+  let j = 0;
+  for (; j + 4 <= d; j += 4) {
+    const o = <usize>j << 3;
+    const wv = v128.load(w + o);
+    const wu = v128.load(w + o + 16);
+    a0 = f64x2.add(a0, f64x2.mul(v128.load(x0 + o), wv));
+    a1 = f64x2.add(a1, f64x2.mul(v128.load(x1 + o), wv));
+    c0 = f64x2.add(c0, f64x2.mul(v128.load(x0 + o + 16), wu));
+    c1 = f64x2.add(c1, f64x2.mul(v128.load(x1 + o + 16), wu));
+  }
+  for (; j + 2 <= d; j += 2) {
+    const o = <usize>j << 3;
+    const wv = v128.load(w + o);
+    a0 = f64x2.add(a0, f64x2.mul(v128.load(x0 + o), wv));
+    a1 = f64x2.add(a1, f64x2.mul(v128.load(x1 + o), wv));
+  }
+  a0 = f64x2.add(a0, c0);
+  a1 = f64x2.add(a1, c1);
+  // (a0.0 + a0.1, a1.0 + a1.1): each row's dot product in its lane.
+  let s = f64x2.add(v128.shuffle<f64>(a0, a1, 0, 2), v128.shuffle<f64>(a0, a1, 1, 3));
+  if (j < d) {
+    const o = <usize>j << 3;
+    const wl = load<f64>(w + o);
+    s = f64x2.add(s, f64x2.replace_lane(f64x2.splat(load<f64>(x0 + o) * wl), 1, load<f64>(x1 + o) * wl));
+  }
+  s = f64x2.add(s, bv);
+  const zero = f64x2.splat(0);
+  // log(1 + e^s) and sigmoid(s) from one e = exp(-|s|): neither overflows.
+  const e = logisticExp(f64x2.neg(f64x2.abs(s)));
+  const term = f64x2.sub(f64x2.max(s, zero), f64x2.mul(t, s));
+  const onePlusE = f64x2.add(f64x2.splat(1.0), e);
+  const inv = f64x2.div(f64x2.splat(1.0), onePlusE);
+  const p = v128.bitselect(inv, f64x2.mul(e, inv), f64x2.ge(s, zero));
+  let r = f64x2.sub(p, t);
+  let l = term;
+  logisticFactor = onePlusE;
+  if (!both) {
+    r = f64x2.replace_lane(r, 1, 0.0);
+    l = f64x2.replace_lane(l, 1, 0.0);
+    logisticFactor = f64x2.replace_lane(onePlusE, 1, 1.0);
+  }
+  store<f64>(gb, load<f64>(gb) + lanes(r));
+  const r0 = f64x2.splat(f64x2.extract_lane(r, 0));
+  const r1 = f64x2.splat(f64x2.extract_lane(r, 1));
+  j = 0;
+  for (; j + 2 <= d; j += 2) {
+    const o = <usize>j << 3;
+    v128.store(g + o, f64x2.add(v128.load(g + o), f64x2.add(f64x2.mul(r0, v128.load(x0 + o)), f64x2.mul(r1, v128.load(x1 + o)))));
+  }
+  if (j < d) {
+    const o = <usize>j << 3;
+    store<f64>(g + o, load<f64>(g + o) + (f64x2.extract_lane(r, 0) * load<f64>(x0 + o) + f64x2.extract_lane(r, 1) * load<f64>(x1 + o)));
+  }
+  return l;
+}
+
 /**
  * Logistic loss and gradient over n rows. x: n x d; y: n class indices (f64; 0/1 when K = 1);
  * w: K x d; b: K intercepts; g: K x d and gb: K accumulated; z: K scratch. Returns Σ loss.
@@ -89,22 +193,29 @@ export function mlLogistic(x: usize, n: i32, d: i32, y: usize, w: usize, b: usiz
   let loss: f64 = 0;
   const rowBytes = <usize>d << 3;
   if (K == 1) {
-    const b0 = load<f64>(b);
-    let gb0: f64 = 0;
-    for (let i = 0; i < n; i++) {
-      const xi = x + <usize>i * rowBytes;
-      const t = load<f64>(y + (<usize>i << 3));
-      const s = dot(xi, w, d) + b0;
-      // log(1 + e^s) and sigmoid(s) from one exp of -|s|: neither overflows.
-      const e = Math.exp(-Math.abs(s));
-      loss += Math.max(s, 0) + Math.log1p(e) - t * s;
-      const p = s >= 0 ? 1 / (1 + e) : e / (1 + e);
-      const r = p - t;
-      gb0 += r;
-      axpy(r, xi, g, d);
+    const bv = f64x2.splat(load<f64>(b));
+    let lv = f64x2.splat(0);
+    // Σ log(1 + e) as the log of products of 16 pairs' factors (each in (1, 2]: no overflow).
+    let prod = f64x2.splat(1.0);
+    let logs: f64 = 0;
+    let i = 0;
+    for (let m = 0; i + 2 <= n; i += 2) {
+      const x0 = x + <usize>i * rowBytes;
+      lv = f64x2.add(lv, logisticPair(x0, x0 + rowBytes, v128.load(y + (<usize>i << 3)), w, bv, d, g, gb, true));
+      prod = f64x2.mul(prod, logisticFactor);
+      if (++m == 16) {
+        logs += Math.log(f64x2.extract_lane(prod, 0)) + Math.log(f64x2.extract_lane(prod, 1));
+        prod = f64x2.splat(1.0);
+        m = 0;
+      }
     }
-    store<f64>(gb, load<f64>(gb) + gb0);
-    return loss;
+    if (i < n) {
+      const x0 = x + <usize>i * rowBytes;
+      lv = f64x2.add(lv, logisticPair(x0, x0, f64x2.splat(load<f64>(y + (<usize>i << 3))), w, bv, d, g, gb, false));
+      prod = f64x2.mul(prod, logisticFactor);
+    }
+    logs += Math.log(f64x2.extract_lane(prod, 0)) + Math.log(f64x2.extract_lane(prod, 1));
+    return lanes(lv) + logs;
   }
   for (let i = 0; i < n; i++) {
     const xi = x + <usize>i * rowBytes;

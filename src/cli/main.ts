@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 const HELP = `tessera — Dask for the web: lazy task graphs on worker pools
 
 Usage:
-  tessera bench <suite> [--json] [--quick]   run a benchmark suite (suites: scheduler, kernels, array, dataframe, memory)
+  tessera bench <suite> [--json] [--quick]   run a benchmark suite (suites: scheduler, kernels, array, dataframe, memory, ml)
   tessera demo                               run the demo pipeline on a local cluster
   tessera --version                          print the version
   tessera --help                             print this help
@@ -36,6 +36,7 @@ const SUITES: Record<string, Suite> = {
   array: suite("array.js", "runArrayBench"),
   memory: suite("memory.js", "runMemoryBench"),
   dataframe: suite("dataframe.js", "runDataframeBench"),
+  ml: suite("ml.js", "runMlBench"),
 };
 
 async function importBench(file: string): Promise<unknown> {

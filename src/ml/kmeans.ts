@@ -39,6 +39,7 @@ import { HighLevelGraph, MaterializedLayer } from "../graph/layers.js";
 import { opSpec } from "../graph/spec.js";
 import { Task, TaskRef, blockKey, type Key } from "../graph/task.js";
 import { randomToken } from "../graph/tokenize.js";
+import { encodeNumber, encodeNumbers, estimatorJSON, fittedFields, registerEstimator, type EstimatorJSON } from "./serialize.js";
 
 export interface KMeansOptions {
   /** Number of clusters (default 8). */
@@ -205,7 +206,50 @@ export class KMeans {
     if (!Number.isFinite(s.inertia)) throw new TesseraError(`${what}: X has NaN or infinite values`);
     return -s.inertia;
   }
+
+  /** `{ format: "tessera-ml", version: 1, estimator, params, fitted }`; see ml.fromJSON. */
+  toJSON(): EstimatorJSON {
+    const init = this.init;
+    const w = init.length / this.nClusters;
+    const params = {
+      nClusters: this.nClusters,
+      // Rows, as the constructor takes them (and model selection clones from these params).
+      init: init instanceof Float64Array ? Array.from({ length: this.nClusters }, (_, c) => Array.from(init.subarray(c * w, (c + 1) * w))) : init,
+      oversamplingFactor: this.oversamplingFactor,
+      initMaxIter: this.initMaxIter,
+      maxIter: this.maxIter,
+      tol: this.tol,
+      seed: this.seed,
+    };
+    const fitted = this.clusterCenters
+      ? {
+          clusterCenters: encodeNumbers(this.clusterCenters),
+          inertia: encodeNumber(this.inertia),
+          nIter: this.nIter,
+          nFeaturesIn: this.nFeaturesIn,
+          featureNames: this.featureNames,
+          initCenters: this.initCenters ? encodeNumbers(this.initCenters) : null,
+        }
+      : null;
+    return estimatorJSON("KMeans", params, fitted);
+  }
+
+  static fromJSON(json: EstimatorJSON): KMeans {
+    const out = new KMeans(json.params as KMeansOptions);
+    const f = fittedFields(json);
+    if (f) {
+      out.nFeaturesIn = f.int("nFeaturesIn");
+      out.clusterCenters = f.f64("clusterCenters", out.nClusters * out.nFeaturesIn);
+      out.inertia = f.number("inertia");
+      out.nIter = f.int("nIter");
+      out.featureNames = f.strings("featureNames");
+      out.initCenters = f.f64OrNull("initCenters", out.nClusters * out.nFeaturesIn);
+    }
+    return out;
+  }
 }
+
+registerEstimator("KMeans", KMeans.fromJSON);
 
 /** The per-row k-means‖ state blocks on the workers. */
 interface State {

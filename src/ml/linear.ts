@@ -23,6 +23,7 @@ import { solveNormal } from "./linalg.js";
 import type { PredictSpec, R2Partial } from "./ops-predict.js";
 import { blockOutput } from "./output.js";
 import { reduceBlocks, rowOffsets } from "./run.js";
+import { encodeNumber, encodeNumbers, estimatorJSON, fittedFields, registerEstimator, type EstimatorJSON } from "./serialize.js";
 
 export type Predicted<X> = X extends DataFrame ? DataFrame : ChunkedArray;
 
@@ -107,6 +108,28 @@ abstract class LinearModel {
     if (r.m2 === 0) return r.sse === 0 ? 1 : 0;
     return 1 - r.sse / r.m2;
   }
+
+  protected abstract params(): Record<string, unknown>;
+
+  /** `{ format: "tessera-ml", version: 1, estimator, params, fitted }`; see ml.fromJSON. */
+  toJSON(): EstimatorJSON {
+    const fitted = this.coef
+      ? { coef: encodeNumbers(this.coef), intercept: encodeNumber(this.intercept), nFeaturesIn: this.nFeaturesIn, featureNames: this.featureNames, singular: this.singular }
+      : null;
+    return estimatorJSON(this.estimator, this.params(), fitted);
+  }
+
+  protected static load<T extends LinearModel>(out: T, json: EstimatorJSON): T {
+    const f = fittedFields(json);
+    if (f) {
+      out.nFeaturesIn = f.int("nFeaturesIn");
+      out.coef = f.f64("coef", out.nFeaturesIn);
+      out.intercept = f.number("intercept");
+      out.featureNames = f.strings("featureNames");
+      out.singular = f.bool("singular");
+    }
+    return out;
+  }
 }
 
 export interface LinearRegressionOptions {
@@ -121,6 +144,14 @@ export class LinearRegression extends LinearModel {
   constructor(options: LinearRegressionOptions = {}) {
     checkKeys("LinearRegression", options, ["fitIntercept"]);
     super("LinearRegression", options);
+  }
+
+  protected params() {
+    return { fitIntercept: this.fitIntercept };
+  }
+
+  static fromJSON(json: EstimatorJSON): LinearRegression {
+    return LinearModel.load(new LinearRegression(json.params as LinearRegressionOptions), json);
   }
 }
 
@@ -142,4 +173,15 @@ export class Ridge extends LinearModel {
     this.alpha = numberOption("Ridge", "alpha", options.alpha, 1, 0, Infinity);
     this.penalty = this.alpha;
   }
+
+  protected params() {
+    return { alpha: this.alpha, fitIntercept: this.fitIntercept };
+  }
+
+  static fromJSON(json: EstimatorJSON): Ridge {
+    return LinearModel.load(new Ridge(json.params as RidgeOptions), json);
+  }
 }
+
+registerEstimator("LinearRegression", LinearRegression.fromJSON);
+registerEstimator("Ridge", Ridge.fromJSON);

@@ -7,9 +7,11 @@
  * which has scikit-learn's minimizer (it minimizes C·Σ loss_i + ||W||²/2, divided by C·n), so
  * `tol` means what it means there: L-BFGS stops when max |∇f| <= tol.
  *
- * Where it runs: fit persists X and y (class indices) on the workers, then every evaluation of
+ * Where it runs: fit persists X and y (class indices) on the workers, in wasm memory (resident.ts:
+ * a block that is plain data is copied in once, not once per pass), then every evaluation of
  * f and ∇f is one pass of `ml.logistic` tasks, one per block (the wasm kernel mlLogistic: one
- * read of the block), tree-summed; only W and b travel to the workers and only (loss, gradient)
+ * read of the block; two rows per SIMD step in the binary case), summed on the client in block
+ * order (a tree beyond 16 blocks); only W and b travel to the workers and only (loss, gradient)
  * comes back. The L-BFGS step, the line search and the regularization are on the client.
  */
 
@@ -23,13 +25,15 @@ import type { ChunkedArray } from "../array/core.js";
 import type { DataFrame } from "../dataframe/dataframe.js";
 import { toRows, type MatrixInput, type Rows, type TargetInput } from "./data.js";
 import { boolOption, checkKeys, intOption, numberOption, notFitted } from "./estimator.js";
-import type { LogisticPartial } from "./kernels.js";
+import { sumPartials, type LogisticPartial } from "./kernels.js";
 import { lbfgs, type LbfgsResult } from "./lbfgs.js";
 import type { LogisticSpec } from "./ops.js";
 import type { AccuracyPartial, PredictSpec } from "./ops-predict.js";
 import { blockOutput } from "./output.js";
-import { GraphValue, inspect, persistRows, reduceBlocks, rethrow, type Held } from "./run.js";
+import { residentRows } from "./resident.js";
+import { GraphValue, computeValue, inspect, persistRows, reduceBlocks, rethrow, type Held } from "./run.js";
 import { currentClient } from "../client/current.js";
+import { encodeNumbers, estimatorJSON, fittedFields, registerEstimator, type EstimatorJSON } from "./serialize.js";
 
 export interface LogisticRegressionOptions {
   /** Inverse of the L2 regularization strength (default 1). */
@@ -82,10 +86,15 @@ export class LogisticRegression {
     const what = "LogisticRegression.fit";
     if (y === undefined) throw new TesseraError(`${what}: y (the labels) is missing`);
     const rows = await toRows(X, y, what);
-    const data = await persistRows(rows, what, options);
-    const held: Held[] = [data.held];
+    const persisted = await persistRows(rows, what, options);
+    const held: Held[] = [persisted.held];
     try {
+      // Every L-BFGS evaluation reads every block: keep them in wasm memory, not copied in per pass.
+      const data = await residentRows(persisted, what, options, false);
+      held.push(data.held);
       const info = await inspect(data, what, { labels: true }, options);
+      // The blocks are in wasm memory now: the plain copies can go (a caller's own persisted blocks stay).
+      held.shift()!.release();
       const classes = info.classes!;
       if (classes.length < 2) throw new TesseraError(`${what}: y has one class only (${classes[0]}); a classifier needs at least two`);
       const K = classes.length === 2 ? 1 : classes.length;
@@ -114,7 +123,7 @@ export class LogisticRegression {
       const W = theta.subarray(0, nw);
       const b = this.fitIntercept ? theta.subarray(nw, nw + K) : new Float64Array(K);
       const spec: LogisticSpec = { d, K, W: Float64Array.from(W), b: Float64Array.from(b) };
-      const p = await reduceBlocks<LogisticPartial>(data, { name: "ml-logistic", op: "ml.logistic", combine: "ml.sum", spec: () => spec }, "LogisticRegression.fit", options);
+      const p = await sumBlocks(data, spec, options);
       let f = p.loss / n;
       const g = new Float64Array(theta.length);
       for (let i = 0; i < nw; i++) {
@@ -159,6 +168,57 @@ export class LogisticRegression {
     if (p.n === 0) throw new TesseraError(`${what}: X has no rows`);
     return p.correct / p.n;
   }
+
+  /** `{ format: "tessera-ml", version: 1, estimator, params, fitted }`; see ml.fromJSON. */
+  toJSON(): EstimatorJSON {
+    const params = { C: this.C, maxIter: this.maxIter, tol: this.tol, fitIntercept: this.fitIntercept };
+    const fitted =
+      this.coef && this.intercept && this.classes
+        ? {
+            classes: encodeNumbers(this.classes),
+            coef: encodeNumbers(this.coef),
+            intercept: encodeNumbers(this.intercept),
+            nFeaturesIn: this.nFeaturesIn,
+            featureNames: this.featureNames,
+            nIter: this.nIter,
+            converged: this.converged,
+          }
+        : null;
+    return estimatorJSON("LogisticRegression", params, fitted);
+  }
+
+  static fromJSON(json: EstimatorJSON): LogisticRegression {
+    const out = new LogisticRegression(json.params as LogisticRegressionOptions);
+    const f = fittedFields(json);
+    if (f) {
+      out.classes = f.f64("classes");
+      if (out.classes.length < 2) throw new TesseraError("ml.fromJSON: LogisticRegression.fitted.classes must hold at least two classes");
+      const K = out.classes.length === 2 ? 1 : out.classes.length;
+      out.nFeaturesIn = f.int("nFeaturesIn");
+      out.coef = f.f64("coef", K * out.nFeaturesIn);
+      out.intercept = f.f64("intercept", K);
+      out.featureNames = f.strings("featureNames");
+      out.nIter = f.int("nIter");
+      out.converged = f.bool("converged");
+    }
+    return out;
+  }
+}
+
+registerEstimator("LogisticRegression", LogisticRegression.fromJSON);
+
+/**
+ * Σ of the blocks' (loss, gradient) partials. With few blocks the client adds them (in block
+ * order) as they arrive: one hop less per evaluation than a combine task, which would wait for
+ * every partial to reach one worker before the sum comes back. Many blocks go through the tree.
+ */
+async function sumBlocks(data: Rows, spec: LogisticSpec, options: ComputeOptions): Promise<LogisticPartial> {
+  const what = "LogisticRegression.fit";
+  if (data.x.length > 16) return reduceBlocks<LogisticPartial>(data, { name: "ml-logistic", op: "ml.logistic", combine: "ml.sum", spec: () => spec }, what, options);
+  const name = `ml-logistic-${randomToken()}`;
+  const nodes = data.x.map((xk, i) => new Task(blockKey(name, [i]), "ml.logistic", [opSpec(spec), new TaskRef(xk), new TaskRef(data.y![i]!)]));
+  const graph = new HighLevelGraph([new MaterializedLayer(name, nodes)]);
+  return computeValue(new GraphValue(graph, nodes.map((t) => t.key), data.external, (parts) => sumPartials(parts as LogisticPartial[])), what, options);
 }
 
 /** y as class indices 0..K-1 (binary: 0/1), persisted; `data` itself when y already is. */

@@ -139,30 +139,33 @@ registerOp("ml.score", (spec: ScoreSpec, x: unknown, y: unknown) =>
       }
       const out = predictBlock(k, spec.predict, xm);
       try {
-        const p = out.view();
-        const t = k.view("float64", ym.ptr, ym.rows);
-        if (spec.metric === "accuracy") {
-          let correct = 0;
-          for (let i = 0; i < t.length; i++) if (p[i] === t[i]) correct++;
-          return { n: t.length, correct, problem: null };
-        }
-        let mean = 0;
-        for (let i = 0; i < t.length; i++) mean += t[i]!;
-        mean = t.length > 0 ? mean / t.length : 0;
-        let m2 = 0;
-        let sse = 0;
-        for (let i = 0; i < t.length; i++) {
-          m2 += (t[i]! - mean) ** 2;
-          sse += (t[i]! - p[i]!) ** 2;
-        }
-        const problem = Number.isFinite(m2) && Number.isFinite(sse) ? null : `X or y has NaN or infinite values in block ${spec.block}`;
-        return { n: t.length, mean, m2, sse, problem };
+        return scorePartial(spec.metric, out.view(), k.view("float64", ym.ptr, ym.rows), spec.block);
       } finally {
         k.free(out.ptr);
       }
     });
   }),
 );
+
+/** Accuracy counts, or R²'s count, mean, M² of y and squared error, of predictions p against t. */
+export function scorePartial(metric: "accuracy" | "r2", p: ArrayLike<number>, t: ArrayLike<number>, block: number): AccuracyPartial | R2Partial {
+  if (metric === "accuracy") {
+    let correct = 0;
+    for (let i = 0; i < t.length; i++) if (p[i] === t[i]) correct++;
+    return { n: t.length, correct, problem: null };
+  }
+  let mean = 0;
+  for (let i = 0; i < t.length; i++) mean += t[i]!;
+  mean = t.length > 0 ? mean / t.length : 0;
+  let m2 = 0;
+  let sse = 0;
+  for (let i = 0; i < t.length; i++) {
+    m2 += (t[i]! - mean) ** 2;
+    sse += (t[i]! - p[i]!) ** 2;
+  }
+  const problem = Number.isFinite(m2) && Number.isFinite(sse) ? null : `X or y has NaN or infinite values in block ${block}`;
+  return { n: t.length, mean, m2, sse, problem };
+}
 
 registerOp("ml.r2.combine", (...parts: R2Partial[]): R2Partial => {
   let acc = parts[0]!;

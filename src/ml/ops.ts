@@ -48,6 +48,8 @@ import {
 import { uniformAt } from "./random.js";
 import "./ops-predict.js";
 import "./ops-split.js";
+import "./ops-sgd.js";
+import "./ops-prep.js";
 
 // ---- ml.info: the first pass of a fit -----------------------------------------------------
 

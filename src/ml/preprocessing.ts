@@ -7,6 +7,11 @@
  *
  * As in scikit-learn, the variance is the population one (ddof 0) and a constant column gets
  * scale 1. Unlike it, NaN in X is an error (scikit-learn skips NaN when fitting).
+ *
+ * RobustScaler ((x - median) / (q75 - q25)) needs exact quantiles: its fit is one pass whose
+ * tasks sort each column of their block and whose combine tree merges the sorted runs, so the
+ * client gets every column sorted (n·d numbers: meant for moderate n) and takes numpy's
+ * default "linear" quantile of it, as scikit-learn does.
  */
 
 import type { ComputeOptions } from "../client/current.js";
@@ -17,7 +22,10 @@ import { DataFrame } from "../dataframe/dataframe.js";
 import { col } from "../dataframe/expr.js";
 import { toMatrix, toRows, type MatrixInput } from "./data.js";
 import { boolOption, checkKeys, notFitted } from "./estimator.js";
+import type { SortedPartial } from "./ops-prep.js";
+import { prepInput, reducePrep } from "./prep.js";
 import { inspect } from "./run.js";
+import { encodeNumbers, estimatorJSON, fittedFields, registerEstimator, type EstimatorJSON, type Fields } from "./serialize.js";
 
 /** Transformed X: an array for an array (or plain data), a dataframe for a dataframe. */
 export type Transformed<X> = X extends DataFrame ? DataFrame : ChunkedArray;
@@ -64,6 +72,27 @@ abstract class Scaler {
   }
 
   abstract fit(X: MatrixInput, options?: ComputeOptions): Promise<this>;
+
+  /** The constructor options. */
+  protected abstract params(): Record<string, unknown>;
+  /** What fit learnt beyond the shared fields (null: not fitted). */
+  protected abstract fittedArrays(): Record<string, Float64Array> | null;
+
+  /** `{ format: "tessera-ml", version: 1, estimator, params, fitted }`; see ml.fromJSON. */
+  toJSON(): EstimatorJSON {
+    const arrays = this.fittedArrays();
+    const fitted = arrays
+      ? { nFeaturesIn: this.nFeaturesIn, nSamplesSeen: this.nSamplesSeen, featureNames: this.featureNames, ...Object.fromEntries(Object.entries(arrays).map(([k, v]) => [k, encodeNumbers(v)])) }
+      : null;
+    return estimatorJSON(this.estimator, this.params(), fitted);
+  }
+
+  /** Set the shared fields from JSON; the caller sets its arrays. */
+  protected loadShared(f: Fields): void {
+    this.nFeaturesIn = f.int("nFeaturesIn");
+    this.nSamplesSeen = f.int("nSamplesSeen");
+    this.featureNames = f.strings("featureNames");
+  }
 
   private apply(X: MatrixInput, method: string, inverse: boolean): ChunkedArray | DataFrame {
     const what = `${this.estimator}.${method}`;
@@ -135,6 +164,25 @@ export class StandardScaler extends Scaler {
     if (this.withMean) inverse.push(["add", this.mean]);
     return { forward, inverse };
   }
+
+  protected params() {
+    return { withMean: this.withMean, withStd: this.withStd };
+  }
+
+  protected fittedArrays() {
+    return this.mean && this.var && this.scale ? { mean: this.mean, var: this.var, scale: this.scale } : null;
+  }
+
+  static fromJSON(json: EstimatorJSON): StandardScaler {
+    const out = new StandardScaler(json.params as StandardScalerOptions);
+    const f = fittedFields(json);
+    if (f) {
+      out.loadShared(f);
+      const d = out.nFeaturesIn;
+      [out.mean, out.var, out.scale] = [f.f64("mean", d), f.f64("var", d), f.f64("scale", d)];
+    }
+    return out;
+  }
 }
 
 export interface MinMaxScalerOptions {
@@ -179,4 +227,125 @@ export class MinMaxScaler extends Scaler {
     if (!this.scale || !this.min) return null;
     return { forward: [["mul", this.scale], ["add", this.min]], inverse: [["sub", this.min], ["div", this.scale]] };
   }
+
+  protected params() {
+    return { featureRange: [...this.featureRange] };
+  }
+
+  protected fittedArrays() {
+    return this.dataMin && this.dataMax && this.dataRange && this.scale && this.min
+      ? { dataMin: this.dataMin, dataMax: this.dataMax, dataRange: this.dataRange, scale: this.scale, min: this.min }
+      : null;
+  }
+
+  static fromJSON(json: EstimatorJSON): MinMaxScaler {
+    const out = new MinMaxScaler(json.params as MinMaxScalerOptions);
+    const f = fittedFields(json);
+    if (f) {
+      out.loadShared(f);
+      const d = out.nFeaturesIn;
+      [out.dataMin, out.dataMax, out.dataRange] = [f.f64("dataMin", d), f.f64("dataMax", d), f.f64("dataRange", d)];
+      [out.scale, out.min] = [f.f64("scale", d), f.f64("min", d)];
+    }
+    return out;
+  }
 }
+
+export interface RobustScalerOptions {
+  /** Subtract the median (default true). */
+  withCentering?: boolean;
+  /** Divide by the interquantile range (default true). */
+  withScaling?: boolean;
+  /** The quantiles, in percent, whose difference is the scale (default [25, 75]). */
+  quantileRange?: readonly [number, number];
+}
+
+/** Scale features robustly to outliers: (x - median) / (q_hi - q_lo), per column. */
+export class RobustScaler extends Scaler {
+  protected readonly estimator = "RobustScaler";
+  readonly withCentering: boolean;
+  readonly withScaling: boolean;
+  readonly quantileRange: readonly [number, number];
+  /** Per column, after fit: the median, and the interquantile range (1 for a constant column). */
+  center: Float64Array | null = null;
+  scale: Float64Array | null = null;
+
+  constructor(options: RobustScalerOptions = {}) {
+    super();
+    const E = "RobustScaler";
+    checkKeys(E, options, ["withCentering", "withScaling", "quantileRange"]);
+    this.withCentering = boolOption(E, "withCentering", options.withCentering, true);
+    this.withScaling = boolOption(E, "withScaling", options.withScaling, true);
+    const r = options.quantileRange ?? [25, 75];
+    if (!Array.isArray(r) || r.length !== 2 || !r.every((q) => typeof q === "number" && q >= 0 && q <= 100) || !(r[0] <= r[1])) {
+      throw new TesseraError(`RobustScaler: quantileRange must be [lo, hi] with 0 <= lo <= hi <= 100, got ${JSON.stringify(options.quantileRange)}`);
+    }
+    this.quantileRange = [r[0], r[1]];
+  }
+
+  /** Compute the column medians and quantiles (one pass; the sorted columns come to the client). */
+  async fit(X: MatrixInput, options?: ComputeOptions): Promise<this> {
+    const what = "RobustScaler.fit";
+    const input = await prepInput(X, what, false);
+    const p = await reducePrep<SortedPartial>(input, "ml.prep.sorted", "ml.prep.sorted.combine", { nan: "error" }, what, options);
+    if (p.problem) throw new TesseraError(`${what}: ${p.problem}`);
+    if (p.rows === 0) throw new TesseraError(`${what}: X has no rows`);
+    const [lo, hi] = this.quantileRange;
+    this.center = Float64Array.from(p.cols, (c) => quantile(c, 50));
+    this.scale = Float64Array.from(p.cols, (c) => {
+      const r = quantile(c, hi) - quantile(c, lo);
+      return r < ZERO_SCALE ? 1 : r;
+    });
+    this.nFeaturesIn = input.rows.d;
+    this.nSamplesSeen = p.rows;
+    this.featureNames = input.columns;
+    return this;
+  }
+
+  protected steps(): { forward: Step[]; inverse: Step[] } | null {
+    if (!this.center || !this.scale) return null;
+    const forward: Step[] = [];
+    const inverse: Step[] = [];
+    if (this.withCentering) forward.push(["sub", this.center]);
+    if (this.withScaling) forward.push(["div", this.scale]);
+    if (this.withScaling) inverse.push(["mul", this.scale]);
+    if (this.withCentering) inverse.push(["add", this.center]);
+    return { forward, inverse };
+  }
+
+  protected params() {
+    return { withCentering: this.withCentering, withScaling: this.withScaling, quantileRange: [...this.quantileRange] };
+  }
+
+  protected fittedArrays() {
+    return this.center && this.scale ? { center: this.center, scale: this.scale } : null;
+  }
+
+  static fromJSON(json: EstimatorJSON): RobustScaler {
+    const out = new RobustScaler(json.params as RobustScalerOptions);
+    const f = fittedFields(json);
+    if (f) {
+      out.loadShared(f);
+      [out.center, out.scale] = [f.f64("center", out.nFeaturesIn), f.f64("scale", out.nFeaturesIn)];
+    }
+    return out;
+  }
+}
+
+/** numpy's default ("linear") q-th percentile of sorted values. */
+export function quantile(sorted: Float64Array, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const pos = (q / 100) * (n - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(n - 1, lo + 1);
+  const t = pos - lo;
+  const a = sorted[lo]!;
+  const b = sorted[hi]!;
+  // numpy's _lerp: from the nearer end, so q = 100 gives the maximum exactly.
+  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
+}
+
+registerEstimator("StandardScaler", StandardScaler.fromJSON);
+registerEstimator("MinMaxScaler", MinMaxScaler.fromJSON);
+registerEstimator("RobustScaler", RobustScaler.fromJSON);

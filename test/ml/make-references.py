@@ -9,6 +9,13 @@ unpenalized intercept; multinomial with one weight vector per class) found by Ne
 to a gradient of ~1e-15: scikit-learn's own lbfgs stops at a gradient of ~1e-6 even with
 tol=1e-10 (its ftol stop), so its coefficients ("sklearnCoef") are an approximation of it.
 Accuracies are scikit-learn's, fitted with default options.
+
+The entries after "diabetes" (preprocessing, PCA, metrics: test/ml/preprocessing.test.ts,
+pca.test.ts, metrics.test.ts) are scikit-learn's own outputs with the options written next to
+each; inputs that are derived from a dataset (NaN holes, predictions) are built by the rules
+written here and rebuilt by the same rules in the tests (helpers.ts holeMask, the tests'
+predictions). PCA uses svd_solver="full" (LAPACK SVD, signs by svd_flip), which is what the
+exact TSQR reproduces; "auto" would pick the randomized solver on digits.
 """
 import gzip
 import warnings
@@ -18,7 +25,10 @@ import os
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, PolynomialFeatures, RobustScaler, StandardScaler
+from sklearn.decomposition import PCA
+from sklearn.impute import SimpleImputer
+from sklearn import metrics
 
 warnings.filterwarnings("ignore")  # the default-options fits may stop at max_iter, as they do for users
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -123,6 +133,114 @@ rg = Ridge(alpha=1.0).fit(X, y)
 out["diabetes"] = {
     "linear": {"coef": lr.coef_.tolist(), "intercept": lr.intercept_, "r2": lr.score(X, y)},
     "ridge": {"coef": rg.coef_.tolist(), "intercept": rg.intercept_, "r2": rg.score(X, y)},
+}
+
+
+
+def load_digits():
+    with gzip.open(os.path.join(DATA, "digits.csv.gz"), "rt") as f:
+        arr = np.array([line.strip().split(",") for line in f if line.strip()], dtype=float)
+    return arr[:, :64], arr[:, 64]
+
+
+def hole_mask(n, d):
+    """NaN holes for the imputer tests: X[i, j] is missing when (13 i + 7 j) % 11 == 0."""
+    i, j = np.meshgrid(np.arange(n), np.arange(d), indexing="ij")
+    return (13 * i + 7 * j) % 11 == 0
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+# ---- preprocessing ----
+X, y = load_csv("breast_cancer.csv")
+rs = RobustScaler().fit(X)
+rs2 = RobustScaler(quantile_range=(10.0, 90.0)).fit(X)
+out["breast_cancer"]["robust"] = {"center": rs.center_.tolist(), "scale": rs.scale_.tolist()}
+out["breast_cancer"]["robust10_90"] = {"center": rs2.center_.tolist(), "scale": rs2.scale_.tolist()}
+
+X, y = load_csv("wine_data.csv")
+Xh = X.copy()
+Xh[hole_mask(*X.shape)] = np.nan
+out["wine"]["impute"] = {
+    s: SimpleImputer(strategy=s).fit(Xh).statistics_.tolist() for s in ["mean", "median", "most_frequent"]
+}
+
+X, y = load_digits()
+cols = [2, 3, 4, 5, 10]
+Xc = X[:, cols]
+oh = OneHotEncoder(handle_unknown="error").fit(Xc)
+ohd = OneHotEncoder(drop="first").fit(Xc)
+od = OrdinalEncoder().fit(Xc)
+out["digits"] = {
+    "columns": cols,
+    "onehot": {
+        "categories": [c.tolist() for c in oh.categories_],
+        "columnSums": oh.transform(Xc).toarray().sum(axis=0).tolist(),
+        "dropFirstWidth": int(ohd.transform(Xc).shape[1]),
+    },
+    "ordinal": {"codeSums": od.transform(Xc).sum(axis=0).tolist()},
+    "pca": {},
+}
+p = PCA(svd_solver="full").fit(X)
+out["digits"]["pca"] = {
+    "explainedVariance": p.explained_variance_.tolist(),
+    "explainedVarianceRatio": p.explained_variance_ratio_.tolist(),
+    "singularValues": p.singular_values_.tolist(),
+    "components5": p.components_[:5].ravel().tolist(),
+    "transformSums10": p.transform(X)[:, :10].sum(axis=0).tolist(),
+}
+
+X, y = load_csv("wine_data.csv")
+Xs = StandardScaler().fit_transform(X)
+p = PCA(n_components=0.8, svd_solver="full").fit(Xs)
+pw = PCA(n_components=3, whiten=True, svd_solver="full").fit(Xs)
+out["wine"]["pca80"] = {
+    "nComponents": int(p.n_components_),
+    "explainedVariance": p.explained_variance_.tolist(),
+    "explainedVarianceRatio": p.explained_variance_ratio_.tolist(),
+    "components": p.components_.ravel().tolist(),
+    "noiseVariance": float(p.noise_variance_),
+}
+out["wine"]["pcaWhiten3"] = {"firstRows": pw.transform(Xs)[:5].ravel().tolist()}
+
+X, y = load_diabetes()
+Xp = X[:, :3]
+pf = PolynomialFeatures(degree=2).fit(Xp)
+pfi = PolynomialFeatures(degree=3, interaction_only=True, include_bias=False).fit(Xp)
+out["diabetes"]["poly2"] = {"names": pf.get_feature_names_out(["age", "sex", "bmi"]).tolist(), "columnSums": pf.transform(Xp).sum(axis=0).tolist()}
+out["diabetes"]["poly3interaction"] = {"names": pfi.get_feature_names_out().tolist(), "columnSums": pfi.transform(Xp).sum(axis=0).tolist()}
+
+# ---- metrics, on predictions made from the data by fixed rules ----
+# diabetes: y_pred = 10 * bmi - 110 (column 2 of the raw data)
+yp = 10 * X[:, 2] - 110
+out["metrics"] = {
+    "diabetes": {
+        "r2": metrics.r2_score(y, yp),
+        "mse": metrics.mean_squared_error(y, yp),
+        "mae": metrics.mean_absolute_error(y, yp),
+    }
+}
+# breast_cancer: score s = (x0 - 14) / 3.5 (mean radius); p = sigmoid(-s); label = p > 0.5
+X, y = load_csv("breast_cancer.csv")
+s = (X[:, 0] - 14) / 3.5
+pb = sigmoid(-s)
+out["metrics"]["breast_cancer"] = {
+    "rocAuc": metrics.roc_auc_score(y, -X[:, 0]),
+    "logLoss": metrics.log_loss(y, pb),
+    "accuracy": metrics.accuracy_score(y, (pb > 0.5).astype(float)),
+    "confusion": metrics.confusion_matrix(y, (pb > 0.5).astype(float)).tolist(),
+}
+# iris: petal length (column 2) cut at 2.5 and 4.95 as the predicted class; proba softmax(-|x2 - c_k|) with c = 1.5, 4.3, 5.5
+X, y = load_csv("iris.csv")
+ypi = np.digitize(X[:, 2], [2.5, 4.95]).astype(float)
+Z = -np.abs(X[:, 2:3] - np.array([[1.5, 4.3, 5.5]]))
+P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+out["metrics"]["iris"] = {
+    "accuracy": metrics.accuracy_score(y, ypi),
+    "confusion": metrics.confusion_matrix(y, ypi).tolist(),
+    "logLoss": metrics.log_loss(y, P),
 }
 
 with open(os.path.join(HERE, "references.json"), "w") as f:

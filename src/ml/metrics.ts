@@ -1,0 +1,211 @@
+/**
+ * Metrics (sklearn.metrics), camelCase: accuracyScore, logLoss, r2Score, meanSquaredError,
+ * meanAbsoluteError, confusionMatrix, rocAucScore. Each takes yTrue and yPred as tessera
+ * arrays — then one `ml.metric` task per row block of yPred (yTrue rechunked to match) and a
+ * combine tree, only the merged partial coming back — or as plain values (typed arrays,
+ * number arrays, NDArrays, arrays of rows for probabilities), computed on the client by the
+ * same functions. See ops-metrics.ts for the partials.
+ *
+ * rocAucScore is exact: the partials are the distinct (score, label) pairs with their counts,
+ * so what reaches the client is at most one entry per distinct score (n for continuous
+ * scores); ties are handled as scikit-learn does (the trapezoid over tied thresholds).
+ */
+
+import { COLLECTION } from "../client/collection.js";
+import type { ComputeOptions } from "../client/current.js";
+import { TesseraError } from "../errors.js";
+import type { TypedArray } from "../kernels/dtypes.js";
+import { ChunkedArray } from "../array/core.js";
+import { fromTypedArray } from "../array/create.js";
+import { NDArray } from "../array/ndarray.js";
+import { UnknownChunksArray } from "../array/unknown.js";
+import { HighLevelGraph } from "../graph/layers.js";
+import { describeInput, toMatrix, toTarget } from "./data.js";
+import { combineMetric, metricPartial, type MetricKind, type MetricPartial, type MetricSpec } from "./ops-metrics.js";
+import { reduceBlocks, rowOffsets } from "./run.js";
+
+/** yTrue / yPred: a tessera array, an NDArray, a typed array, numbers, or (probabilities) rows. */
+export type MetricInput = ChunkedArray | NDArray | TypedArray | readonly number[] | readonly (readonly number[])[];
+
+const EPS = 2.220446049250313e-16;
+
+interface Plain {
+  data: Float64Array;
+  cols: number;
+}
+
+function plain(x: MetricInput, name: string, what: string, matrix: boolean): Plain {
+  if (x instanceof NDArray) {
+    if (x.ndim === 1 || (matrix && x.ndim === 2)) return { data: Float64Array.from(x.data as ArrayLike<number>), cols: x.ndim === 2 ? x.shape[1]! : 1 };
+    throw new TesseraError(`${what}: ${name} must be ${matrix ? "1-d or 2-d" : "1-d"}; got shape [${x.shape}]`);
+  }
+  if (ArrayBuffer.isView(x)) return { data: Float64Array.from(x as ArrayLike<number>), cols: 1 };
+  if (Array.isArray(x)) {
+    if (x.length > 0 && Array.isArray(x[0])) {
+      if (!matrix) throw new TesseraError(`${what}: ${name} must be 1-d values, got rows`);
+      const cols = (x[0] as number[]).length;
+      const data = new Float64Array(x.length * cols);
+      (x as number[][]).forEach((r, i) => {
+        if (!Array.isArray(r) || r.length !== cols) throw new TesseraError(`${what}: every row of ${name} must have ${cols} values (row 0 does); row ${i} does not`);
+        r.forEach((v, j) => (data[i * cols + j] = typeof v === "number" ? v : NaN));
+      });
+      return { data, cols };
+    }
+    if (!x.every((v) => typeof v === "number")) throw new TesseraError(`${what}: ${name} must hold numbers`);
+    return { data: Float64Array.from(x as number[]), cols: 1 };
+  }
+  throw new TesseraError(`${what}: ${name} must be a tessera array, an NDArray, a typed array or numbers; got ${describeInput(x)}`);
+}
+
+/** Compute the partial over all of (yTrue, yPred): tasks when either is a tessera array. */
+async function partial(yTrue: MetricInput, yPred: MetricInput, kind: MetricKind, what: string, o: { matrix?: boolean; eps?: number; options?: ComputeOptions } = {}): Promise<MetricPartial> {
+  if (yTrue === undefined || yPred === undefined) throw new TesseraError(`${what}: needs yTrue and yPred`);
+  const eps = o.eps ?? EPS;
+  if (yTrue instanceof UnknownChunksArray || yPred instanceof UnknownChunksArray) throw new TesseraError(`${what}: an input has unknown chunk sizes; call computeChunkSizes() on it first`);
+  if (!(yTrue instanceof ChunkedArray) && !(yPred instanceof ChunkedArray)) {
+    const t = plain(yTrue, "yTrue", what, false);
+    const p = plain(yPred, "yPred", what, o.matrix ?? false);
+    const n = t.data.length;
+    if (p.data.length / p.cols !== n) throw new TesseraError(`${what}: yTrue has ${n} values but yPred has ${p.data.length / p.cols} rows`);
+    if (n === 0) throw new TesseraError(`${what}: yTrue is empty`);
+    try {
+      return metricPartial({ kind, cols: p.cols, eps, offset: 0 }, t.data, p.data);
+    } catch (err) {
+      if (err instanceof TesseraError) throw new TesseraError(`${what}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+  // yPred sets the blocks; yTrue follows them.
+  let P: ChunkedArray;
+  if (yPred instanceof ChunkedArray) {
+    if (yPred.ndim === 2 && o.matrix) P = toMatrix(yPred, what);
+    else if (yPred.ndim === 1) P = yPred.dtype === "float64" ? yPred : yPred.astype("float64");
+    else throw new TesseraError(`${what}: yPred must be ${o.matrix ? "1-d or 2-d" : "1-d"}; got shape [${yPred.shape}]`);
+  } else {
+    const p = plain(yPred, "yPred", what, o.matrix ?? false);
+    const rows = p.data.length / p.cols;
+    const T0 = yTrue as ChunkedArray;
+    const chunks = T0.ndim === 1 && T0.shape[0] === rows ? [...T0.chunks[0]!] : [rows];
+    P = fromTypedArray(p.data, p.cols === 1 ? { chunks: [chunks] } : { shape: [rows, p.cols], chunks: [chunks, [p.cols]] });
+  }
+  const rowChunks = P.chunks[0]!;
+  const n = P.shape[0]!;
+  if (n === 0) throw new TesseraError(`${what}: yPred is empty`);
+  const nTrue = yTrue instanceof ChunkedArray ? yTrue.shape[0] : plain(yTrue, "yTrue", what, false).data.length;
+  if (nTrue !== n) throw new TesseraError(`${what}: yTrue has ${nTrue} values but yPred has ${n} rows`);
+  const T = toTarget(yTrue as never, rowChunks, what);
+  const cols = P.ndim === 2 ? P.shape[1]! : 1;
+  const offsets = rowOffsets(rowChunks);
+  const sp = P[COLLECTION]();
+  const st = T[COLLECTION]();
+  const rows = {
+    graph: HighLevelGraph.merge(P.graph, T.graph),
+    x: [...sp.keys],
+    y: [...st.keys],
+    d: cols,
+    rows: [...rowChunks],
+    columns: null,
+    target: null,
+    external: [...(sp.external ?? []), ...(st.external ?? [])],
+    hold: [P, T],
+  };
+  return reduceBlocks<MetricPartial>(rows, { name: "ml-metric", op: "ml.metric", combine: "ml.metric.combine", withY: true, spec: (block): MetricSpec => ({ kind, cols, eps, offset: offsets[block]! }) }, what, o.options);
+}
+
+export interface MetricOptions {
+  /** Passed to compute (signal, ...). */
+  compute?: ComputeOptions;
+}
+
+/** The fraction of rows with yPred equal to yTrue (or the count, with normalize false). */
+export async function accuracyScore(yTrue: MetricInput, yPred: MetricInput, options: MetricOptions & { normalize?: boolean } = {}): Promise<number> {
+  const p = (await partial(yTrue, yPred, "accuracy", "accuracyScore", { options: options.compute })) as Extract<MetricPartial, { kind: "accuracy" }>;
+  return options.normalize === false ? p.correct : p.correct / p.n;
+}
+
+async function regression(yTrue: MetricInput, yPred: MetricInput, what: string, options?: ComputeOptions) {
+  return (await partial(yTrue, yPred, "regression", what, { options })) as Extract<MetricPartial, { kind: "regression" }>;
+}
+
+/** R²: 1 - Σ(y - ŷ)² / Σ(y - ȳ)²; a constant yTrue gives 1 for a perfect fit, else 0 (scikit-learn's). */
+export async function r2Score(yTrue: MetricInput, yPred: MetricInput, options: MetricOptions = {}): Promise<number> {
+  const p = await regression(yTrue, yPred, "r2Score", options.compute);
+  if (p.m2 === 0) return p.sse === 0 ? 1 : 0;
+  return 1 - p.sse / p.m2;
+}
+
+/** Mean squared error (its root with squared false). */
+export async function meanSquaredError(yTrue: MetricInput, yPred: MetricInput, options: MetricOptions & { squared?: boolean } = {}): Promise<number> {
+  const p = await regression(yTrue, yPred, "meanSquaredError", options.compute);
+  const mse = p.sse / p.n;
+  return options.squared === false ? Math.sqrt(mse) : mse;
+}
+
+export async function meanAbsoluteError(yTrue: MetricInput, yPred: MetricInput, options: MetricOptions = {}): Promise<number> {
+  const p = await regression(yTrue, yPred, "meanAbsoluteError", options.compute);
+  return p.sae / p.n;
+}
+
+/**
+ * Cross-entropy of probabilities yPred — [n, nClasses] with columns in the order of the
+ * sorted labels (`labels`, or those of yTrue), or for two classes the probability of the
+ * larger label — clipped to [eps, 1 - eps] and each row renormalized.
+ */
+export async function logLoss(yTrue: MetricInput, yPred: MetricInput, options: MetricOptions & { labels?: readonly number[]; eps?: number } = {}): Promise<number> {
+  const what = "logLoss";
+  const eps = options.eps ?? EPS;
+  if (!(typeof eps === "number" && eps > 0 && eps < 0.5)) throw new TesseraError(`${what}: eps must be in (0, 0.5), got ${JSON.stringify(options.eps)}`);
+  const p = (await partial(yTrue, yPred, "logloss", what, { matrix: true, eps, options: options.compute })) as Extract<MetricPartial, { kind: "logloss" }>;
+  const labels = options.labels ? [...options.labels].sort((a, b) => a - b) : p.labels;
+  if (labels.length < 2) throw new TesseraError(`${what}: yTrue has one label only (${labels[0]}); give labels to say which classes yPred's columns are`);
+  if (labels.length !== p.K) throw new TesseraError(`${what}: yPred has ${p.K} probability columns (one per class) but there are ${labels.length} labels [${labels}]`);
+  let loss = 0;
+  p.labels.forEach((l, i) => {
+    const c = labels.indexOf(l);
+    if (c < 0) throw new TesseraError(`${what}: yTrue has label ${l}, which is not among labels [${labels}]`);
+    loss += p.sums[i]![c]!;
+  });
+  return loss / p.n;
+}
+
+/** Counts [i][j] of rows with true label labels[i] predicted as labels[j] (labels: given, or the sorted union). */
+export async function confusionMatrix(yTrue: MetricInput, yPred: MetricInput, options: MetricOptions & { labels?: readonly number[] } = {}): Promise<number[][]> {
+  const p = (await partial(yTrue, yPred, "pairs", "confusionMatrix", { options: options.compute })) as Extract<MetricPartial, { kind: "pairs" }>;
+  const labels = options.labels ? [...options.labels] : [...new Set([...p.a, ...p.b])].sort((x, y) => x - y);
+  if (labels.length === 0) throw new TesseraError(`confusionMatrix: labels is empty`);
+  const index = new Map(labels.map((l, i) => [l, i]));
+  if (index.size !== labels.length) throw new TesseraError(`confusionMatrix: labels has a value twice: [${labels}]`);
+  const m = labels.map(() => new Array<number>(labels.length).fill(0));
+  p.a.forEach((a, i) => {
+    const r = index.get(a);
+    const c = index.get(p.b[i]!);
+    if (r !== undefined && c !== undefined) m[r]![c]! += p.count[i]!;
+  });
+  return m;
+}
+
+/** Area under the ROC curve of scores yScore for binary yTrue (the larger label is positive). */
+export async function rocAucScore(yTrue: MetricInput, yScore: MetricInput, options: MetricOptions = {}): Promise<number> {
+  const what = "rocAucScore";
+  const p = (await partial(yTrue, yScore, "pairs", what, { options: options.compute })) as Extract<MetricPartial, { kind: "pairs" }>;
+  const labels = [...new Set(p.a)].sort((x, y) => x - y);
+  if (labels.length !== 2) throw new TesseraError(`${what}: yTrue must have exactly two classes (binary); it has ${labels.length} ([${labels.slice(0, 10)}${labels.length > 10 ? ", ..." : ""}]). Multiclass AUC is not offered`);
+  const pos = labels[1]!;
+  // The pairs are sorted by (label, score): the negatives' scores, then the positives'. Walk
+  // both from the highest score down, a tied group at a time: the trapezoid under the ROC.
+  const split = p.a.indexOf(pos);
+  let ni = split - 1;
+  let pi = p.a.length - 1;
+  let tp = 0;
+  let fp = 0;
+  let area = 0;
+  while (ni >= 0 || pi >= split) {
+    const s = Math.max(ni >= 0 ? p.b[ni]! : -Infinity, pi >= split ? p.b[pi]! : -Infinity);
+    const dp = pi >= split && p.b[pi] === s ? p.count[pi--]! : 0;
+    const dn = ni >= 0 && p.b[ni] === s ? p.count[ni--]! : 0;
+    area += dn * (tp + dp / 2);
+    tp += dp;
+    fp += dn;
+  }
+  return area / (tp * fp);
+}

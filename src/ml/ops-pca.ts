@@ -1,0 +1,87 @@
+/**
+ * PCA's worker ops (see pca.ts):
+ *
+ *   ml.pca.qr      R of the QR of the centred block; combined: R of the stacked Rs (TSQR)
+ *   ml.pca.flip    per component the row of largest |score| (scikit-learn's sign rule)
+ */
+
+import { withKernels } from "../kernels/instance.js";
+import { registerOp } from "../worker/registry.js";
+import { matrix, using } from "./blocks.js";
+import { householderR } from "./qr.js";
+
+export interface QrPartial {
+  /** R: rows x d, upper triangular (rows = min(block rows, d)). */
+  r: Float64Array;
+  rows: number;
+  d: number;
+}
+
+registerOp("ml.pca.qr", (spec: { d: number; mean: Float64Array }, x: unknown) =>
+  withKernels((k): QrPartial => {
+    const m = matrix(k, x, spec.d, "ml.pca.qr X");
+    return using([m], () => {
+      const a = Float64Array.from(k.view("float64", m.ptr, m.rows * m.d));
+      for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.d; j++) a[i * m.d + j] -= spec.mean[j]!;
+      return householderR(a, m.rows, m.d);
+    });
+  }),
+);
+
+/** R of the stacked Rs: the R of the stacked blocks, up to the signs of its rows. */
+registerOp("ml.pca.qr.combine", (...parts: QrPartial[]): QrPartial => {
+  const d = parts[0]!.d;
+  const rows = parts.reduce((s, p) => s + p.rows, 0);
+  const a = new Float64Array(rows * d);
+  let at = 0;
+  for (const p of parts) {
+    a.set(p.r, at);
+    at += p.r.length;
+  }
+  return householderR(a, rows, d);
+});
+
+export interface FlipPartial {
+  /** Per component: the score of largest magnitude, and its row number. */
+  value: Float64Array;
+  row: Float64Array;
+}
+
+registerOp("ml.pca.flip", (spec: { d: number; k: number; mean: Float64Array; V: Float64Array; offset: number }, x: unknown) =>
+  withKernels((k): FlipPartial => {
+    const m = matrix(k, x, spec.d, "ml.pca.flip X");
+    return using([m], () => {
+      const v = k.view("float64", m.ptr, m.rows * m.d);
+      const { d, k: K, mean, offset } = spec;
+      const value = new Float64Array(K);
+      const row = new Float64Array(K).fill(-1);
+      // Vᵀ, so each score is a contiguous dot product with the centred row.
+      const Vt = new Float64Array(K * d);
+      for (let j = 0; j < d; j++) for (let c = 0; c < K; c++) Vt[c * d + j] = spec.V[j * K + c]!;
+      const xc = new Float64Array(d);
+      for (let i = 0; i < m.rows; i++) {
+        for (let j = 0, o = i * d; j < d; j++) xc[j] = v[o + j]! - mean[j]!;
+        for (let c = 0; c < K; c++) {
+          let s = 0;
+          for (let j = 0, o = c * d; j < d; j++) s += xc[j]! * Vt[o + j]!;
+          // Strictly larger: the first row of the largest |score| wins, as numpy's argmax.
+          if (row[c]! < 0 || Math.abs(s) > Math.abs(value[c]!)) (value[c] = s), (row[c] = offset + i);
+        }
+      }
+      return { value, row };
+    });
+  }),
+);
+
+registerOp("ml.pca.flip.combine", (...parts: FlipPartial[]): FlipPartial => {
+  const acc = { value: Float64Array.from(parts[0]!.value), row: Float64Array.from(parts[0]!.row) };
+  for (const p of parts.slice(1)) {
+    for (let c = 0; c < acc.value.length; c++) {
+      if (p.row[c]! < 0) continue;
+      const better = acc.row[c]! < 0 || Math.abs(p.value[c]!) > Math.abs(acc.value[c]!) || (Math.abs(p.value[c]!) === Math.abs(acc.value[c]!) && p.row[c]! < acc.row[c]!);
+      if (better) (acc.value[c] = p.value[c]!), (acc.row[c] = p.row[c]!);
+    }
+  }
+  return acc;
+});
+

@@ -1,0 +1,582 @@
+/**
+ * SGDClassifier and SGDRegressor (sklearn.linear_model), fitted by plain stochastic gradient
+ * descent: the update of ops-sgd.ts, scikit-learn's, row by row.
+ *
+ *   plain data (rows, { data, shape })   fit and partialFit run on the client, no cluster needed
+ *   a tessera array or dataframe         the blocks stream through the model: one pass is a
+ *                                        chain of `ml.sgd` tasks, one per block, each run on
+ *                                        the worker that holds its block, the model state
+ *                                        travelling from task to task (dask-ml's Incremental);
+ *                                        fit persists X and y first and runs one pass per epoch
+ *
+ * fit: epochs until the summed loss of an epoch has not improved by tol·n for nIterNoChange
+ * epochs in a row (per class, one-vs-rest), or maxIter epochs. partialFit: one pass over what
+ * it is given, continuing from the current state; a classifier's first call needs `classes`.
+ *
+ * Differences from scikit-learn: shuffle permutes the rows within each block (seeded by seed,
+ * epoch and block), not the whole data, and blocks are taken in order; with shuffle false the
+ * updates are scikit-learn's exactly, whatever the blocks.
+ */
+
+import type { ComputeOptions } from "../client/current.js";
+import { TesseraError } from "../errors.js";
+import { MaterializedLayer } from "../graph/layers.js";
+import { opSpec } from "../graph/spec.js";
+import { Task, TaskRef, blockKey, type GraphNode, type Key } from "../graph/task.js";
+import { randomToken } from "../graph/tokenize.js";
+import type { TypedArray } from "../kernels/dtypes.js";
+import { ChunkedArray } from "../array/core.js";
+import { NDArray } from "../array/ndarray.js";
+import { DataFrame } from "../dataframe/dataframe.js";
+import { describeInput, toRows, type MatrixInput, type Rows, type TargetInput } from "./data.js";
+import { boolOption, checkKeys, intOption, notFitted, numberOption } from "./estimator.js";
+import { finishScore, mapBlocks } from "./blockwise.js";
+import type { AccuracyPartial, PredictSpec, R2Partial } from "./ops-predict.js";
+import { foldScale, initialState, optimalInit, rowWhere, sgdRows, startPass, type SgdBlockSpec, type SgdLearningRate, type SgdLoss, type SgdParams, type SgdPenalty, type SgdState } from "./ops-sgd.js";
+import { permutation } from "./ops-postfit.js";
+import { blockOutput } from "./output.js";
+import { checkSeed } from "./random.js";
+import { estimatorJSON, registerEstimator, type EstimatorJSON } from "./serialize.js";
+import { GraphValue, MAX_CLASSES, computeValue, inspect, persistRows, reduceBlocks, rowOffsets } from "./run.js";
+
+export type Predicted<X> = X extends DataFrame ? DataFrame : ChunkedArray;
+
+interface CommonOptions {
+  /** "l2" (default), "l1", "elasticnet" or null. */
+  penalty?: SgdPenalty;
+  /** Regularization strength; also sets the "optimal" learning rate (default 1e-4). */
+  alpha?: number;
+  /** Elastic-net mixing: 0 is l2, 1 is l1 (default 0.15). */
+  l1Ratio?: number;
+  fitIntercept?: boolean;
+  /** Epochs of fit at most (default 1000). */
+  maxIter?: number;
+  /** Stop when an epoch's summed loss has not dropped by tol·n for nIterNoChange epochs; null: never (default 1e-3). */
+  tol?: number | null;
+  nIterNoChange?: number;
+  /** Shuffle rows within each block every epoch (default true). */
+  shuffle?: boolean;
+  seed?: number;
+  learningRate?: SgdLearningRate;
+  eta0?: number;
+  powerT?: number;
+  /** Huber's threshold (default 0.1). */
+  epsilon?: number;
+}
+
+export interface SGDClassifierOptions extends CommonOptions {
+  /** "hinge" (default, a linear SVM), "log_loss" (logistic regression) or "modified_huber". */
+  loss?: "hinge" | "log_loss" | "modified_huber";
+  /** Every class partialFit will see (sorted here); fit finds them in y when not given. */
+  classes?: readonly number[];
+}
+
+export interface SGDRegressorOptions extends CommonOptions {
+  /** "squared_error" (default) or "huber". */
+  loss?: "squared_error" | "huber";
+}
+
+export interface PartialFitOptions extends ComputeOptions {
+  /** Every class y may have (a classifier's first partialFit needs them). */
+  classes?: readonly number[];
+  /** @internal the order of X's blocks for this pass (Incremental's shuffleBlocks). */
+  blockOrder?: readonly number[];
+}
+
+const COMMON = ["penalty", "alpha", "l1Ratio", "fitIntercept", "maxIter", "tol", "nIterNoChange", "shuffle", "seed", "learningRate", "eta0", "powerT", "epsilon"] as const;
+const RATES: readonly SgdLearningRate[] = ["optimal", "constant", "invscaling", "adaptive"];
+
+/** Plain X (rows, NDArray, { data, shape }) as row-major f64; null for a collection. */
+function plainMatrix(X: MatrixInput, what: string): { data: Float64Array; n: number; d: number } | null {
+  if (X instanceof ChunkedArray || X instanceof DataFrame) return null;
+  if (Array.isArray(X)) {
+    const rows = X as readonly (readonly number[])[];
+    if (rows.length === 0) throw new TesseraError(`${what}: X has no rows`);
+    if (!rows.every((r) => Array.isArray(r))) throw new TesseraError(`${what}: X must be an array of rows (arrays of numbers); got ${describeInput(X)}`);
+    const d = rows[0]!.length;
+    const data = new Float64Array(rows.length * d);
+    rows.forEach((r, i) => {
+      if (r.length !== d) throw new TesseraError(`${what}: every row of X must have ${d} values (row 0 does); row ${i} has ${r.length}`);
+      for (let j = 0; j < d; j++) data[i * d + j] = r[j]!;
+    });
+    return { data, n: rows.length, d };
+  }
+  const shaped = X as { data?: unknown; shape?: unknown };
+  if (X instanceof NDArray || (X !== null && typeof X === "object" && ArrayBuffer.isView(shaped.data) && Array.isArray(shaped.shape))) {
+    const { data, shape } = X as { data: TypedArray; shape: readonly number[] };
+    if (shape.length !== 2) throw new TesseraError(`${what}: X must be 2-d (samples x features); got shape [${shape}]`);
+    return { data: Float64Array.from(data as ArrayLike<number>), n: shape[0]!, d: shape[1]! };
+  }
+  return null; // toRows says what is wrong with it
+}
+
+function plainTarget(y: TargetInput, n: number, what: string): Float64Array {
+  if (y === undefined || y === null) throw new TesseraError(`${what}: y is missing`);
+  if (typeof y === "string" || y instanceof DataFrame) throw new TesseraError(`${what}: y can name a column only when X is a dataframe; X is plain data here`);
+  if (y instanceof ChunkedArray) throw new TesseraError(`${what}: X is plain data but y is a tessera array; give both as plain data or both as collections`);
+  const values = y instanceof NDArray ? y.data : y;
+  if (!ArrayBuffer.isView(values) && !Array.isArray(values)) throw new TesseraError(`${what}: y must be a 1-d array or plain values; got ${describeInput(y)}`);
+  const out = Float64Array.from(values as ArrayLike<number>);
+  if (out.length !== n) throw new TesseraError(`${what}: X has ${n} rows but y has ${out.length} values`);
+  return out;
+}
+
+abstract class BaseSGD {
+  readonly loss: SgdLoss;
+  readonly penalty: SgdPenalty;
+  readonly alpha: number;
+  readonly l1Ratio: number;
+  readonly fitIntercept: boolean;
+  readonly maxIter: number;
+  readonly tol: number | null;
+  readonly nIterNoChange: number;
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly learningRate: SgdLearningRate;
+  readonly eta0: number;
+  readonly powerT: number;
+  readonly epsilon: number;
+  /** Weights, row-major [1 or nClasses, nFeaturesIn] (after fit). */
+  coef: Float64Array | null = null;
+  nFeaturesIn = 0;
+  featureNames: string[] | null = null;
+  /** Epochs of the last fit (the most any class took). */
+  nIter = 0;
+  /** scikit-learn's t_: 1 + the rows the updates have seen. */
+  t = 1;
+  /** Passes over data so far (partialFit calls and epochs): seeds each pass's shuffle. */
+  protected passes = 0;
+  protected state: SgdState | null = null;
+  protected abstract readonly name: string;
+
+  protected constructor(E: string, o: CommonOptions & { loss?: string }, losses: readonly SgdLoss[], defaults: { loss: SgdLoss; learningRate: SgdLearningRate; eta0: number; powerT: number }) {
+    if (o.loss !== undefined && !losses.includes(o.loss as SgdLoss)) throw new TesseraError(`${E}: loss must be one of ${losses.map((l) => JSON.stringify(l)).join(", ")}; got ${JSON.stringify(o.loss)}`);
+    this.loss = (o.loss as SgdLoss | undefined) ?? defaults.loss;
+    if (o.penalty !== undefined && o.penalty !== null && !["l2", "l1", "elasticnet"].includes(o.penalty)) throw new TesseraError(`${E}: penalty must be "l2", "l1", "elasticnet" or null; got ${JSON.stringify(o.penalty)}`);
+    this.penalty = o.penalty === undefined ? "l2" : o.penalty;
+    this.alpha = numberOption(E, "alpha", o.alpha, 1e-4, 0, Infinity);
+    this.l1Ratio = numberOption(E, "l1Ratio", o.l1Ratio, 0.15, 0, 1);
+    this.fitIntercept = boolOption(E, "fitIntercept", o.fitIntercept, true);
+    this.maxIter = intOption(E, "maxIter", o.maxIter, 1000, 1);
+    this.tol = o.tol === null ? null : numberOption(E, "tol", o.tol, 1e-3, -Infinity, Infinity);
+    this.nIterNoChange = intOption(E, "nIterNoChange", o.nIterNoChange, 5, 1);
+    this.shuffle = boolOption(E, "shuffle", o.shuffle, true);
+    this.seed = checkSeed(o.seed ?? 0, E);
+    if (o.learningRate !== undefined && !RATES.includes(o.learningRate)) throw new TesseraError(`${E}: learningRate must be one of ${RATES.map((r) => JSON.stringify(r)).join(", ")}; got ${JSON.stringify(o.learningRate)}`);
+    this.learningRate = o.learningRate ?? defaults.learningRate;
+    this.eta0 = numberOption(E, "eta0", o.eta0, defaults.eta0, 0, Infinity);
+    this.powerT = numberOption(E, "powerT", o.powerT, defaults.powerT, -Infinity, Infinity);
+    this.epsilon = numberOption(E, "epsilon", o.epsilon, 0.1, 0, Infinity);
+    if (this.learningRate === "optimal" && this.alpha === 0) throw new TesseraError(`${E}: alpha must be > 0 with learningRate "optimal" (it sets the step size)`);
+    if (this.learningRate !== "optimal" && this.eta0 <= 0) throw new TesseraError(`${E}: eta0 must be > 0 with learningRate ${JSON.stringify(this.learningRate)}`);
+  }
+
+  /** The options this estimator was made with (what a search clones it from). */
+  getParams(): Record<string, unknown> {
+    const p: Record<string, unknown> = { loss: this.loss };
+    for (const k of COMMON) p[k] = this[k];
+    return p;
+  }
+
+  /** The classes of a classifier (null for a regressor) for a fit on y's `found` labels. */
+  protected abstract fitClasses(found: number[] | null, what: string): number[] | null;
+
+  protected params(d: number, classes: number[] | null): SgdParams {
+    const K = classes === null || classes.length === 2 ? 1 : classes.length;
+    return {
+      d,
+      K,
+      loss: this.loss,
+      penalty: this.penalty,
+      alpha: this.alpha,
+      l1Ratio: this.penalty === "l1" ? 1 : this.penalty === "elasticnet" ? this.l1Ratio : 0,
+      epsilon: this.epsilon,
+      learningRate: this.learningRate,
+      eta0: this.eta0,
+      powerT: this.powerT,
+      optimalInit: this.learningRate === "optimal" ? optimalInit(this.loss, this.epsilon, this.alpha) : 0,
+      fitIntercept: this.fitIntercept,
+      classes,
+    };
+  }
+
+  protected abstract get classList(): number[] | null;
+
+  /** Fit from scratch: epochs until the loss stops improving (per class) or maxIter. */
+  async fit(X: MatrixInput, y: TargetInput, options: ComputeOptions = {}): Promise<this> {
+    const what = `${this.name}.fit`;
+    if (y === undefined) throw new TesseraError(`${what}: y is missing`);
+    const plain = plainMatrix(X, what);
+    if (plain) {
+      const yv = plainTarget(y, plain.n, what);
+      const classes = this.fitClasses(this.isClassifier ? distinct(yv, what) : null, what);
+      const params = this.params(plain.d, classes);
+      this.passes = 0;
+      await this.epochs(params, plain.n, async (s) => {
+        const order = this.shuffle ? permutation(plain.n, this.seed, this.stream(0)) : null;
+        sgdRows(params, s, plain.data, yv, plain.n, order, rowWhere(0, 0));
+        return s;
+      }, what, options);
+      this.featureNames = null;
+      return this;
+    }
+    const rows = await toRows(X, y, what);
+    const data = await persistRows(rows, what, options);
+    try {
+      const info = await inspect(data, what, { labels: this.isClassifier }, options);
+      const classes = this.fitClasses(info.classes, what);
+      const params = this.params(rows.d, classes);
+      this.passes = 0;
+      await this.epochs(params, info.n, (s) => this.pass(data, params, s, null, info.offsets, what, options), what, options);
+      this.featureNames = rows.columns;
+      return this;
+    } finally {
+      data.held.release();
+    }
+  }
+
+  protected abstract get isClassifier(): boolean;
+
+  private async epochs(params: SgdParams, n: number, pass: (s: SgdState) => Promise<SgdState>, what: string, options: ComputeOptions): Promise<void> {
+    const K = params.K;
+    let state = initialState(params);
+    const best = new Float64Array(K).fill(Infinity);
+    const stale = new Int32Array(K);
+    const epochsOf = new Int32Array(K).fill(this.maxIter);
+    for (let epoch = 0; epoch < this.maxIter && state.active.some(Boolean); epoch++) {
+      options.signal?.throwIfAborted();
+      state = await pass(startPass(state));
+      this.passes++;
+      if (state.problem) throw new TesseraError(`${what}: ${state.problem}`);
+      checkFinite(state, epoch, what);
+      if (this.tol === null) continue;
+      for (let k = 0; k < K; k++) {
+        if (!state.active[k]) continue;
+        const loss = state.sumloss[k]!;
+        stale[k] = loss > best[k]! - this.tol * n ? stale[k]! + 1 : 0;
+        if (loss < best[k]!) best[k] = loss;
+        if (stale[k]! < this.nIterNoChange) continue;
+        if (this.learningRate === "adaptive" && state.eta[k]! > 1e-6) {
+          state.eta[k] = state.eta[k]! / 5;
+          stale[k] = 0;
+        } else {
+          state.active[k] = false;
+          epochsOf[k] = epoch + 1;
+        }
+      }
+    }
+    this.nIter = Math.max(...epochsOf);
+    this.adopt(params, state);
+  }
+
+  /** Seed stream of pass p (block b adds to it). */
+  protected stream(block: number): number {
+    return 2 ** 40 + this.passes * 2 ** 20 + block;
+  }
+
+  /** One pass over the blocks (in `order`, default 0..n-1): a chain of ml.sgd tasks. */
+  protected async pass(rows: Rows, params: SgdParams, state: SgdState, order: readonly number[] | null, offsets: number[] | null, what: string, options: ComputeOptions): Promise<SgdState> {
+    const name = `ml-sgd-${randomToken()}`;
+    const nodes: GraphNode[] = [];
+    const blocks = order ?? rows.x.map((_, i) => i);
+    if (blocks.length === 0) throw new TesseraError(`${what}: X has no blocks`);
+    let prev: Key | null = null;
+    blocks.forEach((b, step) => {
+      const spec: SgdBlockSpec = { params, shuffle: this.shuffle ? { seed: this.seed, stream: this.stream(b) } : null, block: b, offset: offsets ? offsets[b]! : null };
+      if (prev === null) spec.state = state;
+      const key = blockKey(name, [step]);
+      nodes.push(new Task(key, "ml.sgd", [opSpec(spec), new TaskRef(rows.x[b]!), new TaskRef(rows.y![b]!), ...(prev ? [new TaskRef(prev)] : [])]));
+      prev = key;
+    });
+    const graph = rows.graph.withLayer(new MaterializedLayer(name, nodes, [...rows.graph.layers.keys()]));
+    return computeValue(new GraphValue(graph, [prev!], rows.external, (v) => v[0] as SgdState), what, options);
+  }
+
+  /** Take the state's weights as the fitted model (its scale folded in, as at the end of scikit-learn's _plain_sgd). */
+  protected adopt(params: SgdParams, state: SgdState): void {
+    foldScale(state, params.d);
+    this.state = state;
+    this.coef = Float64Array.from(state.W);
+    this.nFeaturesIn = params.d;
+    this.t = state.t;
+    this.setIntercept(state.b);
+  }
+
+  protected abstract setIntercept(b: Float64Array): void;
+
+  /**
+   * One more pass over (X, y) from the current state: plain data on the client, a collection
+   * as a chain of tasks over its blocks (in order). A classifier's first call needs `classes`.
+   */
+  async partialFit(X: MatrixInput, y: TargetInput, options: PartialFitOptions = {}): Promise<this> {
+    const what = `${this.name}.partialFit`;
+    if (y === undefined) throw new TesseraError(`${what}: y is missing`);
+    const { classes: given, blockOrder, ...compute } = options;
+    const plain = plainMatrix(X, what);
+    const d = plain ? plain.d : null;
+    const classes = this.partialClasses(given, what);
+    const prepare = (d: number): SgdParams => {
+      if (this.state && d !== this.nFeaturesIn) throw new TesseraError(`${what}: X has ${d} features, but the model was fitted with ${this.nFeaturesIn}`);
+      return this.params(d, classes);
+    };
+    if (plain) {
+      const params = prepare(d!);
+      const yv = plainTarget(y, plain.n, what);
+      const s = startPass(this.state ?? initialState(params));
+      const order = this.shuffle ? permutation(plain.n, this.seed, this.stream(0)) : null;
+      sgdRows(params, s, plain.data, yv, plain.n, order, rowWhere(0, 0));
+      this.passes++;
+      if (s.problem) throw new TesseraError(`${what}: ${s.problem}`);
+      checkFinite(s, 0, what);
+      this.adopt(params, s);
+      this.featureNames = null;
+      return this;
+    }
+    const rows = await toRows(X, y, what);
+    const params = prepare(rows.d);
+    if (blockOrder) {
+      for (const b of blockOrder) if (!Number.isInteger(b) || b < 0 || b >= rows.x.length) throw new TesseraError(`${what}: block ${b} is out of range (X has ${rows.x.length} blocks)`);
+    }
+    const s = await this.pass(rows, params, startPass(this.state ?? initialState(params)), blockOrder ?? null, rows.rows ? rowOffsets(rows.rows) : null, what, compute);
+    this.passes++;
+    if (s.problem) throw new TesseraError(`${what}: ${s.problem}`);
+    checkFinite(s, 0, what);
+    this.adopt(params, s);
+    this.featureNames = rows.columns;
+    return this;
+  }
+
+  protected abstract partialClasses(given: readonly number[] | undefined, what: string): number[] | null;
+
+  protected weights(method: string): { d: number; K: number; W: Float64Array; b: Float64Array } {
+    if (!this.coef || !this.state) throw notFitted(this.name, method);
+    return { d: this.nFeaturesIn, K: this.state.b.length, W: this.coef, b: this.state.b };
+  }
+
+  /** w·x + b per row (per class for more than two classes), lazily. */
+  decisionFunction<X extends MatrixInput>(X: X): Predicted<X> {
+    const m = this.weights("decisionFunction");
+    const names = m.K === 1 ? ["decision"] : this.classList!.map((c) => `decision_${c}`);
+    return mapBlocks(X, { map: { fn: "sgd", args: { kind: "decision", ...m } }, d: m.d, cols: m.K === 1 ? null : m.K, names, columns: this.featureNames, prefix: "sgd-decision", what: `${this.name}.decisionFunction` }) as Predicted<X>;
+  }
+
+  /** The model as JSON (ml.fromJSON makes it again). */
+  toJSON(): EstimatorJSON {
+    const params = this.getParams();
+    if (!this.state || !this.coef) return estimatorJSON(this.name, params, null);
+    const s = this.state;
+    // Weights are finite (a fit that overflows throws), so plain numbers do.
+    return estimatorJSON(this.name, params, {
+        nFeaturesIn: this.nFeaturesIn,
+        featureNames: this.featureNames,
+        classes: this.classList,
+        nIter: this.nIter,
+        passes: this.passes,
+        state: { W: [...s.W], b: [...s.b], t: s.t, active: s.active, eta: [...s.eta], u: [...s.u], q: s.q ? [...s.q] : null },
+    });
+  }
+
+  /** Restore what toJSON saved (for fromJSON). */
+  protected restore(fitted: Record<string, unknown> | null): this {
+    if (!fitted) return this;
+    const f = fitted as { nFeaturesIn: number; featureNames: string[] | null; nIter: number; passes: number; state: { W: number[]; b: number[]; t: number; active: boolean[]; eta: number[]; u: number[]; q: number[] | null } };
+    const st = f.state;
+    const s: SgdState = { W: Float64Array.from(st.W), b: Float64Array.from(st.b), t: st.t, active: [...st.active], wscale: new Float64Array(st.b.length).fill(1), eta: Float64Array.from(st.eta), u: Float64Array.from(st.u), q: st.q ? Float64Array.from(st.q) : null, sumloss: new Float64Array(st.b.length), n: 0, problem: null };
+    this.adopt({ d: f.nFeaturesIn } as SgdParams, s);
+    this.featureNames = f.featureNames;
+    this.nIter = f.nIter;
+    this.passes = f.passes;
+    return this;
+  }
+}
+
+function checkFinite(s: SgdState, epoch: number, what: string): void {
+  if (s.W.every(Number.isFinite) && s.b.every(Number.isFinite)) return;
+  throw new TesseraError(`${what}: the weights overflowed at epoch ${epoch + 1}; scale the data (StandardScaler, MinMaxScaler) or lower eta0 / alpha`);
+}
+
+function distinct(y: Float64Array, what: string): number[] {
+  const seen = new Set<number>();
+  for (const v of y) {
+    if (Number.isNaN(v)) throw new TesseraError(`${what}: y has NaN (or a null)`);
+    seen.add(v);
+    if (seen.size > MAX_CLASSES) throw new TesseraError(`${what}: y has more than ${MAX_CLASSES} distinct values; a classifier needs class labels (is y a continuous target?)`);
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+function checkClasses(classes: readonly number[], what: string): number[] {
+  if (!Array.isArray(classes) || classes.length < 2 || !classes.every((c) => typeof c === "number" && Number.isFinite(c))) {
+    throw new TesseraError(`${what}: classes must be an array of at least two finite numbers; got ${JSON.stringify(classes)}`);
+  }
+  const sorted = [...new Set(classes)].sort((a, b) => a - b);
+  if (sorted.length !== classes.length) throw new TesseraError(`${what}: classes has repeated values: ${JSON.stringify(classes)}`);
+  return sorted;
+}
+
+/** A linear classifier (one-vs-rest for more than two classes) fitted by SGD. */
+export class SGDClassifier extends BaseSGD {
+  protected readonly name = "SGDClassifier";
+  /** The class labels, sorted (after fit, or from options.classes). */
+  classes: Float64Array | null = null;
+  /** One intercept per row of coef. */
+  intercept: Float64Array | null = null;
+  private readonly classesOption: number[] | null;
+
+  constructor(options: SGDClassifierOptions = {}) {
+    const E = "SGDClassifier";
+    checkKeys(E, options, ["loss", "classes", ...COMMON]);
+    super(E, options, ["hinge", "log_loss", "modified_huber"], { loss: "hinge", learningRate: "optimal", eta0: 0, powerT: 0.5 });
+    this.classesOption = options.classes === undefined ? null : checkClasses(options.classes, E);
+  }
+
+  override getParams(): Record<string, unknown> {
+    return { ...super.getParams(), ...(this.classesOption ? { classes: this.classesOption } : {}) };
+  }
+
+  protected get isClassifier(): boolean {
+    return true;
+  }
+
+  protected get classList(): number[] | null {
+    return this.classes ? [...this.classes] : null;
+  }
+
+  /** The shape of coef: [1 or nClasses, nFeaturesIn]. */
+  get coefShape(): [number, number] {
+    return [this.coef ? this.coef.length / Math.max(1, this.nFeaturesIn) : 0, this.nFeaturesIn];
+  }
+
+  protected fitClasses(found: number[] | null, what: string): number[] {
+    const classes = this.classesOption ?? found!;
+    if (this.classesOption) {
+      const extra = found!.filter((c) => !this.classesOption!.includes(c));
+      if (extra.length > 0) throw new TesseraError(`${what}: y has label(s) ${extra.join(", ")}, which are not among the classes [${this.classesOption.join(", ")}]`);
+    }
+    if (classes.length < 2) throw new TesseraError(`${what}: y has one class only (${classes[0]}); a classifier needs at least two`);
+    this.classes = Float64Array.from(classes);
+    return classes;
+  }
+
+  protected partialClasses(given: readonly number[] | undefined, what: string): number[] {
+    const g = given === undefined ? null : checkClasses(given, what);
+    if (this.classes) {
+      const have = [...this.classes];
+      if (g && (g.length !== have.length || g.some((c, i) => c !== have[i]))) {
+        throw new TesseraError(`${what}: classes [${g.join(", ")}] differ from the classes of the earlier calls [${have.join(", ")}]`);
+      }
+      return have;
+    }
+    const classes = g ?? this.classesOption;
+    if (!classes) throw new TesseraError(`${what}: the first call needs classes (every label y may have), e.g. partialFit(X, y, { classes: [0, 1] })`);
+    this.classes = Float64Array.from(classes);
+    return classes;
+  }
+
+  protected setIntercept(b: Float64Array): void {
+    this.intercept = Float64Array.from(b);
+  }
+
+  private labelSpec(method: string): PredictSpec {
+    const m = this.weights(method);
+    return { kind: "logistic-label", d: m.d, K: m.K, W: m.W, b: m.b, classes: [...this.classes!] };
+  }
+
+  /** Class labels per row (lazy): the class of the largest decision value (binary: > 0). */
+  predict<X extends MatrixInput>(X: X): Predicted<X> {
+    return blockOutput(X, { predict: this.labelSpec("predict"), prefix: "sgd-predict", names: ["prediction"], columns: this.featureNames, what: "SGDClassifier.predict" }) as Predicted<X>;
+  }
+
+  /**
+   * Class probabilities (lazy), for loss "log_loss" (the sigmoid of each decision value) or
+   * "modified_huber" ((clip(z, -1, 1) + 1) / 2); one-vs-rest values normalized to sum 1.
+   */
+  predictProba<X extends MatrixInput>(X: X): Predicted<X> {
+    if (this.loss === "hinge") throw new TesseraError(`SGDClassifier.predictProba: probabilities need loss "log_loss" or "modified_huber"; this model has loss "hinge"`);
+    const m = this.weights("predictProba");
+    const kind = this.loss === "log_loss" ? "proba-log" : "proba-huber";
+    const names = this.classList!.map((c) => `proba_${c}`);
+    return mapBlocks(X, { map: { fn: "sgd", args: { kind, ...m } }, d: m.d, cols: Math.max(2, m.K), names, columns: this.featureNames, prefix: "sgd-proba", what: "SGDClassifier.predictProba" }) as Predicted<X>;
+  }
+
+  /** Mean accuracy on (X, y): one pass. */
+  async score(X: MatrixInput, y: TargetInput, options: ComputeOptions = {}): Promise<number> {
+    const what = "SGDClassifier.score";
+    const predict = this.labelSpec("score");
+    if (y === undefined) throw new TesseraError(`${what}: y is missing`);
+    const rows = await toRows(X, y, what);
+    if (rows.d !== predict.d) throw new TesseraError(`${what}: X has ${rows.d} features, but the model was fitted with ${predict.d}`);
+    const p = await reduceBlocks<AccuracyPartial & R2Partial>(rows, { name: "ml-accuracy", op: "ml.score", combine: "ml.sum", spec: (block) => ({ predict, metric: "accuracy", block }) }, what, options);
+    return finishScore(p, "accuracy", what);
+  }
+
+  static fromJSON(json: EstimatorJSON): SGDClassifier {
+    const m = new SGDClassifier(json.params as SGDClassifierOptions);
+    const classes = (json.fitted as { classes?: number[] } | null)?.classes;
+    if (classes) m.classes = Float64Array.from(classes);
+    return m.restore(json.fitted);
+  }
+}
+
+/** A linear model of a real target fitted by SGD. */
+export class SGDRegressor extends BaseSGD {
+  protected readonly name = "SGDRegressor";
+  intercept = 0;
+
+  constructor(options: SGDRegressorOptions = {}) {
+    const E = "SGDRegressor";
+    checkKeys(E, options, ["loss", ...COMMON]);
+    super(E, options, ["squared_error", "huber"], { loss: "squared_error", learningRate: "invscaling", eta0: 0.01, powerT: 0.25 });
+  }
+
+  protected get isClassifier(): boolean {
+    return false;
+  }
+
+  protected get classList(): null {
+    return null;
+  }
+
+  protected fitClasses(): null {
+    return null;
+  }
+
+  protected partialClasses(given: readonly number[] | undefined, what: string): null {
+    if (given !== undefined) throw new TesseraError(`${what}: classes is for classifiers; SGDRegressor takes a real target`);
+    return null;
+  }
+
+  protected setIntercept(b: Float64Array): void {
+    this.intercept = b[0]!;
+  }
+
+  private linearSpec(method: string): PredictSpec {
+    const m = this.weights(method);
+    return { kind: "linear", d: m.d, coef: m.W, intercept: m.b[0]! };
+  }
+
+  /** X·coef + intercept per row (lazy). */
+  predict<X extends MatrixInput>(X: X): Predicted<X> {
+    return blockOutput(X, { predict: this.linearSpec("predict"), prefix: "sgd-predict", names: ["prediction"], columns: this.featureNames, what: "SGDRegressor.predict" }) as Predicted<X>;
+  }
+
+  /** R² on (X, y): one pass. */
+  async score(X: MatrixInput, y: TargetInput, options: ComputeOptions = {}): Promise<number> {
+    const what = "SGDRegressor.score";
+    const predict = this.linearSpec("score");
+    if (y === undefined) throw new TesseraError(`${what}: y is missing`);
+    const rows = await toRows(X, y, what);
+    if (rows.d !== predict.d) throw new TesseraError(`${what}: X has ${rows.d} features, but the model was fitted with ${predict.d}`);
+    const p = await reduceBlocks<AccuracyPartial & R2Partial>(rows, { name: "ml-r2", op: "ml.score", combine: "ml.r2.combine", spec: (block) => ({ predict, metric: "r2", block }) }, what, options);
+    return finishScore(p, "r2", what);
+  }
+
+  static fromJSON(json: EstimatorJSON): SGDRegressor {
+    return new SGDRegressor(json.params as SGDRegressorOptions).restore(json.fitted);
+  }
+}
+
+registerEstimator("SGDClassifier", (json) => SGDClassifier.fromJSON(json));
+registerEstimator("SGDRegressor", (json) => SGDRegressor.fromJSON(json));
+
+export type { SgdLoss, SgdPenalty, SgdLearningRate };

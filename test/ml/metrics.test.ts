@@ -1,0 +1,94 @@
+// The metrics against scikit-learn (references.json) on predictions built from the datasets
+// by the rules in make-references.py: as tessera arrays in 1, 3 and 7 blocks (tasks and a
+// combine tree on a 2-worker LocalCluster), as plain values, and with bad input.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalCluster, array as da, ml, type Client } from "../../dist/index.js";
+import { HAVE_DATASETS, REF as BASE, loadCsv, loadDiabetes, rowsPerBlock } from "./helpers.js";
+import { readFileSync } from "node:fs";
+
+const REF = JSON.parse(readFileSync(new URL("./references.json", import.meta.url), "utf8")).metrics;
+
+let client: Client;
+beforeAll(async () => {
+  client = await LocalCluster.start({ workers: 2 });
+});
+afterAll(() => client?.close());
+
+const BLOCKS = [1, 3, 7];
+const vec = (v: Float64Array, blocks: number) => da.fromTypedArray(v, { chunks: [rowsPerBlock(v.length, blocks)] });
+const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
+
+describe.skipIf(!HAVE_DATASETS)("metrics", () => {
+  it("r2Score, meanSquaredError and meanAbsoluteError equal scikit-learn's on diabetes, for 1, 3 and 7 blocks and plain values", async () => {
+    const ds = loadDiabetes();
+    const yp = Float64Array.from({ length: ds.n }, (_, i) => 10 * ds.X[i * ds.d + 2]! - 110);
+    const ref = REF.diabetes;
+    for (const blocks of BLOCKS) {
+      const [t, p] = [vec(ds.y, blocks), vec(yp, blocks === 7 ? 2 : blocks)]; // differently blocked: yTrue follows yPred
+      expect(await ml.r2Score(t, p)).toBeCloseTo(ref.r2, 12);
+      expect(await ml.meanSquaredError(t, p)).toBeCloseTo(ref.mse, 9);
+      expect(await ml.meanAbsoluteError(t, p)).toBeCloseTo(ref.mae, 11);
+    }
+    expect(await ml.r2Score(ds.y, yp)).toBeCloseTo(ref.r2, 12);
+    expect(await ml.meanSquaredError(Array.from(ds.y), yp, { squared: false })).toBeCloseTo(Math.sqrt(ref.mse), 10);
+    expect(await ml.meanAbsoluteError(vec(ds.y, 3), yp)).toBeCloseTo(ref.mae, 11);
+    // Estimators' score agrees with the metric on their predictions.
+    const X = da.fromTypedArray(ds.X, { shape: [ds.n, ds.d], chunks: [rowsPerBlock(ds.n, 3), ds.d] });
+    const ridge = await new ml.Ridge().fit(X, ds.y);
+    expect(await ml.r2Score(ds.y, ridge.predict(X))).toBeCloseTo(BASE.diabetes.ridge.r2!, 10);
+  });
+
+  it("rocAucScore, logLoss, accuracyScore and confusionMatrix equal scikit-learn's on breast_cancer (binary, tied scores)", async () => {
+    const ds = loadCsv("breast_cancer.csv");
+    const x0 = Float64Array.from({ length: ds.n }, (_, i) => ds.X[i * ds.d]!);
+    const score = x0.map((v) => -v);
+    const proba = x0.map((v) => sigmoid(-(v - 14) / 3.5));
+    const label = proba.map((p) => (p > 0.5 ? 1 : 0));
+    const ref = REF.breast_cancer;
+    for (const blocks of BLOCKS) {
+      const y = vec(ds.y, blocks);
+      expect(await ml.rocAucScore(y, vec(score, blocks))).toBeCloseTo(ref.rocAuc, 14);
+      expect(await ml.logLoss(y, vec(proba, blocks))).toBeCloseTo(ref.logLoss, 13);
+      expect(await ml.accuracyScore(y, vec(label, blocks))).toBeCloseTo(ref.accuracy, 15);
+      expect(await ml.confusionMatrix(y, vec(label, blocks))).toEqual(ref.confusion);
+    }
+    expect(await ml.rocAucScore(ds.y, score)).toBeCloseTo(ref.rocAuc, 14);
+    expect(await ml.accuracyScore(ds.y, label, { normalize: false })).toBe(Math.round(ref.accuracy * ds.n));
+  });
+
+  it("logLoss of [n, 3] probabilities and the 3-class confusion matrix on iris", async () => {
+    const ds = loadCsv("iris.csv");
+    const x2 = Array.from({ length: ds.n }, (_, i) => ds.X[i * ds.d + 2]!);
+    const pred = Float64Array.from(x2, (v) => (v < 2.5 ? 0 : v < 4.95 ? 1 : 2));
+    const P = new Float64Array(ds.n * 3);
+    x2.forEach((v, i) => {
+      const e = [1.5, 4.3, 5.5].map((c) => Math.exp(-Math.abs(v - c)));
+      const s = e[0]! + e[1]! + e[2]!;
+      e.forEach((x, c) => (P[i * 3 + c] = x / s));
+    });
+    const ref = REF.iris;
+    for (const blocks of BLOCKS) {
+      const Pa = da.fromTypedArray(P, { shape: [ds.n, 3], chunks: [rowsPerBlock(ds.n, blocks), 3] });
+      expect(await ml.logLoss(vec(ds.y, blocks), Pa)).toBeCloseTo(ref.logLoss, 13);
+      expect(await ml.confusionMatrix(vec(ds.y, blocks), pred)).toEqual(ref.confusion);
+    }
+    const rows = Array.from({ length: ds.n }, (_, i) => [P[i * 3]!, P[i * 3 + 1]!, P[i * 3 + 2]!]);
+    expect(await ml.logLoss(ds.y, rows)).toBeCloseTo(ref.logLoss, 13);
+    expect(await ml.accuracyScore(ds.y, pred)).toBeCloseTo(ref.accuracy, 15);
+    expect(await ml.confusionMatrix(ds.y, pred, { labels: [2, 0] })).toEqual([
+      [ref.confusion[2][2], ref.confusion[2][0]],
+      [ref.confusion[0][2], ref.confusion[0][0]],
+    ]);
+  });
+
+  it("names bad input", async () => {
+    await expect(ml.accuracyScore([1, 2, 3], [1, 2])).rejects.toThrow(/accuracyScore: yTrue has 3 values but yPred has 2 rows/);
+    await expect(ml.r2Score(vec(new Float64Array([1, 2, NaN]), 2), vec(new Float64Array([1, 2, 3]), 2))).rejects.toThrow(/r2Score: yTrue has NaN \(or a null\) at row 2/);
+    await expect(ml.rocAucScore([0, 1, 2], [0.1, 0.2, 0.3])).rejects.toThrow(/rocAucScore: yTrue must have exactly two classes/);
+    await expect(ml.logLoss([0, 1], [0.5, 1.5])).rejects.toThrow(/probabilities lie in \[0, 1\]/);
+    await expect(ml.logLoss([0, 0], [0.2, 0.3])).rejects.toThrow(/yTrue has one label only/);
+    await expect(ml.logLoss([0, 1, 2], [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])).rejects.toThrow(/yPred has 2 probability columns .* 3 labels/);
+    await expect(ml.meanSquaredError("y" as never, [1])).rejects.toThrow(/meanSquaredError: yTrue must be a tessera array/);
+    await expect(ml.r2Score(vec(new Float64Array([1, 2]), 1), vec(new Float64Array([1, 2, 3]), 1))).rejects.toThrow(/r2Score: yTrue has 2 values but yPred has 3 rows/);
+  });
+});

@@ -1,0 +1,122 @@
+// PCA on a 2-worker LocalCluster: explained variance, singular values and components (signs
+// included) against scikit-learn's "full" solver (references.json) on digits and wine, for 1,
+// 3 and 7 row blocks; transforms; and bad input.
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalCluster, array as da, dataframe as dd, ml, type Client } from "../../dist/index.js";
+import { DATASETS, HAVE_DATASETS, loadCsv, maxRelDiff, rowsPerBlock, standardize } from "./helpers.js";
+
+const REF = JSON.parse(readFileSync(new URL("./references.json", import.meta.url), "utf8"));
+
+let client: Client;
+beforeAll(async () => {
+  client = await LocalCluster.start({ workers: 2 });
+});
+afterAll(() => client?.close());
+
+const BLOCKS = [1, 3, 7];
+const matrix = (X: Float64Array, n: number, d: number, blocks: number) => da.fromTypedArray(X, { shape: [n, d], chunks: [rowsPerBlock(n, blocks), d] });
+
+function loadDigits() {
+  const rows = gunzipSync(readFileSync(new URL("digits.csv.gz", DATASETS))).toString("utf8").trim().split("\n");
+  const X = new Float64Array(rows.length * 64);
+  rows.forEach((r, i) => r.split(",").forEach((v, j) => j < 64 && (X[i * 64 + j] = Number(v))));
+  return { X, n: rows.length, d: 64 };
+}
+
+/** max |a - b| over the entries, relative to the largest |b|. */
+const relToMax = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  let top = 0;
+  for (let i = 0; i < b.length; i++) (m = Math.max(m, Math.abs(a[i]! - b[i]!))), (top = Math.max(top, Math.abs(b[i]!)));
+  return m / top;
+};
+
+describe.skipIf(!HAVE_DATASETS)("PCA", () => {
+  it("matches scikit-learn on digits (1797 x 64, rank-deficient) for 1, 3 and 7 blocks", async () => {
+    const ds = loadDigits();
+    const ref = REF.digits.pca;
+    for (const blocks of BLOCKS) {
+      const pca = await new ml.PCA().fit(matrix(ds.X, ds.n, ds.d, blocks));
+      expect(pca.nComponentsFitted).toBe(64);
+      // Digits has constant pixels: the smallest singular values are rounding noise, so compare relative to the largest.
+      expect(relToMax(pca.explainedVariance!, ref.explainedVariance)).toBeLessThan(1e-12);
+      expect(relToMax(pca.explainedVarianceRatio!, ref.explainedVarianceRatio)).toBeLessThan(1e-12);
+      expect(relToMax(pca.singularValues!, ref.singularValues)).toBeLessThan(1e-12);
+      // The leading components, with scikit-learn's signs (svd_flip).
+      expect(maxRelDiff(pca.components!.slice(0, 5 * 64), ref.components5)).toBeLessThan(1e-9);
+      const scores = await pca.transform(matrix(ds.X, ds.n, ds.d, blocks)).compute();
+      const sums = new Float64Array(10);
+      for (let i = 0; i < ds.n; i++) for (let c = 0; c < 10; c++) sums[c] += scores.data[i * 64 + c]!;
+      // Sums of centred scores are ~0: compare against the scale of a score, not relatively.
+      expect(Math.max(...Array.from(sums, (s, c) => Math.abs(s - ref.transformSums10[c])))).toBeLessThan(1e-8);
+    }
+  });
+
+  it("keeps the components that explain a fraction of the variance, whitens, and inverts (wine, standardized)", async () => {
+    const ds = loadCsv("wine_data.csv");
+    const { Z } = standardize(ds.X, ds.n, ds.d);
+    for (const blocks of BLOCKS) {
+      const pca = await new ml.PCA({ nComponents: 0.8 }).fit(matrix(Z, ds.n, ds.d, blocks));
+      const ref = REF.wine.pca80;
+      expect(pca.nComponentsFitted).toBe(ref.nComponents);
+      expect(maxRelDiff(pca.explainedVariance!, ref.explainedVariance)).toBeLessThan(1e-12);
+      expect(maxRelDiff(pca.explainedVarianceRatio!, ref.explainedVarianceRatio)).toBeLessThan(1e-12);
+      expect(maxRelDiff(pca.components!, ref.components)).toBeLessThan(1e-10);
+      expect(pca.noiseVariance).toBeCloseTo(ref.noiseVariance, 12);
+      const w = new ml.PCA({ nComponents: 3, whiten: true });
+      const T = await (await w.fitTransform(matrix(Z, ds.n, ds.d, blocks))).compute();
+      expect(maxRelDiff(T.data.slice(0, 15), REF.wine.pcaWhiten3.firstRows)).toBeLessThan(1e-10);
+      // With every component, inverseTransform(transform(X)) is X.
+      const full = await new ml.PCA({ whiten: true }).fit(matrix(Z, ds.n, ds.d, blocks));
+      const back = await full.inverseTransform(full.transform(matrix(Z, ds.n, ds.d, blocks))).compute();
+      expect(maxRelDiff(back.data as Float64Array, Z)).toBeLessThan(1e-12);
+    }
+  });
+
+  it("with fewer rows than features: the variance is all kept and the components are orthonormal", async () => {
+    const n = 5;
+    const d = 8;
+    const X = Float64Array.from({ length: n * d }, (_, t) => Math.sin(t * 1.7) * (1 + (t % d)));
+    const pca = await new ml.PCA().fit(matrix(X, n, d, 2));
+    expect(pca.nComponentsFitted).toBe(n);
+    let total = 0;
+    for (let j = 0; j < d; j++) {
+      const col = Array.from({ length: n }, (_, i) => X[i * d + j]!);
+      const m = col.reduce((a, b) => a + b, 0) / n;
+      total += col.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1);
+    }
+    expect(pca.explainedVariance!.reduce((a, b) => a + b, 0)).toBeCloseTo(total, 10);
+    expect(pca.explainedVariance![n - 1]).toBeLessThan(1e-20 * total + 1e-12); // centring leaves rank n - 1
+    for (let a = 0; a < n - 1; a++) {
+      for (let b = 0; b < n - 1; b++) {
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += pca.components![a * d + j]! * pca.components![b * d + j]!;
+        expect(dot).toBeCloseTo(a === b ? 1 : 0, 12);
+      }
+    }
+  });
+
+  it("takes dataframes (output columns pca0, pca1, ...) and names bad input", async () => {
+    const df = dd.fromArrays({ a: new Float64Array([1, 2, 3, 4]), b: new Float64Array([2, 4, 6, 8.5]), id: ["p", "q", "r", "s"] }, { npartitions: 2 });
+    const pca = await new ml.PCA({ nComponents: 1 }).fit(df.select("a", "b"));
+    expect(pca.featureNames).toEqual(["a", "b"]);
+    const t = await pca.transform(df).compute();
+    expect(t.schema.fields.map((f) => f.name)).toEqual(["id", "pca0"]);
+    const arr = await pca.transform(da.fromTypedArray(new Float64Array([1, 2, 3, 4, 2, 4, 6, 8.5]), { shape: [2, 4] }).transpose()).compute();
+    expect(Array.from(t.getChild("pca0")!.toArray() as Float64Array)).toEqual(Array.from(arr.data));
+    const back = await pca.inverseTransform(pca.transform(df)).compute();
+    expect(back.schema.fields.map((f) => f.name)).toEqual(["id", "a", "b"]);
+    // One component of nearly collinear columns: the round trip is close, not exact.
+    expect(Math.abs((back.getChild("b")!.toArray() as Float64Array)[3]! - 8.5)).toBeLessThan(0.2);
+    await expect(new ml.PCA().fit([[1, 2], [NaN, 3]])).rejects.toThrow(/PCA.fit: X has NaN \(or a null\) at row 1, column 0/);
+    await expect(new ml.PCA({ nComponents: 3 }).fit([[1, 2], [3, 4], [5, 7]])).rejects.toThrow(/nComponents is 3, more than min\(rows, features\) = 2/);
+    expect(() => new ml.PCA({ nComponents: 1.5 })).toThrow(/nComponents must be an integer >= 1, a fraction/);
+    expect(() => new ml.PCA({ svdSolver: "randomized" as "full" })).toThrow(/svdSolver must be/);
+    expect(() => new ml.PCA().transform([[1, 2]])).toThrow(/PCA.transform: this PCA is not fitted yet/);
+    expect(() => pca.transform([[1, 2, 3]])).toThrow(/X has 3 features, but this PCA was fitted with 2/);
+    await expect(pca.transform(da.fromTypedArray(new Float64Array([1, 2, 3, NaN]), { shape: [2, 2], chunks: [1, 2] })).compute()).rejects.toThrow(/X has NaN \(or a null\) at row 1, column 1/);
+    await expect(pca.transform(dd.fromArrays({ a: [1, null], b: [2, 3] as number[] }, { npartitions: 1 })).compute()).rejects.toThrow(/X has NaN \(or a null\) at row 1 of partition 0, column "a"/);
+  });
+});
