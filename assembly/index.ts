@@ -28,7 +28,7 @@ export { radixSortPairs, gatherU32, sortWords, nullFlags } from "./sort";
 export { snappyDecode } from "./snappy";
 export { dictDecode } from "./parquet";
 export { mlLogistic, mlKmeans, mlGram } from "./ml";
-export { nnTranspose, nnBiasAct, nnActBack, nnColSum } from "./nn";
+export { nnBiasAct, nnActBack, nnColSum, nnGemm, nnGemmWorkBytes, nnAdam } from "./nn";
 
 /** Bumped whenever an export's meaning changes; the loader checks it against src/kernels/abi.ts. */
 export function abiVersion(): i32 {

@@ -1,13 +1,12 @@
 /**
- * Neural-network passes around the f32 matmul (assembly/matmul.ts): what a Dense layer and its
- * activation need besides the product itself.
+ * Neural-network kernels: what a Dense layer and its activation need, the product included
+ * (nnGemm reads either operand transposed, so the backward needs no transposed copies).
  *
- *   nnTranspose  dst[cols x rows] = src[rows x cols]ᵀ   (so Xᵀ·dY and dY·Wᵀ run on the one
- *                                                         row-major gemm; a pass over memory is
- *                                                         small next to the O(n³) product)
  *   nnBiasAct    z += b per row, then a = act(z)         (one pass: bias and activation fused)
  *   nnActBack    g *= act'(z, a)                         (in place)
  *   nnColSum     out[j] (=|+=) Σ_i x[i, j]                (the bias gradient)
+ *   nnGemm       C (=|+=) op(A)·op(B), op = identity or transpose, f32 (below)
+ *   nnAdam       one Adam/AdamW update of a flat parameter vector, in f64 per element (f64x2)
  *
  * Activation codes: 0 none, 1 relu, 2 tanh, 3 sigmoid, 4 gelu (tanh approximation); they match
  * src/nn/kernels.ts. All f32, row-major, contiguous.
@@ -21,21 +20,6 @@ const ACT_GELU: i32 = 4;
 
 const GELU_C: f32 = 0.7978845608028654; // sqrt(2 / pi)
 const GELU_A: f32 = 0.044715;
-const TB: i32 = 32;
-
-export function nnTranspose(src: usize, rows: i32, cols: i32, dst: usize): void {
-  // 32 x 32 tiles keep both the rows read and the rows written in L1.
-  for (let i0 = 0; i0 < rows; i0 += TB) {
-    const i1 = min(rows, i0 + TB);
-    for (let j0 = 0; j0 < cols; j0 += TB) {
-      const j1 = min(cols, j0 + TB);
-      for (let i = i0; i < i1; i++) {
-        const s = src + ((<usize>i) * <usize>cols) * 4;
-        for (let j = j0; j < j1; j++) store<f32>(dst + ((<usize>j) * <usize>rows + <usize>i) * 4, load<f32>(s + (<usize>j) * 4));
-      }
-    }
-  }
-}
 
 // @ts-ignore: decorator
 @inline function act(x: f32, code: i32): f32 {
@@ -75,7 +59,14 @@ export function nnBiasAct(z: usize, a: usize, b: usize, rows: i32, cols: i32, co
 
 /** g[n] *= act'(z) in place; a = act(z) is given so tanh and sigmoid need no exp again. */
 export function nnActBack(g: usize, z: usize, a: usize, n: i32, code: i32): void {
-  for (let i: usize = 0; i < <usize>n; i++) {
+  let i: usize = 0;
+  if (code == ACT_RELU) {
+    // g *= (z > 0): a mask and, four at a time.
+    const zero = f32x4.splat(0);
+    const vec = (<usize>n) & ~(<usize>3);
+    for (; i < vec; i += 4) v128.store(g + i * 4, v128.and(v128.load(g + i * 4), f32x4.gt(v128.load(z + i * 4), zero)));
+  }
+  for (; i < <usize>n; i++) {
     const p = g + i * 4;
     const x = load<f32>(z + i * 4);
     const y = load<f32>(a + i * 4);
@@ -103,5 +94,278 @@ export function nnColSum(x: usize, rows: i32, cols: i32, out: usize, accumulate:
       v128.store(p, f32x4.add(v128.load(p), v128.load(r + (<usize>j) * 4)));
     }
     for (; j < cols; j++) store<f32>(out + (<usize>j) * 4, load<f32>(out + (<usize>j) * 4) + load<f32>(r + (<usize>j) * 4));
+  }
+}
+
+/*
+ * nnGemm: C[m x n] (= or +=) op(A)[m x k] · op(B)[k x n], f32, row-major with leading dimensions.
+ * ta = 1 reads A as stored transposed (A[i, p] at a[p * lda + i]), tb = 1 the same for B, so the
+ * backward's Xᵀ·dY and dY·Wᵀ need no transposed copy: the transpose happens while packing, which
+ * the blocked product does anyway.
+ *
+ * Same blocking as assembly/matmul.ts (GotoBLAS: B packed into NR-wide panels per KC x NC block,
+ * A into MR-high panels per MC x KC block, a 4 x 8 register tile), with packing done in v128
+ * lanes: a row-major A panel goes through 4 x 4 in-register transposes, a transposed A panel is
+ * already in panel order, a transposed B panel goes through 4 x 4 transposes. No fused
+ * multiply-add (relaxed SIMD needs a flag on Node 20): mul then add, deterministic bit for bit.
+ */
+
+const G_MR: i32 = 4;
+const G_NR: i32 = 8;
+const G_KC: i32 = 256;
+const G_MC: i32 = 128;
+const G_NC: i32 = 1024;
+
+export function nnGemmWorkBytes(): i32 {
+  return (G_MC * G_KC + G_KC * G_NC + G_MR * G_NR) * 4 + 64;
+}
+
+// @ts-ignore: decorator
+@inline function tr0(r0: v128, r1: v128, r2: v128, r3: v128, q: usize): void {
+  // The 4 x 4 transpose of rows r0..r3: column t (r0[t], r1[t], r2[t], r3[t]) to q + 16·t.
+  const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(q, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(q, f32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
+  v128.store(q, f32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
+  v128.store(q, f32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
+}
+
+/** Pack op(A) rows [0, mc) x cols [0, kc) (a points at op(A)[0, 0]) into MR-high panels: panel r, column p at ap + (r*kc + p)*MR. */
+function gPackA(a: usize, lda: i32, ta: bool, mc: i32, kc: i32, ap: usize): void {
+  const ld = <usize>lda;
+  let q = ap;
+  for (let ir = 0; ir < mc; ir += G_MR) {
+    const rows = min(G_MR, mc - ir);
+    if (rows == G_MR && ta) {
+      // op(A)[ir..ir+4, p] = a[p*lda + ir .. +4]: one load per column.
+      let src = a + (<usize>ir) * 4;
+      for (let p = 0; p < kc; p++) {
+        v128.store(q, v128.load(src));
+        src += ld * 4;
+        q += 16;
+      }
+      continue;
+    }
+    if (rows == G_MR) {
+      const r0 = a + (<usize>ir) * ld * 4;
+      const r1 = r0 + ld * 4, r2 = r1 + ld * 4, r3 = r2 + ld * 4;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const o = (<usize>p) * 4;
+        tr0(v128.load(r0 + o), v128.load(r1 + o), v128.load(r2 + o), v128.load(r3 + o), q);
+        q += 64;
+      }
+      for (; p < kc; p++) {
+        const o = (<usize>p) * 4;
+        store<f32>(q, load<f32>(r0 + o));
+        store<f32>(q, load<f32>(r1 + o), 4);
+        store<f32>(q, load<f32>(r2 + o), 8);
+        store<f32>(q, load<f32>(r3 + o), 12);
+        q += 16;
+      }
+      continue;
+    }
+    for (let p = 0; p < kc; p++) {
+      for (let r = 0; r < G_MR; r++) {
+        const i = ir + r;
+        const v: f32 = r < rows ? (ta ? load<f32>(a + ((<usize>p) * ld + <usize>i) * 4) : load<f32>(a + ((<usize>i) * ld + <usize>p) * 4)) : 0;
+        store<f32>(q, v);
+        q += 4;
+      }
+    }
+  }
+}
+
+/** Pack op(B) rows [0, kc) x cols [0, nc) (b points at op(B)[0, 0]) into NR-wide panels: panel j, row p at bp + (j*kc + p)*NR. */
+function gPackB(b: usize, ldb: i32, tb: bool, kc: i32, nc: i32, bp: usize): void {
+  const ld = <usize>ldb;
+  let q = bp;
+  for (let jr = 0; jr < nc; jr += G_NR) {
+    const cols = min(G_NR, nc - jr);
+    if (cols == G_NR && !tb) {
+      let row = b + (<usize>jr) * 4;
+      for (let p = 0; p < kc; p++) {
+        v128.store(q, v128.load(row));
+        v128.store(q, v128.load(row, 16), 16);
+        row += ld * 4;
+        q += 32;
+      }
+      continue;
+    }
+    if (cols == G_NR) {
+      // op(B)[p, jr + c] = b[(jr + c)*ldb + p]: columns of op(B) are rows of b; 4 x 4 transposes
+      // of rows jr..jr+3 and jr+4..jr+7 give the panel's two halves.
+      const c0 = b + (<usize>jr) * ld * 4;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const o = (<usize>p) * 4;
+        const lo0 = v128.load(c0 + o), lo1 = v128.load(c0 + ld * 4 + o), lo2 = v128.load(c0 + ld * 8 + o), lo3 = v128.load(c0 + ld * 12 + o);
+        const hi0 = v128.load(c0 + ld * 16 + o), hi1 = v128.load(c0 + ld * 20 + o), hi2 = v128.load(c0 + ld * 24 + o), hi3 = v128.load(c0 + ld * 28 + o);
+        let t0 = f32x4.shuffle(lo0, lo1, 0, 4, 1, 5), t1 = f32x4.shuffle(lo0, lo1, 2, 6, 3, 7);
+        let t2 = f32x4.shuffle(lo2, lo3, 0, 4, 1, 5), t3 = f32x4.shuffle(lo2, lo3, 2, 6, 3, 7);
+        v128.store(q, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
+        v128.store(q, f32x4.shuffle(t0, t2, 2, 3, 6, 7), 32);
+        v128.store(q, f32x4.shuffle(t1, t3, 0, 1, 4, 5), 64);
+        v128.store(q, f32x4.shuffle(t1, t3, 2, 3, 6, 7), 96);
+        t0 = f32x4.shuffle(hi0, hi1, 0, 4, 1, 5);
+        t1 = f32x4.shuffle(hi0, hi1, 2, 6, 3, 7);
+        t2 = f32x4.shuffle(hi2, hi3, 0, 4, 1, 5);
+        t3 = f32x4.shuffle(hi2, hi3, 2, 6, 3, 7);
+        v128.store(q, f32x4.shuffle(t0, t2, 0, 1, 4, 5), 16);
+        v128.store(q, f32x4.shuffle(t0, t2, 2, 3, 6, 7), 48);
+        v128.store(q, f32x4.shuffle(t1, t3, 0, 1, 4, 5), 80);
+        v128.store(q, f32x4.shuffle(t1, t3, 2, 3, 6, 7), 112);
+        q += 128;
+      }
+      for (; p < kc; p++) {
+        for (let c = 0; c < G_NR; c++) store<f32>(q + (<usize>c) * 4, load<f32>(c0 + ((<usize>c) * ld + <usize>p) * 4));
+        q += 32;
+      }
+      continue;
+    }
+    for (let p = 0; p < kc; p++) {
+      for (let c = 0; c < G_NR; c++) {
+        const j = jr + c;
+        const v: f32 = c < cols ? (tb ? load<f32>(b + ((<usize>j) * ld + <usize>p) * 4) : load<f32>(b + ((<usize>p) * ld + <usize>j) * 4)) : 0;
+        store<f32>(q + (<usize>c) * 4, v);
+      }
+      q += 32;
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gAddRow(c: usize, lo: v128, hi: v128): void {
+  v128.store(c, f32x4.add(v128.load(c), lo));
+  v128.store(c, f32x4.add(v128.load(c, 16), hi), 16);
+}
+
+/** The MR x NR tile: c (row stride ldc) = or += A-panel · B-panel over kc. */
+function gMicro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32, nr: i32, first: bool, tmp: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let pa = ap, pb = bp;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    const a1 = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    const a3 = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    pa += 16;
+    pb += 32;
+  }
+  const rb = (<usize>ldc) * 4;
+  if (mr == G_MR && nr == G_NR) {
+    if (first) {
+      v128.store(c, c00); v128.store(c, c01, 16);
+      v128.store(c + rb, c10); v128.store(c + rb, c11, 16);
+      v128.store(c + 2 * rb, c20); v128.store(c + 2 * rb, c21, 16);
+      v128.store(c + 3 * rb, c30); v128.store(c + 3 * rb, c31, 16);
+    } else {
+      gAddRow(c, c00, c01);
+      gAddRow(c + rb, c10, c11);
+      gAddRow(c + 2 * rb, c20, c21);
+      gAddRow(c + 3 * rb, c30, c31);
+    }
+    return;
+  }
+  v128.store(tmp, c00); v128.store(tmp, c01, 16);
+  v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
+  v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
+  v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
+  for (let r = 0; r < mr; r++) {
+    for (let j = 0; j < nr; j++) {
+      const v = load<f32>(tmp + (<usize>r) * 32 + (<usize>j) * 4);
+      const q = c + (<usize>r) * rb + (<usize>j) * 4;
+      store<f32>(q, first ? v : load<f32>(q) + v);
+    }
+  }
+}
+
+export function nnGemm(m: i32, n: i32, k: i32, a: usize, lda: i32, ta: bool, b: usize, ldb: i32, tb: bool, c: usize, ldc: i32, accumulate: bool, work: usize): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) for (let i = 0; i < m; i++) memory.fill(c + (<usize>i) * (<usize>ldc) * 4, 0, (<usize>n) * 4);
+    return;
+  }
+  const ap = (work + 15) & ~(<usize>15);
+  const bp = ap + (<usize>(G_MC * G_KC)) * 4;
+  const tmp = bp + (<usize>(G_KC * G_NC)) * 4;
+  // Element (r, col) of op(A) / op(B) as a byte address.
+  const la = <usize>lda, lb = <usize>ldb;
+  for (let jc = 0; jc < n; jc += G_NC) {
+    const nc = min(G_NC, n - jc);
+    for (let pc = 0; pc < k; pc += G_KC) {
+      const kc = min(G_KC, k - pc);
+      const bAt = tb ? b + ((<usize>jc) * lb + <usize>pc) * 4 : b + ((<usize>pc) * lb + <usize>jc) * 4;
+      gPackB(bAt, ldb, tb, kc, nc, bp);
+      const first = pc == 0 && !accumulate;
+      for (let ic = 0; ic < m; ic += G_MC) {
+        const mc = min(G_MC, m - ic);
+        const aAt = ta ? a + ((<usize>pc) * la + <usize>ic) * 4 : a + ((<usize>ic) * la + <usize>pc) * 4;
+        gPackA(aAt, lda, ta, mc, kc, ap);
+        for (let jr = 0; jr < nc; jr += G_NR) {
+          const bpanel = bp + (<usize>jr) * (<usize>kc) * 4;
+          for (let ir = 0; ir < mc; ir += G_MR) {
+            const cp = c + ((<usize>(ic + ir)) * <usize>ldc + <usize>(jc + jr)) * 4;
+            gMicro(kc, ap + (<usize>ir) * (<usize>kc) * 4, bpanel, cp, ldc, min(G_MR, mc - ir), min(G_NR, nc - jr), first, tmp);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * One Adam step over n parameters, element by element in f64 and rounded once, exactly as
+ * src/nn/optim.ts's JS loop (same operations in the same order, so the two agree bit for bit):
+ * g = grad (+ wd·p unless decoupled; decoupled: p -= lr·wd·p first), m = b1·m + (1-b1)·g,
+ * v = b2·v + (1-b2)·g², p -= lr·(m/c1) / (√(v/c2) + eps), with m and v kept in f32 but the
+ * update using their f64 values.
+ */
+export function nnAdam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f64, b1: f64, b2: f64, eps: f64, c1: f64, c2: f64, wd: f64, decoupled: bool): void {
+  const lrwd = lr * wd;
+  const ob1 = 1 - b1, ob2 = 1 - b2;
+  // Two lanes of f64 at a time: lane-wise IEEE operations, the same bits as the scalar loop.
+  const vlr = f64x2.splat(lr), vlrwd = f64x2.splat(lrwd), vwd = f64x2.splat(wd);
+  const vb1 = f64x2.splat(b1), vb2 = f64x2.splat(b2), vob1 = f64x2.splat(ob1), vob2 = f64x2.splat(ob2);
+  const vc1 = f64x2.splat(c1), vc2 = f64x2.splat(c2), veps = f64x2.splat(eps);
+  const pairs = (<usize>n) & ~(<usize>1);
+  let i: usize = 0;
+  for (; i < pairs; i += 2) {
+    const o = i * 4;
+    let pv = f64x2.promote_low_f32x4(v128.load64_zero(p + o));
+    let gv = f64x2.promote_low_f32x4(v128.load64_zero(g + o));
+    if (decoupled) pv = f64x2.sub(pv, f64x2.mul(vlrwd, pv));
+    else gv = f64x2.add(gv, f64x2.mul(vwd, pv));
+    const mv = f64x2.add(f64x2.mul(vb1, f64x2.promote_low_f32x4(v128.load64_zero(m + o))), f64x2.mul(vob1, gv));
+    const vv = f64x2.add(f64x2.mul(vb2, f64x2.promote_low_f32x4(v128.load64_zero(v + o))), f64x2.mul(f64x2.mul(vob2, gv), gv));
+    v128.store64_lane(m + o, f32x4.demote_f64x2_zero(mv), 0);
+    v128.store64_lane(v + o, f32x4.demote_f64x2_zero(vv), 0);
+    const step = f64x2.div(f64x2.mul(vlr, f64x2.div(mv, vc1)), f64x2.add(f64x2.sqrt(f64x2.div(vv, vc2)), veps));
+    v128.store64_lane(p + o, f32x4.demote_f64x2_zero(f64x2.sub(pv, step)), 0);
+  }
+  for (; i < <usize>n; i++) {
+    const o = i * 4;
+    let pi = <f64>load<f32>(p + o);
+    let gi = <f64>load<f32>(g + o);
+    if (decoupled) pi -= lrwd * pi;
+    else gi += wd * pi;
+    const mi = b1 * <f64>load<f32>(m + o) + ob1 * gi;
+    const vi = b2 * <f64>load<f32>(v + o) + ob2 * gi * gi;
+    store<f32>(m + o, <f32>mi);
+    store<f32>(v + o, <f32>vi);
+    store<f32>(p + o, <f32>(pi - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps)));
   }
 }

@@ -3,11 +3,16 @@
  * maps (workers of a LocalCluster are threads of one process, and a SharedArrayBuffer posted to
  * a worker_thread or Web Worker is shared, not copied).
  *
- *   ctl       Int32 [16]: arrivals, barrier generation, abort flag, steps logged, failed rank
+ *   ctl       Int32 [16]: arrivals, barrier generation, abort flag, steps logged, failed rank,
+ *             snapshot published / taken (step + 1), the snapshot's optimizer step count
  *   start     Float64 [W]: rows each replica holds (published at the start barrier)
  *   stats     Float64 [2 banks][W][3]: rows, Σ loss, correct of the replica's last batch
- *   log       Float64 [steps][3]: the same, summed over replicas, per step (rank 0 writes it)
+ *   log       Float64 [steps][4]: the same, summed over replicas, and the time (ms since the
+ *             start barrier), per step (rank 0 writes it)
  *   slots     Float32 [2 banks][W][P]: each replica's gradient sum of its last batch
+ *   snapshot  Float32 [P · (1 + optimizer state vectors)]: rank 0's parameters and optimizer
+ *             state at a checkpoint step, for the client to write out (one at a time: rank 0
+ *             waits until the client took the previous one)
  *
  * Step s: every replica writes its slot in bank s % 2, meets the others at a barrier, then sums
  * all W slots in rank order (in f64) and divides by the global row count. Every replica runs
@@ -22,7 +27,9 @@
 
 import { TesseraError } from "../errors.js";
 
-const COUNT = 0, GEN = 1, ABORT = 2, LOGGED = 3, FAILED = 4;
+const COUNT = 0, GEN = 1, ABORT = 2, LOGGED = 3, FAILED = 4, SNAP = 5, TAKEN = 6, SNAP_T = 7;
+/** Fields per step in the log. */
+export const LOG_FIELDS = 4;
 const CTL_BYTES = 64;
 const SLICE_MS = 200;
 
@@ -32,15 +39,18 @@ export interface ReduceLayout {
   size: number;
   /** Steps of the whole run (the log's length). */
   steps: number;
+  /** Floats in the snapshot area (0: no checkpoints). */
+  snapshot: number;
 }
 
 function offsets(l: ReduceLayout) {
   const start = CTL_BYTES;
   const stats = start + 8 * l.workers;
   const log = stats + 8 * 2 * l.workers * 3;
-  const slots = log + 8 * 3 * l.steps;
-  const end = slots + 4 * 2 * l.workers * l.size;
-  return { start, stats, log, slots, end };
+  const slots = log + 8 * LOG_FIELDS * l.steps;
+  const snapshot = slots + 4 * 2 * l.workers * l.size;
+  const end = snapshot + 4 * l.snapshot;
+  return { start, stats, log, slots, snapshot, end };
 }
 
 export function allocReduceBuffer(l: ReduceLayout): SharedArrayBuffer {
@@ -62,6 +72,7 @@ export class Reducer {
   private readonly stats: Float64Array;
   readonly log: Float64Array;
   private readonly slots: Float32Array;
+  private readonly snap: Float32Array;
   private readonly sum: Float64Array;
 
   constructor(
@@ -75,8 +86,9 @@ export class Reducer {
     this.ctl = new Int32Array(sab, 0, 16);
     this.start = new Float64Array(sab, o.start, layout.workers);
     this.stats = new Float64Array(sab, o.stats, 2 * layout.workers * 3);
-    this.log = new Float64Array(sab, o.log, 3 * layout.steps);
+    this.log = new Float64Array(sab, o.log, LOG_FIELDS * layout.steps);
     this.slots = new Float32Array(sab, o.slots, 2 * layout.workers * layout.size);
+    this.snap = new Float32Array(sab, o.snapshot, layout.snapshot);
     this.sum = new Float64Array(rank >= 0 ? layout.size : 0);
   }
 
@@ -152,7 +164,7 @@ export class Reducer {
    * Publish this replica's gradient sum and batch stats for `step`, wait for the others, and write
    * the mean gradient over all their rows into `out`. Returns the step's totals.
    */
-  allReduce(step: number, grad: Float32Array, mine: StepTotals, out: Float32Array): StepTotals {
+  allReduce(step: number, grad: Float32Array, mine: StepTotals, out: Float32Array, ms = 0): StepTotals {
     const { workers: W, size: P } = this.layout;
     const bank = step & 1;
     const s = (bank * W + this.rank) * 3;
@@ -176,12 +188,67 @@ export class Reducer {
     }
     if (tot.rows > 0) for (let i = 0; i < P; i++) out[i] = sum[i]! / tot.rows;
     if (this.rank === 0 && step < this.layout.steps) {
-      this.log[3 * step] = tot.rows;
-      this.log[3 * step + 1] = tot.loss;
-      this.log[3 * step + 2] = tot.correct;
+      const at = LOG_FIELDS * step;
+      this.log[at] = tot.rows;
+      this.log[at + 1] = tot.loss;
+      this.log[at + 2] = tot.correct;
+      this.log[at + 3] = ms;
       Atomics.store(this.ctl, LOGGED, step + 1);
     }
     return tot;
+  }
+
+  /**
+   * Rank 0: hand the state after `steps` completed steps to the client (parameters, then each
+   * optimizer state vector). Waits first until the client took the previous snapshot.
+   */
+  publish(steps: number, params: Float32Array, state: readonly Float32Array[], t: number): void {
+    const t0 = Date.now();
+    for (;;) {
+      const snap = Atomics.load(this.ctl, SNAP);
+      if (Atomics.load(this.ctl, TAKEN) === snap) break;
+      if (this.aborted) throw this.stopped(`writing the checkpoint of step ${steps}`);
+      if (Date.now() - t0 > this.timeoutMs) {
+        this.abort();
+        throw new TesseraError(`nn.fitDataParallel: replica ${this.rank} waited ${this.timeoutMs / 1000} s for the client to take the checkpoint before step ${steps}`);
+      }
+      Atomics.wait(this.ctl, TAKEN, Atomics.load(this.ctl, TAKEN), SLICE_MS);
+    }
+    this.snap.set(params, 0);
+    let at = params.length;
+    for (const s of state) {
+      this.snap.set(s, at);
+      at += s.length;
+    }
+    Atomics.store(this.ctl, SNAP_T, t);
+    Atomics.store(this.ctl, SNAP, steps + 1);
+    Atomics.notify(this.ctl, SNAP);
+  }
+
+  /** Client: the snapshot waiting to be taken, copied out (and marked taken), or null. */
+  take(stateSizes: readonly number[]): { steps: number; params: Float32Array; state: Float32Array[]; t: number } | null {
+    const snap = Atomics.load(this.ctl, SNAP);
+    if (snap === Atomics.load(this.ctl, TAKEN)) return null;
+    const P = this.layout.size;
+    const params = this.snap.slice(0, P);
+    let at = P;
+    const state = stateSizes.map((n) => {
+      const v = this.snap.slice(at, at + n);
+      at += n;
+      return v;
+    });
+    const t = Atomics.load(this.ctl, SNAP_T);
+    Atomics.store(this.ctl, TAKEN, snap);
+    Atomics.notify(this.ctl, TAKEN);
+    return { steps: snap - 1, params, state, t };
+  }
+
+  /** Client: resolves when a snapshot may be waiting (or after `ms`). */
+  async snapshotReady(ms: number): Promise<void> {
+    const snap = Atomics.load(this.ctl, SNAP);
+    if (snap !== Atomics.load(this.ctl, TAKEN)) return;
+    const w = waitAsync(this.ctl, SNAP, snap, ms);
+    if (w.async) await w.value;
   }
 }
 

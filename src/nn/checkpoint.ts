@@ -3,10 +3,12 @@
  *
  *   "TSNN" | u32 version | u32 header bytes | header (UTF-8 JSON) | padding to 4 | f32 tensors
  *
- * The header holds the spec, the loss, the optimizer (its spec and step count) and, per tensor,
- * its name and length; the tensors follow in that order, little-endian f32, so a reader can map
- * them without parsing numbers. Everything needed to resume is in it: parameters and optimizer
- * state are stored bit for bit.
+ * The header holds the spec, the loss, the optimizer (its spec and step count), for checkpoints
+ * written while training the run's position (TrainState) and, per tensor, its name and length;
+ * the tensors follow in that order, little-endian f32, so a reader can map them without parsing
+ * numbers. Everything needed to resume is in it: parameters and optimizer state bit for bit, and
+ * the step, which with the run's seed is the whole random state (shuffles and dropout masks are
+ * drawn from streams keyed by seed, epoch, step and rank, not from a running generator).
  */
 
 import { TesseraError } from "../errors.js";
@@ -22,6 +24,26 @@ export interface Checkpoint {
   optimizer?: { spec: OptimizerSpec; t: number; state: Float32Array[] };
   /** Free-form numbers (steps, epochs) kept with the weights. */
   meta?: Record<string, number>;
+  /** Where a data-parallel run stood (checkpoints written by fitDataParallel). */
+  train?: TrainState;
+}
+
+/** A data-parallel run's position: what `resume` needs besides the tensors. */
+export interface TrainState {
+  /** Steps completed (the next step to run). */
+  step: number;
+  stepsPerEpoch: number;
+  /** Epochs the run was asked for. */
+  epochs: number;
+  batchSize: number;
+  /** Rows of the training data, and the seed of its shuffles and of dropout. */
+  rows: number;
+  seed: number;
+  /** Row blocks per replica, by rank (so a resumed run gives each replica the same rows). */
+  assign: number[][];
+  /** Completed epochs' loss and accuracy, and the running sums of the epoch in progress. */
+  history: { epoch: number; loss: number; accuracy: number | null; rows: number }[];
+  partial: { rows: number; loss: number; correct: number };
 }
 
 interface Header {
@@ -31,6 +53,7 @@ interface Header {
   loss: LossName;
   optimizer: { spec: OptimizerSpec; t: number } | null;
   meta: Record<string, number>;
+  train?: TrainState;
   tensors: { name: string; length: number }[];
 }
 
@@ -43,6 +66,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
     loss: c.loss,
     optimizer: c.optimizer ? { spec: c.optimizer.spec, t: c.optimizer.t } : null,
     meta: c.meta ?? {},
+    ...(c.train ? { train: c.train } : {}),
     tensors: tensors.map(([name, t]) => ({ name, length: t.length })),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -90,6 +114,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const params = tensors.get("params");
   if (!params) throw new TesseraError("nn.load: the checkpoint has no params tensor");
   const out: Checkpoint = { spec: header.spec, loss: header.loss, params, meta: header.meta };
+  if (header.train) out.train = header.train;
   if (header.optimizer) {
     const state = header.tensors.filter((t) => t.name.startsWith("optimizer.")).map((t) => tensors.get(t.name)!);
     out.optimizer = { spec: header.optimizer.spec, t: header.optimizer.t, state };

@@ -8,21 +8,25 @@
  *   checkpoint.ts  one binary file: JSON header + raw f32
  *   model.ts       Model: evaluate, predict, save / load
  *   batches.ts     toBatches: mini-batches with a shuffle buffer and prefetch
- *   allreduce.ts   the shared-memory gradient all-reduce
- *   train.ts       fitDataParallel
+ *   allreduce.ts   the shared-memory gradient all-reduce (and checkpoint hand-off)
+ *   tfjs.ts        toTfBatches: batches as TF.js { xs, ys } tensors
+ *   store.ts       checkpoint directories (Node fs, browser OPFS), written atomically
+ *   train.ts       fitDataParallel: checkpoints, resume, restart after a lost worker
  *   ops.ts         the worker ops (nn.*)
  */
 
 import "./ops.js";
 
-export { dense, relu, gelu, tanh, sigmoid, dropout, layerNorm, sequential, sgd, adam, adamw, widths } from "./spec.js";
-export type { LayerSpec, SequentialSpec, LossName, OptimizerSpec, Activation } from "./spec.js";
+export { dense, relu, gelu, tanh, sigmoid, dropout, layerNorm, embedding, sequential, sgd, adam, adamw, widths } from "./spec.js";
+export { constantLr, stepLr, cosineLr, warmupLr, learningRate } from "./spec.js";
+export type { LayerSpec, SequentialSpec, LossName, OptimizerSpec, Activation, ScheduleSpec } from "./spec.js";
 export { Model, createModel, type Evaluation } from "./model.js";
 export { parameterCount, initialParameters } from "./network.js";
 export { Optimizer } from "./optim.js";
-export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from "./checkpoint.js";
+export { encodeCheckpoint, decodeCheckpoint, type Checkpoint, type TrainState } from "./checkpoint.js";
 export { toBatches, type Batch, type BatchOptions } from "./batches.js";
-export { fitDataParallel, type FitOptions, type FitResult, type StepEvent, type EpochEvent } from "./train.js";
+export { toTfBatches, type TfLike, type TfBatchOptions } from "./tfjs.js";
+export { fitDataParallel, type FitOptions, type FitResult, type StepEvent, type EpochEvent, type CheckpointEvent } from "./train.js";
 
 import { Model } from "./model.js";
 /** A model from checkpoint bytes (see Model.save). */

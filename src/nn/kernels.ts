@@ -10,20 +10,23 @@ import type { Kernels } from "../kernels/kernels.js";
 import type { Activation } from "./spec.js";
 
 export interface NnExports {
-  nnTranspose(src: number, rows: number, cols: number, dst: number): void;
   nnBiasAct(z: number, a: number, b: number, rows: number, cols: number, act: number): void;
   nnActBack(g: number, z: number, a: number, n: number, act: number): void;
   nnColSum(x: number, rows: number, cols: number, out: number, accumulate: number): void;
+  nnGemm(m: number, n: number, k: number, a: number, lda: number, ta: number, b: number, ldb: number, tb: number, c: number, ldc: number, accumulate: number, work: number): void;
+  nnGemmWorkBytes(): number;
+  nnAdam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number, wd: number, decoupled: number): void;
 }
 
 /** Activation codes shared with assembly/nn.ts. */
 export const ACT: Record<Activation | "none", number> = { none: 0, relu: 1, tanh: 2, sigmoid: 3, gelu: 4 };
 
+const NEEDED = ["nnBiasAct", "nnActBack", "nnColSum", "nnGemm", "nnGemmWorkBytes", "nnAdam"] as const;
+
 export function nnKernels(k: Kernels): NnExports {
   const ex = k.exports as unknown as Partial<NnExports>;
-  if (typeof ex.nnTranspose !== "function" || typeof ex.nnBiasAct !== "function" || typeof ex.nnActBack !== "function" || typeof ex.nnColSum !== "function") {
-    throw new TesseraError("the wasm module has no nn kernels (nnTranspose, nnBiasAct, nnActBack, nnColSum): rebuild it with `npm run build:wasm`");
-  }
+  const missing = NEEDED.filter((name) => typeof ex[name] !== "function");
+  if (missing.length > 0) throw new TesseraError(`the wasm module has no nn kernels (${missing.join(", ")}): rebuild it with \`npm run build:wasm\``);
   return ex as NnExports;
 }
 

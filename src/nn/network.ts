@@ -1,7 +1,8 @@
 /**
  * A sequential network bound to one thread's kernels: parameters, gradients and every
  * activation live in wasm memory, so forward and backward are the f32 matmul plus the fused
- * passes of assembly/nn.ts, with no copy between layers.
+ * passes of assembly/nn.ts (nnGemm, which reads either operand transposed), with no copy
+ * between layers.
  *
  * Layout: one flat f32 parameter vector (per dense layer W [in, out] row-major then b; per
  * layerNorm gamma then beta) and a gradient vector of the same shape. Activation buffers are
@@ -16,7 +17,6 @@
 
 import { TesseraError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
-import { matmul } from "../kernels/ops-matmul.js";
 import { ACT, mixSeed, nnKernels, uniformStream, type NnExports } from "./kernels.js";
 import { type LayerSpec, type LossName, type SequentialSpec, widths } from "./spec.js";
 
@@ -43,6 +43,7 @@ export function parameterCount(spec: SequentialSpec): number {
   for (const l of spec.layers) {
     if (l.type === "dense") n += l.inputs * l.outputs + (l.bias ? l.outputs : 0);
     else if (l.type === "layerNorm") n += 2 * l.features;
+    else if (l.type === "embedding") n += l.num * l.dim;
   }
   return n;
 }
@@ -60,6 +61,10 @@ export function initialParameters(spec: SequentialSpec): Float32Array {
     } else if (l.type === "layerNorm") {
       out.fill(1, at, at + l.features);
       at += 2 * l.features;
+    } else if (l.type === "embedding") {
+      // Keras's default: uniform in [-0.05, 0.05).
+      const u = uniformStream(mixSeed(spec.seed, i));
+      for (let j = 0; j < l.num * l.dim; j++) out[at++] = (2 * u() - 1) * 0.05;
     }
   });
   return out;
@@ -81,7 +86,8 @@ export class Network {
   private grad: number[] = [];
   /** Per-layer extra buffers: dropout masks, layerNorm x̂ and 1/σ per row. */
   private extra: number[] = [];
-  private scratch = 0;
+  /** nnGemm's packing buffers (one per Kernels instance, shared by its networks). */
+  private readonly work: number;
   private freed = false;
 
   constructor(
@@ -90,6 +96,7 @@ export class Network {
     params?: Float32Array,
   ) {
     this.nn = nnKernels(k);
+    this.work = k.workArea("nn-gemm", this.nn.nnGemmWorkBytes());
     this.widths = widths(spec);
     this.inputs = this.widths[0]!;
     this.outputs = this.widths[this.widths.length - 1]!;
@@ -102,6 +109,9 @@ export class Network {
       } else if (l.type === "layerNorm") {
         this.slots.push({ w: at, b: at + l.features });
         at += 2 * l.features;
+      } else if (l.type === "embedding") {
+        this.slots.push({ w: at, b: -1 });
+        at += l.num * l.dim;
       } else this.slots.push(null);
     }
     this.params = k.allocArray("float32", Math.max(1, this.size));
@@ -129,11 +139,9 @@ export class Network {
 
   private release(): void {
     for (const p of new Set([...this.act, ...this.grad, ...this.extra])) if (p > 0) this.k.free(p);
-    if (this.scratch) this.k.free(this.scratch);
     this.act = [];
     this.grad = [];
     this.extra = [];
-    this.scratch = 0;
     this.capacity = 0;
   }
 
@@ -151,14 +159,11 @@ export class Network {
       const l = this.spec.layers[i]!;
       this.grad[i] = isAct(l) || l.type === "dropout" ? this.grad[i + 1]! : f32(cap * this.widths[i]!);
     }
-    let scratch = 1;
     this.extra = this.spec.layers.map((l) => {
-      if (l.type === "dense") scratch = Math.max(scratch, l.inputs * cap, l.inputs * l.outputs);
       if (l.type === "dropout") return f32(cap * this.widths[this.spec.layers.indexOf(l)]!);
       if (l.type === "layerNorm") return f32(cap * l.features + cap);
       return 0;
     });
-    this.scratch = f32(scratch);
     this.capacity = cap;
   }
 
@@ -185,7 +190,7 @@ export class Network {
       const x = this.act[i]!, y = this.act[i + 1]!;
       if (l.type === "dense") {
         const s = this.slots[i]!;
-        matmul(k, "float32", rows, l.outputs, l.inputs, x, this.params + 4 * s.w, y);
+        nn.nnGemm(rows, l.outputs, l.inputs, x, l.inputs, 0, this.params + 4 * s.w, l.outputs, 0, y, l.outputs, 0, this.work);
         const next = layers[i + 1];
         if (next && isAct(next)) {
           // Fused: bias and the activation in one pass; act[i+1] keeps z for the backward.
@@ -196,6 +201,8 @@ export class Network {
         nn.nnBiasAct(x, y, 0, rows, this.widths[i]!, ACT[l.type]);
       } else if (l.type === "dropout") {
         this.dropoutForward(i, l.rate, rows, training, stream);
+      } else if (l.type === "embedding") {
+        this.embeddingForward(i, l.inputs, l.num, l.dim, rows);
       } else {
         this.layerNormForward(i, l.features, l.eps, rows);
       }
@@ -232,16 +239,44 @@ export class Network {
         for (let j = 0; j < n; j++) g[j] = g[j]! * m[j]!;
       } else if (l.type === "dense") {
         const s = this.slots[i]!;
-        // dW = Xᵀ·dY, db = Σ_rows dY, dX = dY·Wᵀ (transposes into scratch, then the row-major gemm).
-        nn.nnTranspose(this.act[i]!, rows, l.inputs, this.scratch);
-        matmul(k, "float32", l.inputs, l.outputs, rows, this.scratch, gy, this.grads + 4 * s.w);
+        // dW = Xᵀ·dY, db = Σ_rows dY, dX = dY·Wᵀ: the gemm reads X and W transposed while packing.
+        nn.nnGemm(l.inputs, l.outputs, rows, this.act[i]!, l.inputs, 1, gy, l.outputs, 0, this.grads + 4 * s.w, l.outputs, 0, this.work);
         if (s.b >= 0) nn.nnColSum(gy, rows, l.outputs, this.grads + 4 * s.b, 0);
-        if (i > 0) {
-          nn.nnTranspose(this.params + 4 * s.w, l.inputs, l.outputs, this.scratch);
-          matmul(k, "float32", rows, l.inputs, l.outputs, gy, this.scratch, this.grad[i]!);
-        }
+        if (i > 0) nn.nnGemm(rows, l.inputs, l.outputs, gy, l.outputs, 0, this.params + 4 * s.w, l.outputs, 1, this.grad[i]!, l.inputs, 0, this.work);
+      } else if (l.type === "embedding") {
+        this.embeddingBackward(i, l.inputs, l.num, l.dim, rows);
       } else {
         this.layerNormBackward(i, l.features, rows);
+      }
+    }
+  }
+
+  /** y[r, c·dim ..] = E[x[r, c]]; the indices are checked (integers in [0, num)). */
+  private embeddingForward(i: number, inputs: number, num: number, dim: number, rows: number): void {
+    const s = this.slots[i]!;
+    const x = this.k.view("float32", this.act[i]!, rows * inputs);
+    const y = this.k.view("float32", this.act[i + 1]!, rows * inputs * dim);
+    const p = this.paramView();
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < inputs; c++) {
+        const v = x[r * inputs + c]!;
+        if (!Number.isInteger(v) || v < 0 || v >= num) throw new TesseraError(`nn.embedding: input column ${c} of row ${r} of the batch is ${v}; it must be an integer index in [0, ${num})`);
+        y.set(p.subarray(s.w + v * dim, s.w + v * dim + dim), (r * inputs + c) * dim);
+      }
+    }
+  }
+
+  /** dE[x[r, c]] += dy[r, c·dim ..] (rows sharing an index add up); the integer inputs get no gradient. */
+  private embeddingBackward(i: number, inputs: number, num: number, dim: number, rows: number): void {
+    const s = this.slots[i]!;
+    const x = this.k.view("float32", this.act[i]!, rows * inputs);
+    const gy = this.k.view("float32", this.grad[i + 1]!, rows * inputs * dim);
+    const g = this.gradView();
+    g.fill(0, s.w, s.w + num * dim);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < inputs; c++) {
+        const at = s.w + x[r * inputs + c]! * dim, from = (r * inputs + c) * dim;
+        for (let j = 0; j < dim; j++) g[at + j] = g[at + j]! + gy[from + j]!;
       }
     }
   }

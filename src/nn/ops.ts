@@ -20,7 +20,7 @@ import { Reducer, type ReduceLayout } from "./allreduce.js";
 import { decodeCheckpoint } from "./checkpoint.js";
 import { mixSeed, permutation } from "./kernels.js";
 import { Network, initialParameters } from "./network.js";
-import { Optimizer } from "./optim.js";
+import { KernelOptimizer } from "./optim.js";
 import type { LossName, OptimizerSpec, SequentialSpec } from "./spec.js";
 
 /** Rows pushed through the network at once when evaluating (bounds the activations' memory). */
@@ -111,6 +111,13 @@ export interface ReplicaSpec {
   sab: SharedArrayBuffer;
   epochs: number;
   stepsPerEpoch: number;
+  /** Run steps [startStep, endStep) of the epochs · stepsPerEpoch (resume; maxSteps). */
+  startStep: number;
+  endStep: number;
+  /** Parameters and optimizer state to start from (a checkpoint), or null for spec's initial weights. */
+  init: { params: Float32Array; t: number; state: Float32Array[] } | null;
+  /** Rank 0 hands its state to the client every this many steps (0: never). */
+  checkpointEvery: number;
   seed: number;
   d: number;
   /** How many of the block arguments are X's (the rest are y's, in the same order). */
@@ -125,53 +132,79 @@ export interface ReplicaResult {
   optimizerState: Float32Array[];
   t: number;
   seconds: number;
+  /** Seconds of the loop in: gathering rows, forward + loss + backward, the all-reduce (barrier wait included), the update. */
+  timing: { gather: number; compute: number; reduce: number; update: number };
 }
 
 registerOp("nn.replica", async function (spec: ReplicaSpec, ...blocks: unknown[]): Promise<ReplicaResult> {
   const reducer = new Reducer(spec.sab, spec.layout, spec.rank, spec.timeoutMs);
   let net: Network | undefined;
+  let opt: KernelOptimizer | undefined;
+  let meanPtr = 0;
   try {
     const k = await getKernels();
     const { X, Y, rows } = shard(k, blocks, spec);
-    net = new Network(k, spec.spec, initialParameters(spec.spec));
-    const opt = new Optimizer(spec.optimizer, net.size);
-    const mean = new Float32Array(net.size);
+    net = new Network(k, spec.spec, spec.init?.params ?? initialParameters(spec.spec));
+    const S = spec.stepsPerEpoch;
+    opt = new KernelOptimizer(k, spec.optimizer, net.size, spec.epochs * S, spec.init ?? undefined);
+    const P = net.size;
+    const d = spec.d;
+    // Sized before the loop: no allocation while training, so views stay valid within a step.
+    const cap = Math.ceil(rows / S) + 1;
+    net.reserve(cap);
+    meanPtr = k.allocArray("float32", P);
+    const labels = new Float64Array(cap);
+    const zeros = new Float32Array(P);
     // Nobody blocks its thread before everyone holds its data (see Reducer.meet).
     await reducer.meet(rows);
     const t0 = performance.now();
-    const S = spec.stepsPerEpoch;
-    const d = spec.d;
-    let step = 0;
-    for (let epoch = 0; epoch < spec.epochs; epoch++) {
-      const order = permutation(rows, mixSeed(spec.seed, epoch, spec.rank));
-      for (let s = 0; s < S; s++, step++) {
-        // This replica's share of the global batch: an equal slice of its shuffled rows.
-        const lo = Math.floor((s * rows) / S), hi = Math.floor(((s + 1) * rows) / S);
-        const n = hi - lo;
-        let mine = { rows: n, loss: 0, correct: 0 };
-        if (n > 0) {
-          const input = k.view("float32", net.inputPtr(n), n * d);
-          const labels = new Float64Array(n);
-          for (let r = 0; r < n; r++) {
-            const src = order[lo + r]!;
-            input.set(X.subarray(src * d, src * d + d), r * d);
-            labels[r] = Y[src]!;
-          }
-          net.forward(n, true, mixSeed(step, spec.rank));
-          const l = net.loss(spec.loss, labels, n);
-          net.backward(n);
-          mine = { rows: n, loss: l.loss, correct: l.correct };
+    let order: Int32Array | null = null;
+    const timing = { gather: 0, compute: 0, reduce: 0, update: 0 };
+    let tick = performance.now();
+    const lap = (what: keyof typeof timing) => {
+      const now = performance.now();
+      timing[what] += now - tick;
+      tick = now;
+    };
+    for (let step = spec.startStep; step < spec.endStep; step++) {
+      const epoch = Math.floor(step / S), s = step % S;
+      // The shuffle is a function of (seed, epoch, rank): a resumed run draws the same one.
+      if (s === 0 || order === null) order = permutation(rows, mixSeed(spec.seed, epoch, spec.rank));
+      // This replica's share of the global batch: an equal slice of its shuffled rows.
+      const lo = Math.floor((s * rows) / S), hi = Math.floor(((s + 1) * rows) / S);
+      const n = hi - lo;
+      let mine = { rows: n, loss: 0, correct: 0 };
+      if (n > 0) {
+        const input = k.view("float32", net.inputPtr(n), n * d);
+        for (let r = 0; r < n; r++) {
+          const src = order[lo + r]! * d, dst = r * d;
+          for (let j = 0; j < d; j++) input[dst + j] = X[src + j]!;
+          labels[r] = Y[order[lo + r]!]!;
         }
-        const tot = reducer.allReduce(step, n > 0 ? net.gradView() : mean, mine, mean);
-        if (tot.rows > 0) opt.step(net.paramView(), mean);
+        lap("gather");
+        net.forward(n, true, mixSeed(step, spec.rank));
+        const l = net.loss(spec.loss, labels.subarray(0, n), n);
+        net.backward(n);
+        mine = { rows: n, loss: l.loss, correct: l.correct };
+        lap("compute");
+      }
+      const tot = reducer.allReduce(step, n > 0 ? net.gradView() : zeros, mine, k.view("float32", meanPtr, P), performance.now() - t0);
+      lap("reduce");
+      if (tot.rows > 0) opt.step(net.params, meanPtr);
+      lap("update");
+      if (spec.rank === 0 && spec.checkpointEvery > 0 && (step + 1) % spec.checkpointEvery === 0 && step + 1 < spec.endStep) {
+        reducer.publish(step + 1, net.paramView(), opt.state, opt.t);
       }
     }
-    return { rank: spec.rank, rows, params: net.paramView().slice(), optimizerState: opt.state.map((s) => s.slice()), t: opt.t, seconds: (performance.now() - t0) / 1000 };
+    for (const key of Object.keys(timing) as (keyof typeof timing)[]) timing[key] /= 1000;
+    return { rank: spec.rank, rows, params: net.paramView().slice(), optimizerState: opt.state, t: opt.t, seconds: (performance.now() - t0) / 1000, timing };
   } catch (err) {
     reducer.abort();
     throw err;
   } finally {
     net?.dispose();
+    opt?.dispose();
+    if (meanPtr) net?.k.free(meanPtr);
   }
 });
 

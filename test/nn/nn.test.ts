@@ -9,10 +9,10 @@ function rand(seed: number): () => number {
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
 
-async function checkGradient(spec: ReturnType<typeof nn.sequential>, loss: "softmaxCrossEntropy" | "binaryCrossEntropy" | "mse", rows: number, labels: (r: number) => number) {
+async function checkGradient(spec: ReturnType<typeof nn.sequential>, loss: "softmaxCrossEntropy" | "binaryCrossEntropy" | "mse", rows: number, labels: (r: number) => number, input?: (u: () => number) => number) {
   const u = rand(7);
   const d = nn.widths(spec)[0]!;
-  const x = new Float32Array(rows * d).map(() => 2 * u() - 1);
+  const x = new Float32Array(rows * d).map(() => (input ? input(u) : 2 * u() - 1));
   const y = Array.from({ length: rows }, (_, r) => labels(r));
   const model = new nn.Model(spec, undefined, loss);
   // Small random biases / layerNorm parameters, so those gradients are exercised too.
@@ -52,9 +52,57 @@ describe("gradients against finite differences (f64 reference)", () => {
   it("dense without bias + standalone activations, mse", async () => {
     await checkGradient(nn.sequential([nn.dense(6, 4, { bias: false }), nn.dense(4, 4), nn.tanh(), nn.relu(), nn.dense(4, 1)], { seed: 4 }), "mse", 5, (r) => r / 5 - 0.3);
   });
+  it("embedding (2 integer columns, indices repeating across rows) + dense + tanh + dense", async () => {
+    await checkGradient(nn.sequential([nn.embedding(5, 3, { inputs: 2 }), nn.dense(6, 4), nn.tanh(), nn.dense(4, 3)], { seed: 6 }), "softmaxCrossEntropy", 12, (r) => r % 3, (u) => Math.floor(u() * 5));
+  });
   it("wide layers cross the matmul's blocking (65 x 70 x 33, 40 rows)", async () => {
     await checkGradient(nn.sequential([nn.dense(65, 70), nn.relu(), nn.dense(70, 33)], { seed: 5 }), "softmaxCrossEntropy", 40, (r) => r % 33);
   }, 20_000);
+});
+
+describe("embedding", () => {
+  it("looks rows up, and names the row and column of an index out of range or not an integer", async () => {
+    const spec = nn.sequential([nn.embedding(4, 2, { inputs: 2 })], { seed: 1 });
+    const m = new nn.Model(spec, undefined, "mse");
+    const out = await m.forward(new Float32Array([3, 0, 1, 1]), 2);
+    const E = m.params;
+    expect(Array.from(out)).toEqual([E[6], E[7], E[0], E[1], E[2], E[3], E[2], E[3]]);
+    await expect(m.forward(new Float32Array([0, 1, 4, 0]), 2)).rejects.toThrow(/input column 0 of row 1 of the batch is 4; it must be an integer index in \[0, 4\)/);
+    await expect(m.forward(new Float32Array([0, 1.5, 0, 0]), 2)).rejects.toThrow(/input column 1 of row 0/);
+    expect(() => nn.sequential([nn.dense(2, 2), nn.embedding(3, 2)])).toThrow(/layer 1 \(embedding\) must come first/);
+    expect(nn.widths(spec)).toEqual([2, 4]);
+  });
+});
+
+describe("learning-rate schedules", () => {
+  it("step, cosine and linear warm-up follow their formulas; the optimizer takes its rate from them", () => {
+    const close = (a: number, b: number) => expect(a).toBeCloseTo(b, 12);
+    const step = nn.stepLr({ every: 10, gamma: 0.5 });
+    close(nn.learningRate(step, 0.1, 9, null), 0.1);
+    close(nn.learningRate(step, 0.1, 10, null), 0.05);
+    close(nn.learningRate(step, 0.1, 25, null), 0.025);
+    const cos = nn.cosineLr({ minLr: 0.01 });
+    close(nn.learningRate(cos, 0.1, 0, 100), 0.1);
+    close(nn.learningRate(cos, 0.1, 50, 100), 0.055);
+    close(nn.learningRate(cos, 0.1, 100, 100), 0.01);
+    close(nn.learningRate(cos, 0.1, 150, 100), 0.01);
+    expect(() => nn.learningRate(cos, 0.1, 1, null)).toThrow(/give steps/);
+    const warm = nn.warmupLr(4, nn.cosineLr({ steps: 10 }));
+    [0.05, 0.1, 0.15, 0.2].forEach((lr, s) => close(nn.learningRate(warm, 0.2, s, null), lr));
+    close(nn.learningRate(warm, 0.2, 4 + 5, null), 0.1);
+    expect(() => nn.stepLr({ every: 0 })).toThrow(/every must be a positive integer/);
+    expect(() => nn.adam({ schedule: { type: "exp" } as never })).toThrow(/must come from nn.constantLr, nn.stepLr/);
+    // SGD without momentum: each update moves by exactly lr · g.
+    const opt = new nn.Optimizer(nn.sgd({ lr: 1, schedule: nn.stepLr({ every: 1, gamma: 0.5 }) }), 1);
+    const p = new Float32Array([0]);
+    const moves = [];
+    for (let i = 0; i < 3; i++) {
+      const before = p[0]!;
+      opt.step(p, new Float32Array([1]));
+      moves.push(before - p[0]!);
+    }
+    expect(moves).toEqual([1, 0.5, 0.25]);
+  });
 });
 
 describe("dropout", () => {

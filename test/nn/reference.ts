@@ -19,6 +19,12 @@ export function referenceLoss(spec: Spec, params: Float64Array, x: Float64Array,
       at += l.inputs * l.outputs + (l.bias ? l.outputs : 0);
       a = out;
       width = l.outputs;
+    } else if (l.type === "embedding") {
+      const out: number[] = [];
+      for (let r = 0; r < rows; r++) for (let c = 0; c < l.inputs; c++) for (let j = 0; j < l.dim; j++) out.push(params[at + a[r * l.inputs + c]! * l.dim + j]!);
+      at += l.num * l.dim;
+      a = out;
+      width = l.inputs * l.dim;
     } else if (l.type === "layerNorm") {
       const d = l.features;
       const out = new Array<number>(rows * d);

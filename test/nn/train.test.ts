@@ -44,10 +44,19 @@ describe.skipIf(!HAVE)("fitDataParallel on digits", () => {
     const { Xs, ytr, Xtest, yte } = await prepared();
     const epochs: nn.EpochEvent[] = [];
     let steps = 0;
+    let last: nn.StepEvent | undefined;
     const run = await nn.fitDataParallel(client, spec, { x: Xs, y: ytr }, {
       epochs: 15, batchSize: 64, optimizer: nn.adam({ lr: 3e-3 }), workers: 2, seed: 0,
-      onEpoch: (e) => epochs.push(e), onStep: () => steps++,
+      onEpoch: (e) => epochs.push(e), onStep: (e) => {
+        steps++;
+        last = e;
+      },
     });
+    // Step events carry the time since the start and the step's throughput.
+    expect(last!.step).toBe(run.steps - 1);
+    expect(last!.seconds).toBeGreaterThan(0);
+    expect(last!.seconds).toBeLessThanOrEqual(run.seconds + 1e-9);
+    expect(last!.samplesPerSecond).toBeGreaterThan(0);
     expect(run.workers.length).toBe(2);
     expect(new Set(run.workers).size).toBe(2);
     expect(run.replicaParams.length).toBe(2);

@@ -1,0 +1,98 @@
+// The nn kernels of assembly/nn.ts on one thread: nnGemm against a plain f64 product for every
+// transpose combination, across its blocking (KC 256, MC 128, NC 1024) and edge tiles; nnAdam
+// against the JS Optimizer bit for bit; the ReLU backward's mask.
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Kernels } from "../../src/kernels/kernels.js";
+import { nnKernels, type NnExports } from "../../src/nn/kernels.js";
+import { Optimizer } from "../../src/nn/optim.js";
+import { adam, adamw } from "../../src/nn/spec.js";
+import { kernels, rng } from "../kernels/helpers.js";
+
+let k: Kernels;
+let nn: NnExports;
+let work: number;
+beforeAll(async () => {
+  k = await kernels();
+  nn = nnKernels(k);
+  work = k.workArea("nn-gemm", nn.nnGemmWorkBytes());
+});
+
+function put(a: Float32Array): number {
+  const p = k.allocArray("float32", Math.max(1, a.length));
+  k.view("float32", p, a.length).set(a);
+  return p;
+}
+
+describe("nnGemm", () => {
+  const shapes: [number, number, number][] = [[1, 1, 1], [5, 3, 7], [17, 9, 13], [130, 70, 300], [4, 8, 4], [3, 2, 1025], [129, 1030, 5]];
+  for (const [m, n, kk] of shapes) {
+    it(`C (=|+=) op(A)·op(B), m ${m} n ${n} k ${kk}, every transpose, leading dimensions wider than the rows`, () => {
+      const u = rng(m * 1000 + n * 10 + kk);
+      for (const ta of [0, 1]) for (const tb of [0, 1]) for (const acc of [0, 1]) {
+        const lda = (ta ? m : kk) + 3, ldb = (tb ? kk : n) + 1, ldc = n + 2;
+        const A = Float32Array.from({ length: (ta ? kk : m) * lda }, () => u() - 0.5);
+        const B = Float32Array.from({ length: (tb ? n : kk) * ldb }, () => u() - 0.5);
+        const C0 = Float32Array.from({ length: m * ldc }, () => u() - 0.5);
+        const [pa, pb, pc] = [put(A), put(B), put(C0)];
+        nn.nnGemm(m, n, kk, pa, lda, ta, pb, ldb, tb, pc, ldc, acc, work);
+        const C = k.copyOut("float32", pc, C0.length) as Float32Array;
+        for (const p of [pa, pb, pc]) k.free(p);
+        let worst = 0;
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < ldc; j++) {
+            // Past column n, C's padding is untouched.
+            if (j >= n) {
+              expect(C[i * ldc + j]).toBe(C0[i * ldc + j]);
+              continue;
+            }
+            let s = acc ? C0[i * ldc + j]! : 0, abs = Math.abs(s);
+            for (let p = 0; p < kk; p++) {
+              const v = (ta ? A[p * lda + i]! : A[i * lda + p]!) * (tb ? B[j * ldb + p]! : B[p * ldb + j]!);
+              s += v;
+              abs += Math.abs(v);
+            }
+            worst = Math.max(worst, Math.abs(C[i * ldc + j]! - s) / (abs * (kk + 2) * 2 ** -24));
+          }
+        }
+        expect(worst, `ta ${ta} tb ${tb} accumulate ${acc}`).toBeLessThanOrEqual(1);
+      }
+    });
+  }
+});
+
+describe("nnAdam", () => {
+  for (const [name, spec] of [["adam with L2", adam({ lr: 3e-3, weightDecay: 0.01 })], ["adamw", adamw({ lr: 1e-2, weightDecay: 0.1 })]] as const) {
+    it(`${name}: the wasm step equals the JS Optimizer's bit for bit over several steps`, () => {
+      const n = 1001;
+      const u = rng(3);
+      const params = Float32Array.from({ length: n }, () => u() - 0.5);
+      const js = new Optimizer(spec, n);
+      const jp = params.slice();
+      const [pp, pg, pm, pv] = [put(params), put(new Float32Array(n)), put(new Float32Array(n)), put(new Float32Array(n))];
+      for (let t = 1; t <= 5; t++) {
+        const g = Float32Array.from({ length: n }, () => (u() - 0.5) * 10 ** Math.floor(u() * 6 - 4));
+        js.step(jp, g);
+        k.view("float32", pg, n).set(g);
+        const s = spec as Extract<typeof spec, { type: "adam" }>;
+        nn.nnAdam(pp, pg, pm, pv, n, s.lr, s.beta1, s.beta2, s.eps, 1 - Math.pow(s.beta1, t), 1 - Math.pow(s.beta2, t), s.weightDecay, s.decoupled ? 1 : 0);
+      }
+      const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+      expect(same(k.copyOut("float32", pp, n) as Float32Array, jp)).toBe(true);
+      expect(same(k.copyOut("float32", pm, n) as Float32Array, js.state[0]!)).toBe(true);
+      expect(same(k.copyOut("float32", pv, n) as Float32Array, js.state[1]!)).toBe(true);
+      for (const p of [pp, pg, pm, pv]) k.free(p);
+    });
+  }
+});
+
+describe("nnActBack", () => {
+  it("ReLU passes the gradient where z > 0 and zeroes it elsewhere (-0, 0, NaN included)", () => {
+    const z = new Float32Array([1, -1, 0, -0, NaN, 2, -3, 0.5, 1e-30]);
+    const g = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const [pg, pz] = [put(g), put(z)];
+    nn.nnActBack(pg, pz, pz, z.length, 1);
+    expect(Array.from(k.copyOut("float32", pg, g.length))).toEqual([1, 0, 0, 0, 0, 6, 0, 8, 9]);
+    k.free(pg);
+    k.free(pz);
+  });
+});
