@@ -1,6 +1,8 @@
 /**
- * Vite builds the web pages in web/ (landing page, e2e test pages, dashboard; playground
- * later) into web-dist/. The pages import "tessera", which here means the browser build of this
+ * Vite builds the web pages in web/ (landing page, e2e test pages, dashboard, playground) into
+ * web-dist/, then (reportBundle below) the dashboard once more as a single classic script,
+ * web-dist/dashboard-report/report.js and .css, which performanceReport() inlines into a
+ * standalone HTML file: module chunks cannot load from file://, one inlined script can. The pages import "tessera", which here means the browser build of this
  * very package, dist/index.browser.js (run `tsc -p tsconfig.build.json` first). Its LocalCluster
  * spawns module Web Workers with a literal `new Worker(new URL(...), { type: "module" })`, which
  * Vite bundles as a separate ES chunk. The COOP/COEP headers make the pages cross-origin
@@ -8,7 +10,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vite";
+import { build, defineConfig, type Plugin } from "vite";
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
@@ -18,16 +20,40 @@ export const isolationHeaders = {
   "Cross-Origin-Embedder-Policy": "require-corp",
 };
 
-/** One entry per page: add the playground here when it appears. */
+/** One entry per page. */
 const pages = {
   index: here("./web/index.html"),
   e2e: here("./web/e2e/index.html"),
   array: here("./web/array/index.html"),
   dataframe: here("./web/dataframe/index.html"),
   dashboard: here("./web/dashboard/index.html"),
+  playground: here("./web/playground/index.html"),
 };
 
+/** After the pages: the performance report's script, one IIFE with nothing to import. */
+function reportBundle(): Plugin {
+  return {
+    name: "tessera-report-bundle",
+    apply: "build",
+    async closeBundle() {
+      await build({
+        configFile: false,
+        root: here("./web"),
+        logLevel: "warn",
+        publicDir: false,
+        build: {
+          outDir: here("./web-dist/dashboard-report"),
+          emptyOutDir: true,
+          target: "es2022",
+          lib: { entry: here("./web/dashboard/report.ts"), formats: ["iife"], name: "tesseraReport", fileName: () => "report.js", cssFileName: "report" },
+        },
+      });
+    },
+  };
+}
+
 export default defineConfig({
+  plugins: [reportBundle()],
   root: here("./web"),
   // Relative asset URLs, so web-dist/ can be served from any path.
   base: "./",

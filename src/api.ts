@@ -10,7 +10,7 @@ export { registerOp, type TaskContext, type OpFn } from "./worker/registry.js";
 export type { LocalClusterOptions } from "./cluster/local-cluster.js";
 export type { StoryEntry, TaskStateName } from "./scheduler/events.js";
 export type { WorkerMetrics } from "./worker/control.js";
-export type { FeedMessage, FeedTasks, FeedPrefix, FeedWorker, FeedError, FeedMemory, ProgressEvent, ComputeProgress } from "./dashboard/protocol.js";
+export type { FeedMessage, FeedTasks, FeedActivity, FeedGraph, FeedPrefix, FeedWorker, FeedError, FeedMemory, ProgressEvent, ComputeProgress } from "./dashboard/protocol.js";
 export type { MemoryMetrics, MemoryThresholds } from "./worker/spill-store.js";
 export * as graph from "./graph/index.js";
 export * as array from "./array/index.js";

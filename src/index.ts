@@ -4,7 +4,8 @@
  */
 export * from "./api.js";
 export { LocalCluster } from "./cluster/node.js";
-export { startDashboard, type DashboardOptions, type DashboardServer } from "./dashboard/server.js";
+export { startDashboard, servePages, type DashboardOptions, type DashboardServer } from "./dashboard/server.js";
+export { performanceReport, type PerformanceReportOptions } from "./dashboard/report.js";
 export * as kernels from "./kernels/node-index.js";
 
 // The inline executor runs array ops on this thread: read kernels from disk, as workers do.

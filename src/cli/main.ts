@@ -10,8 +10,11 @@ import { fileURLToPath } from "node:url";
 const HELP = `tessera — Dask for the web: lazy task graphs on worker pools
 
 Usage:
-  tessera bench <suite> [--json] [--quick]   run a benchmark suite (suites: scheduler, kernels, array, dataframe, memory, ml)
+  tessera bench <suite> [--json] [--quick]   run a benchmark suite (suites: scheduler, kernels, array, dataframe, memory, ml, train)
   tessera demo                               run the demo pipeline on a local cluster
+  tessera dashboard [--port N] [--host H]    serve the dashboard and playground pages (default port 8787)
+  tessera dashboard --demo [--runs N] [--stay]
+                                             the same, watching a demo workload run on a local cluster
   tessera --version                          print the version
   tessera --help                             print this help
 
@@ -37,6 +40,7 @@ const SUITES: Record<string, Suite> = {
   memory: suite("memory.js", "runMemoryBench"),
   dataframe: suite("dataframe.js", "runDataframeBench"),
   ml: suite("ml.js", "runMlBench"),
+  train: suite("train.js", "runTrainBench"),
 };
 
 async function importBench(file: string): Promise<unknown> {
@@ -77,6 +81,10 @@ export async function main(argv: string[]): Promise<number> {
     const json = flags.has("--json");
     await run({ quick: flags.has("--quick"), emit: (row) => console.log(json ? JSON.stringify(row) : formatRow(row)) });
     return 0;
+  }
+  if (cmd === "dashboard") {
+    const { dashboardCommand } = await import("../dashboard/cli.js");
+    return dashboardCommand(argv.slice(argv.indexOf("dashboard") + 1));
   }
   if (cmd === "demo") {
     await import(new URL("../../examples/demo.mjs", import.meta.url).href);

@@ -17,7 +17,7 @@ import type { ClientId, StoryEntry, TaskSpec, WorkerId } from "../scheduler/even
 import type { ClientReport, Runner } from "../cluster/runner.js";
 import { closeMetrics, metricsOf, type ProgressHandle } from "../dashboard/collector.js";
 import { terminalProgress } from "../dashboard/progress-bar.js";
-import type { ComputeProgress, FeedMessage, ProgressEvent } from "../dashboard/protocol.js";
+import type { ComputeProgress, FeedGraph, FeedMessage, ProgressEvent } from "../dashboard/protocol.js";
 import type { WorkerMetrics } from "../worker/control.js";
 import type { SourceDef } from "../worker/protocol.js";
 import { COLLECTION, PREPARE, isCollection, type Collection, type CollectionSpec } from "./collection.js";
@@ -307,6 +307,12 @@ export class Client implements FutureOwner {
   onProgress(cb: (p: ProgressEvent) => void): () => void {
     this.checkOpen();
     return metricsOf(this.runner).onProgress(cb);
+  }
+
+  /** The task graph the scheduler holds now, for the dashboard's graph page (above `limit` tasks, only their count). */
+  taskGraph(limit?: number): FeedGraph {
+    this.checkOpen();
+    return metricsOf(this.runner).graph(limit);
   }
 
   /** @internal Run `fn` when the client closes (a dashboard server stops with it). */

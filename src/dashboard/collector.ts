@@ -6,6 +6,11 @@
  *   scheduler.prefixes (counters the transitions keep) ───────────────┼─ tick, every ~200 ms ──> subscribers
  *   scheduler.byIndex + workers' metrics (polled ~2/s) ───────────────┘
  *
+ * Besides tasks, the feed shows workers' other activity: inputs fetched from peers (each
+ * report lists them with their times) and spills (the difference in a worker's spill counters
+ * between two metrics polls), and each worker's CPU: its event loop's utilization between two
+ * polls where the worker measures it (Node), else the time its tasks took (browsers).
+ *
  * Nothing happens per task unless someone listens: the report tap is installed only while a
  * feed subscriber or a compute() progress tracker exists, and the timer runs only while anyone
  * listens. Per task the tap costs a few array stores (prefix and op come from the scheduler's
@@ -15,12 +20,26 @@
  */
 
 import { Alias, DataNode, Fused, Task, type Key } from "../graph/task.js";
+import { FORGOTTEN, STATE_NAMES } from "../scheduler/table.js";
 import type { Runner } from "../cluster/runner.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import type { WorkerMetrics } from "../worker/control.js";
-import type { Report } from "../worker/protocol.js";
-import type { ComputeProgress, FeedError, FeedMessage, FeedPrefix, FeedTasks, FeedWorker, ProgressEvent } from "./protocol.js";
-import { TaskBuffer, concatTasks } from "./task-buffer.js";
+import type { LoopTime, Report } from "../worker/protocol.js";
+import {
+  SPILL,
+  TRANSFER,
+  UNSPILL,
+  type ComputeProgress,
+  type FeedActivity,
+  type FeedError,
+  type FeedGraph,
+  type FeedMessage,
+  type FeedPrefix,
+  type FeedTasks,
+  type FeedWorker,
+  type ProgressEvent,
+} from "./protocol.js";
+import { ActivityBuffer, TaskBuffer, concatActivity, concatTasks } from "./task-buffer.js";
 
 export interface CollectorOptions {
   /** Milliseconds between messages (default 200). */
@@ -48,6 +67,20 @@ const DEFAULTS: Required<CollectorOptions> = {
   metricsInterval: 500,
   heartbeat: 1000,
 };
+
+/** What the last metrics poll of a worker gave, and when (for differences between polls). */
+interface Polled {
+  at: number;
+  metrics: WorkerMetrics & { loop?: LoopTime };
+  /** Task time (ms) the tap counted for this worker when the poll came back. */
+  busy: number;
+  /** Busy share over the interval before this poll (see FeedWorker.cpu). */
+  cpu?: number;
+  cpuSource?: "loop" | "tasks";
+}
+
+/** Default most tasks the graph page is sent (above it: only the count). */
+export const GRAPH_LIMIT = 5000;
 
 interface Subscriber {
   cb: (m: FeedMessage) => void;
@@ -109,9 +142,10 @@ export class MetricsCollector {
   private timer: ReturnType<typeof setInterval> | undefined;
   private untap: (() => void) | undefined;
   private buffer: TaskBuffer;
+  private activity: ActivityBuffer;
   private pendingErrors: FeedError[] = [];
   private keptErrors: FeedError[] = [];
-  private history: { base: number; time: number; tasks: FeedTasks }[] = [];
+  private history: { base: number; time: number; tasks: FeedTasks; activity: FeedActivity }[] = [];
   private historyCount = 0;
   private readonly opIds = new Map<string, number>();
   private readonly opNames: string[] = [];
@@ -121,7 +155,9 @@ export class MetricsCollector {
   /** Last progress values seen, by prefix id (total, done, erred, processing, restarts). */
   private last = new Int32Array(0);
   private processing = new Int32Array(0);
-  private readonly polled = new Map<string, WorkerMetrics>();
+  private readonly polled = new Map<string, Polled>();
+  /** Task time (ms) reported by each worker (by index) since the tap was installed. */
+  private busy = new Float64Array(16);
   private readonly polling = new Set<string>();
   private lastPoll = 0;
   private lastSent = 0;
@@ -135,6 +171,7 @@ export class MetricsCollector {
   ) {
     this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     this.buffer = new TaskBuffer(this.o.maxTasksPerUpdate);
+    this.activity = new ActivityBuffer(this.o.maxTasksPerUpdate);
   }
 
   /**
@@ -192,12 +229,46 @@ export class MetricsCollector {
       time: Date.now(),
       base,
       tasks: concatTasks(this.history, base),
+      activity: concatActivity(this.history, base),
       progress,
       workers: this.workers(s),
       errors: this.keptErrors.slice(),
       ops: this.opNames.slice(0, this.opsSent),
       opsFrom: 0,
     };
+  }
+
+  /**
+   * The task graph the scheduler holds now, for the graph page: nodes with their prefix and
+   * state, dependency edges. With more than `limit` tasks, only the count (`tooLarge`).
+   */
+  graph(limit = GRAPH_LIMIT): FeedGraph {
+    const s = this.runner.scheduler;
+    const t = s.t;
+    const total = s.tasks.size;
+    const out: FeedGraph = { time: Date.now(), total, tooLarge: total > limit, limit, key: [], prefix: [], prefixes: {}, state: [], from: [], to: [] };
+    if (out.tooLarge) return out;
+    const index = new Map<number, number>();
+    for (const slot of s.tasks.values()) {
+      if (t.state[slot] === FORGOTTEN) continue;
+      index.set(slot, out.key.length);
+      out.key.push(t.key[slot]!);
+      const p = t.prefix[slot]!;
+      out.prefix.push(p);
+      out.prefixes[p] ??= s.prefixes[p]?.name ?? "?";
+      out.state.push(STATE_NAMES[t.state[slot]!]!);
+    }
+    for (const [slot, i] of index) {
+      const arena = t.depArena[slot]!;
+      const from = t.depStart[slot]!;
+      for (let d = from; d < from + t.depCount[slot]!; d++) {
+        const j = index.get(arena[d]!);
+        if (j === undefined) continue;
+        out.from.push(j);
+        out.to.push(i);
+      }
+    }
+    return out;
   }
 
   /** Stop everything (the client closed). */
@@ -219,7 +290,9 @@ export class MetricsCollector {
     const feed = this.subscribers.size > 0;
     if (feed) {
       const buf = this.buffer;
+      let busy = 0;
       for (let i = 0; i < r.done.length; i++) {
+        busy += r.stop[i]! - r.start[i]!;
         if (!buf.admit()) continue;
         const key = r.done[i]!;
         const slot = t.deref(r.refs[i]!);
@@ -229,11 +302,26 @@ export class MetricsCollector {
       for (const e of r.erred) {
         const slot = s.tasks.get(e.key);
         const op = this.opId(e.error.op ?? (slot !== undefined ? opName(t.run[slot]) : "?"));
+        busy += e.stop - e.start;
         buf.admitFailure();
         buf.push(e.key, slot !== undefined ? t.prefix[slot]! : s.prefixOf(e.key), op, wi, e.start, e.stop, 1);
         const err: FeedError = { key: e.key, op: this.opNames[op]!, worker, name: e.error.name, message: e.error.message, time: e.stop };
         if (e.error.stack !== undefined) err.stack = e.error.stack;
         this.pendingErrors.push(err);
+      }
+      if (wi >= 0) {
+        if (wi >= this.busy.length) {
+          const grown = new Float64Array(Math.max(wi + 1, this.busy.length * 2));
+          grown.set(this.busy);
+          this.busy = grown;
+        }
+        this.busy[wi]! += busy;
+      }
+      if (r.fetched) {
+        for (const f of r.fetched) {
+          const from = s.workers.get(f.from);
+          this.activity.push(TRANSFER, wi, from ? from.index : -1, f.key, 1, f.nbytes, f.start, f.stop);
+        }
       }
     }
     if (this.trackers.size > 0) {
@@ -283,8 +371,9 @@ export class MetricsCollector {
 
   /** With no feed subscriber, keep no stream: a later one starts from the present. */
   private forgetStream(): void {
-    if (this.buffer.length === 0 && this.history.length === 0 && this.pendingErrors.length === 0) return;
+    if (this.buffer.length === 0 && this.activity.length === 0 && this.history.length === 0 && this.pendingErrors.length === 0) return;
     this.buffer = new TaskBuffer(this.o.maxTasksPerUpdate);
+    this.activity = new ActivityBuffer(this.o.maxTasksPerUpdate);
     this.history = [];
     this.historyCount = 0;
     this.pendingErrors = [];
@@ -306,8 +395,10 @@ export class MetricsCollector {
   private publish(s: Scheduler, now: number, progress: FeedPrefix[]): void {
     this.poll(now);
     const buf = this.buffer;
-    const base = buf.length > 0 ? Math.floor(buf.earliest()) : now;
+    const earliest = Math.min(buf.earliest(), this.activity.earliest());
+    const base = earliest < Infinity ? Math.floor(earliest) : now;
     const tasks = buf.drain(base);
+    const activity = this.activity.drain(base);
     const errors = this.pendingErrors;
     this.pendingErrors = [];
     const workers = this.workers(s);
@@ -317,10 +408,10 @@ export class MetricsCollector {
     const ops = this.opNames.slice(this.opsSent);
     const opsFrom = this.opsSent;
     this.opsSent = this.opNames.length;
-    const news = tasks.seen > 0 || progress.length > 0 || errors.length > 0 || workersChanged || ops.length > 0;
+    const news = tasks.seen > 0 || activity.seen > 0 || progress.length > 0 || errors.length > 0 || workersChanged || ops.length > 0;
     const send = news || now - this.lastSent >= this.o.heartbeat;
     if (send) this.seq++;
-    const msg: FeedMessage = { kind: "update", seq: this.seq, time: now, base, tasks, progress, workers, errors, ops, opsFrom };
+    const msg: FeedMessage = { kind: "update", seq: this.seq, time: now, base, tasks, activity, progress, workers, errors, ops, opsFrom };
     this.remember(msg, now);
     let snap: FeedMessage | undefined;
     for (const sub of this.subscribers) {
@@ -338,14 +429,14 @@ export class MetricsCollector {
       for (const e of msg.errors) this.keptErrors.push(e);
       if (this.keptErrors.length > this.o.errorsKept) this.keptErrors.splice(0, this.keptErrors.length - this.o.errorsKept);
     }
-    if (msg.tasks.key.length > 0) {
-      this.history.push({ base: msg.base, time: now, tasks: msg.tasks });
-      this.historyCount += msg.tasks.key.length;
+    if (msg.tasks.key.length > 0 || msg.activity.kind.length > 0) {
+      this.history.push({ base: msg.base, time: now, tasks: msg.tasks, activity: msg.activity });
+      this.historyCount += msg.tasks.key.length + msg.activity.kind.length;
     }
     const h = this.history;
     let drop = 0;
     while (drop < h.length - 1 && (this.historyCount > this.o.historyTasks || h[drop]!.time < now - this.o.historyMs)) {
-      this.historyCount -= h[drop]!.tasks.key.length;
+      this.historyCount -= h[drop]!.tasks.key.length + h[drop]!.activity.kind.length;
       drop++;
     }
     if (drop > 0) h.splice(0, drop);
@@ -427,10 +518,14 @@ export class MetricsCollector {
         occupancy: Math.round(w.occupancy * 1e6) / 1e6,
         nbytes: w.nbytes,
       };
-      const m = w.running ? this.polled.get(w.id) : undefined;
-      if (m) {
-        out.executed = m.executed;
-        if (m.memory) out.memory = m.memory;
+      const p = w.running ? this.polled.get(w.id) : undefined;
+      if (p) {
+        out.executed = p.metrics.executed;
+        if (p.metrics.memory) out.memory = p.metrics.memory;
+        if (p.cpu !== undefined) {
+          out.cpu = p.cpu;
+          out.cpuSource = p.cpuSource!;
+        }
       }
       return out;
     });
@@ -448,13 +543,49 @@ export class MetricsCollector {
       link.control.metrics().then(
         (m) => {
           this.polling.delete(id);
-          this.polled.set(id, m);
+          this.polled.set(id, this.compare(id, m as Polled["metrics"]));
         },
         () => this.polling.delete(id),
       );
     }
   }
+
+  /** A worker's new poll against its previous one: CPU over the interval, and spills as activity. */
+  private compare(id: string, m: Polled["metrics"]): Polled {
+    const at = Date.now();
+    const w = this.runner.scheduler.workers.get(id);
+    const wi = w ? w.index : -1;
+    const busy = wi >= 0 ? (this.busy[wi] ?? 0) : 0;
+    const now: Polled = { at, metrics: m, busy };
+    const prev = this.polled.get(id);
+    if (!prev || at <= prev.at) return now;
+    // An interval that measured nothing keeps the last figure.
+    if (prev.cpu !== undefined) {
+      now.cpu = prev.cpu;
+      now.cpuSource = prev.cpuSource!;
+    }
+    if (m.loop && prev.metrics.loop) {
+      const active = m.loop.active - prev.metrics.loop.active;
+      const idle = m.loop.idle - prev.metrics.loop.idle;
+      if (active + idle > 0) {
+        now.cpu = round3(active / (active + idle));
+        now.cpuSource = "loop";
+      }
+    } else if (w) {
+      now.cpu = round3(Math.min(1, (busy - prev.busy) / ((at - prev.at) * Math.max(1, w.nthreads))));
+      now.cpuSource = "tasks";
+    }
+    const a = m.memory;
+    const b = prev.metrics.memory;
+    if (a && b && wi >= 0 && this.subscribers.size > 0) {
+      if (a.spillCount > b.spillCount) this.activity.push(SPILL, wi, -1, "", a.spillCount - b.spillCount, a.spillBytes - b.spillBytes, prev.at, at);
+      if (a.unspillCount > b.unspillCount) this.activity.push(UNSPILL, wi, -1, "", a.unspillCount - b.unspillCount, a.unspillBytes - b.unspillBytes, prev.at, at);
+    }
+    return now;
+  }
 }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** The op a task runs, for the task stream (a fused chain shows its last op). */
 export function opName(run: unknown): string {

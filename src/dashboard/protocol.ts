@@ -16,6 +16,9 @@
  *   workers   every worker, every message (there are few)
  *   errors    tasks that failed since the last message (snapshot: the most recent kept)
  *   ops       op names new since the last message: task op ids index the list of all of them
+ *   activity  what workers did besides running tasks: inputs fetched from peers (exact times),
+ *             and values spilled to / read back from disk (counted per metrics poll, so their
+ *             times span the poll interval, not each write)
  */
 
 import type { Key } from "../graph/task.js";
@@ -56,6 +59,30 @@ export interface FeedPrefix {
   processing: number;
 }
 
+/** Kinds of FeedActivity entries. */
+export const TRANSFER = 0;
+export const SPILL = 1;
+export const UNSPILL = 2;
+
+/** Worker activity besides tasks, in columns like FeedTasks (times relative to the message's `base`). */
+export interface FeedActivity {
+  /** Entries in the interval, kept or not (transfers are capped per message, like tasks). */
+  seen: number;
+  /** TRANSFER, SPILL or UNSPILL. */
+  kind: number[];
+  /** Worker index: who fetched, or who spilled / read back. */
+  worker: number[];
+  /** TRANSFER: the worker index fetched from (-1 if unknown); otherwise -1. */
+  peer: number[];
+  /** TRANSFER: the key fetched; otherwise "". */
+  key: Key[];
+  /** Values moved: 1 per transfer; values spilled / read back during the poll interval. */
+  count: number[];
+  nbytes: number[];
+  start: number[];
+  stop: number[];
+}
+
 export interface FeedWorker {
   /** Position among all workers ever added: the row of the task stream. */
   index: number;
@@ -74,6 +101,14 @@ export interface FeedWorker {
   executed?: number;
   /** Its memory and spill figures (from its last metrics poll; absent for the inline worker). */
   memory?: FeedMemory;
+  /**
+   * Share of the last metrics interval its thread was busy, 0 to 1: its event loop's
+   * utilization where the worker measures it (Node worker_threads), else time in tasks
+   * (browsers) divided by threads; absent until known.
+   */
+  cpu?: number;
+  /** Where `cpu` comes from: "loop" (event-loop utilization) or "tasks" (task time). */
+  cpuSource?: "loop" | "tasks";
 }
 
 export interface FeedError {
@@ -97,6 +132,7 @@ export interface FeedMessage {
   /** Task times are milliseconds after this (epoch milliseconds). */
   base: number;
   tasks: FeedTasks;
+  activity: FeedActivity;
   progress: FeedPrefix[];
   workers: FeedWorker[];
   errors: FeedError[];
@@ -124,4 +160,26 @@ export interface ComputeProgress {
   elapsed: number;
   /** True on the last event, when the results are in (or the computation failed). */
   finished: boolean;
+}
+
+/**
+ * The task graph the scheduler holds now (its tasks not yet forgotten), for the graph page:
+ * columns by node, edges as pairs of node indices. Above the limit asked for, only `total`.
+ */
+export interface FeedGraph {
+  time: number;
+  /** Tasks the scheduler holds. */
+  total: number;
+  /** True when total is above the limit: no nodes or edges are sent. */
+  tooLarge: boolean;
+  limit: number;
+  key: Key[];
+  prefix: number[];
+  /** Prefix names by prefix id, for the prefixes in `prefix`. */
+  prefixes: Record<number, string>;
+  /** State names (scheduler/table.ts STATE_NAMES): released, waiting, ready, processing, memory, erred. */
+  state: string[];
+  /** Dependency edges: `from[i]` (a dependency) -> `to[i]` (its dependent), node indices. */
+  from: number[];
+  to: number[];
 }

@@ -2,10 +2,15 @@
  * The dashboard server (Node only): a small node:http server that serves the built dashboard
  * page and streams a client's metrics feed to it as Server-Sent Events.
  *
- *   GET /              the status page (web-dist/dashboard/index.html; built by `npm run build`)
- *   GET /assets/...    its scripts and styles (any file under web-dist/ is served)
+ *   GET /              the dashboard (web-dist/dashboard/index.html; built by `npm run build`)
+ *   GET /assets/...    its scripts and styles (any file under web-dist/ is served, the
+ *                      playground and the other pages too)
  *   GET /feed          text/event-stream: a snapshot, then one update per tick (FeedMessage JSON)
  *   GET /feed.json     a snapshot now, as one JSON document
+ *   GET /graph.json    the task graph the scheduler holds now (FeedGraph; ?limit=N, default 5000)
+ *
+ * `servePages()` is the same server without a cluster (`tessera dashboard` without --demo): the
+ * pages only, "/" the landing page; the feed paths answer 404.
  *
  * Each message is serialized once, however many pages watch. A page that cannot keep up (more
  * than MAX_BUFFERED bytes wait to be sent to it) misses updates until its buffer drains, then
@@ -22,7 +27,7 @@ import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Client } from "../client/client.js";
 import { TesseraError } from "../errors.js";
-import { metricsOf } from "./collector.js";
+import { GRAPH_LIMIT, metricsOf, type MetricsCollector } from "./collector.js";
 import type { FeedMessage } from "./protocol.js";
 
 export interface DashboardOptions {
@@ -61,7 +66,8 @@ const HEADERS = {
   "Cross-Origin-Resource-Policy": "same-origin",
 } as const;
 
-const DEFAULT_ROOT = fileURLToPath(new URL("../../web-dist/", import.meta.url));
+/** Built pages: web-dist/ beside dist/, in a checkout and in the installed package alike. */
+export const DEFAULT_ROOT = fileURLToPath(new URL("../../web-dist/", import.meta.url));
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>tessera dashboard</title>
 <p>The dashboard page is not built (web-dist/dashboard/index.html is missing): run <code>npm run build</code>.
@@ -78,16 +84,26 @@ interface Watcher {
 
 /** Serve the dashboard for `client`'s cluster; sets `client.dashboardLink`. */
 export async function startDashboard(client: Client, options: DashboardOptions = {}): Promise<DashboardServer> {
+  return serve(client, options);
+}
+
+/** Serve the built pages (web-dist/) alone, with no feed: the landing page at "/". */
+export function servePages(options: DashboardOptions = {}): Promise<DashboardServer> {
+  return serve(undefined, options);
+}
+
+async function serve(client: Client | undefined, options: DashboardOptions): Promise<DashboardServer> {
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TesseraError(`dashboard port must be an integer from 0 to 65535, got ${port}`);
   const root = resolve(options.root ?? DEFAULT_ROOT);
-  const collector = metricsOf(client.runner);
+  const collector = client ? metricsOf(client.runner) : undefined;
   const watchers = new Set<Watcher>();
 
   const event = (m: FeedMessage): string => `data: ${JSON.stringify(m)}\n\n`;
   /** Write to one page; past MAX_BUFFERED unsent bytes it is behind until its buffer drains. */
   const send = (w: Watcher, text: string): void => {
+    if (!collector) return;
     if (w.behind) return;
     w.res.write(text);
     if (w.res.writableLength <= MAX_BUFFERED) return;
@@ -99,16 +115,18 @@ export async function startDashboard(client: Client, options: DashboardOptions =
     });
   };
   // One subscription for all pages; each page gets its own snapshot when it connects.
-  const unsubscribe = collector.subscribe(
-    (m) => {
-      if (watchers.size === 0) return;
-      const text = event(m);
-      for (const w of watchers) send(w, text);
-    },
-    { snapshot: false },
-  );
+  const unsubscribe = collector
+    ? collector.subscribe(
+        (m) => {
+          if (watchers.size === 0) return;
+          const text = event(m);
+          for (const w of watchers) send(w, text);
+        },
+        { snapshot: false },
+      )
+    : () => {};
 
-  const watch = (req: IncomingMessage, res: ServerResponse): void => {
+  const watch = (req: IncomingMessage, res: ServerResponse, collector: MetricsCollector): void => {
     res.writeHead(200, {
       ...HEADERS,
       "Content-Type": "text/event-stream; charset=utf-8",
@@ -134,9 +152,18 @@ export async function startDashboard(client: Client, options: DashboardOptions =
     } catch {
       return reply(400, "text/plain; charset=utf-8", "bad path");
     }
-    if (path === "/feed") return watch(req, res);
-    if (path === "/feed.json") return reply(200, MIME[".json"]!, JSON.stringify(collector.snapshot()));
-    if (path === "/" || path === "/index.html" || path === "/dashboard" || path === "/dashboard/") path = "/dashboard/index.html";
+    if (collector) {
+      if (path === "/feed") return watch(req, res, collector);
+      if (path === "/feed.json") return reply(200, MIME[".json"]!, JSON.stringify(collector.snapshot()));
+      if (path === "/graph.json") {
+        const limit = Number(new URL(req.url ?? "/", "http://x").searchParams.get("limit") ?? GRAPH_LIMIT);
+        if (!Number.isInteger(limit) || limit < 0) return reply(400, "text/plain; charset=utf-8", `graph.json: limit must be a non-negative integer`);
+        return reply(200, MIME[".json"]!, JSON.stringify(collector.graph(limit)));
+      }
+      if (path === "/" || path === "/index.html") path = "/dashboard/index.html";
+    } else if (path === "/") path = "/index.html";
+    if (path === "/dashboard" || path === "/dashboard/") path = "/dashboard/index.html";
+    if (path.endsWith("/")) path += "index.html";
     void serveFile(root, path).then(
       (file) => {
         if (file) reply(200, MIME[extname(path).toLowerCase()] ?? "application/octet-stream", file);
@@ -165,12 +192,14 @@ export async function startDashboard(client: Client, options: DashboardOptions =
       unsubscribe();
       for (const w of watchers) w.res.end();
       watchers.clear();
-      if (client.dashboardLink === url) client.dashboardLink = undefined;
+      if (client && client.dashboardLink === url) client.dashboardLink = undefined;
       server.closeAllConnections();
       server.close(() => ok());
     }));
-  client.dashboardLink = url;
-  client.whenClosed(close);
+  if (client) {
+    client.dashboardLink = url;
+    client.whenClosed(close);
+  }
   return { url, port: bound, close };
 }
 

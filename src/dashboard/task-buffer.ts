@@ -6,7 +6,7 @@
  */
 
 import type { Key } from "../graph/task.js";
-import type { FeedTasks } from "./protocol.js";
+import type { FeedActivity, FeedTasks } from "./protocol.js";
 
 export class TaskBuffer {
   key: Key[] = [];
@@ -128,6 +128,97 @@ export function concatTasks(parts: readonly { base: number; tasks: FeedTasks }[]
       out.start.push(Math.round((t.start[i]! + shift) * 1000) / 1000);
       out.stop.push(Math.round((t.stop[i]! + shift) * 1000) / 1000);
       out.erred.push(t.erred[i]!);
+    }
+  }
+  return out;
+}
+
+/**
+ * Worker activity besides tasks (transfers, spills) between two feed messages, in columns.
+ * Past `capacity` entries in one interval, further ones are counted in `seen` and dropped: a
+ * shuffle's thousands of fetches still cost a bounded message, and the stream shows the first.
+ */
+export class ActivityBuffer {
+  kind: number[] = [];
+  worker: number[] = [];
+  peer: number[] = [];
+  key: Key[] = [];
+  count: number[] = [];
+  nbytes: number[] = [];
+  start: number[] = [];
+  stop: number[] = [];
+  seen = 0;
+
+  constructor(readonly capacity: number) {}
+
+  get length(): number {
+    return this.kind.length;
+  }
+
+  push(kind: number, worker: number, peer: number, key: Key, count: number, nbytes: number, start: number, stop: number): void {
+    this.seen++;
+    if (this.kind.length >= this.capacity) return;
+    this.kind.push(kind);
+    this.worker.push(worker);
+    this.peer.push(peer);
+    this.key.push(key);
+    this.count.push(count);
+    this.nbytes.push(nbytes);
+    this.start.push(start);
+    this.stop.push(stop);
+  }
+
+  earliest(): number {
+    let m = Infinity;
+    for (let i = 0; i < this.start.length; i++) if (this.start[i]! < m) m = this.start[i]!;
+    return m;
+  }
+
+  /** The columns since the last drain, times relative to `base`; the buffer starts afresh. */
+  drain(base: number): FeedActivity {
+    const out: FeedActivity = {
+      seen: this.seen,
+      kind: this.kind,
+      worker: this.worker,
+      peer: this.peer,
+      key: this.key,
+      count: this.count,
+      nbytes: this.nbytes,
+      start: rebase(this.start, base),
+      stop: rebase(this.stop, base),
+    };
+    this.kind = [];
+    this.worker = [];
+    this.peer = [];
+    this.key = [];
+    this.count = [];
+    this.nbytes = [];
+    this.start = [];
+    this.stop = [];
+    this.seen = 0;
+    return out;
+  }
+}
+
+export function emptyActivity(): FeedActivity {
+  return { seen: 0, kind: [], worker: [], peer: [], key: [], count: [], nbytes: [], start: [], stop: [] };
+}
+
+/** Activity columns of several drained batches as one, re-based to `base` (for snapshots). */
+export function concatActivity(parts: readonly { base: number; activity: FeedActivity }[], base: number): FeedActivity {
+  const out = emptyActivity();
+  for (const { base: b, activity: a } of parts) {
+    const shift = b - base;
+    out.seen += a.seen;
+    for (let i = 0; i < a.kind.length; i++) {
+      out.kind.push(a.kind[i]!);
+      out.worker.push(a.worker[i]!);
+      out.peer.push(a.peer[i]!);
+      out.key.push(a.key[i]!);
+      out.count.push(a.count[i]!);
+      out.nbytes.push(a.nbytes[i]!);
+      out.start.push(Math.round((a.start[i]! + shift) * 1000) / 1000);
+      out.stop.push(Math.round((a.stop[i]! + shift) * 1000) / 1000);
     }
   }
   return out;

@@ -114,6 +114,14 @@ export interface Report {
   missing: { key: Key; dep: Key; holder: WorkerId }[];
   /** The worker went over (true) or back under (false) its pause threshold since the last report. */
   paused?: boolean;
+  /** Inputs fetched from peers since the last report, moved or copied (for the dashboard's task stream; epoch ms). */
+  fetched?: { key: Key; from: WorkerId; nbytes: number; start: number; stop: number }[];
+}
+
+/** A worker thread's event-loop time since it started, in ms (Node's performance.eventLoopUtilization; absent elsewhere). */
+export interface LoopTime {
+  active: number;
+  idle: number;
 }
 
 export interface Gathered {

@@ -21,7 +21,7 @@ import type { Key } from "../graph/task.js";
 import { SMALL_VALUE_BYTES, type DepLocation, type WorkerId } from "../scheduler/events.js";
 import { Heap } from "../scheduler/heap.js";
 import "./builtins.js";
-import type { ComputeBatch, FromWorker, PeerMessage, Report, ToWorker, WireCall, WireTask } from "./protocol.js";
+import type { ComputeBatch, FromWorker, LoopTime, PeerMessage, Report, ToWorker, WireCall, WireTask } from "./protocol.js";
 import { OpRegistry } from "./registry.js";
 import type { WorkerMetrics } from "./control.js";
 import { MemoryStore, sizeOf, type ChunkStore } from "./store.js";
@@ -78,7 +78,7 @@ export class WorkerRuntime {
   private live = 0;
   private readonly ready = new Heap<LocalTask>(runsFirst);
   private readonly fetches = new Map<Key, PendingFetch>();
-  private readonly fetchRequests = new Map<number, { holder: WorkerId; keys: Key[] }>();
+  private readonly fetchRequests = new Map<number, { holder: WorkerId; keys: Key[]; since: number }>();
   private readonly peers = new Map<WorkerId, PortLike>();
   /** Fetches held back while the store is paused. */
   private deferredFetches: { holder: WorkerId; keys: Key[]; move: boolean[] }[] = [];
@@ -140,7 +140,9 @@ export class WorkerRuntime {
     port.start?.();
   }
 
-  metrics(): WorkerMetrics {
+  metrics(): WorkerMetrics & { loop?: LoopTime } {
+    // Node measures this thread's event loop (busy vs idle); browsers have no such measure.
+    const elu = (performance as { eventLoopUtilization?: () => LoopTime }).eventLoopUtilization?.();
     return {
       id: this.id,
       stored: this.store.size,
@@ -149,6 +151,7 @@ export class WorkerRuntime {
       executed: this.executed,
       ...this.served,
       ...(this.store.memory ? { memory: this.store.memory() } : {}),
+      ...(elu ? { loop: { active: elu.active, idle: elu.idle } } : {}),
     };
   }
 
@@ -288,7 +291,7 @@ export class WorkerRuntime {
       return;
     }
     const id = ++this.fetchId;
-    this.fetchRequests.set(id, { holder, keys });
+    this.fetchRequests.set(id, { holder, keys, since: performance.now() });
     port.postMessage({ t: "fetch", id, keys, move } satisfies PeerMessage);
   }
 
@@ -307,6 +310,8 @@ export class WorkerRuntime {
       this.fetches.delete(key);
       const nbytes = sizeOf(value);
       this.store.put(key, value, nbytes);
+      // For the dashboard's task stream: rides along with the next report, never flushes one.
+      if (req) (this.report.fetched ??= []).push({ key, from: req.holder, nbytes, start: this.origin + req.since, stop: this.origin + performance.now() });
       if (f?.dep.move) {
         // The only copy now, and only its waiting task needs it: dropped when that task is done.
         for (const t of f.waiting) (t.movedIn ??= []).push(key);

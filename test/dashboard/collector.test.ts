@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { Runner } from "../../src/cluster/runner.js";
 import type { WorkerLink } from "../../src/cluster/link.js";
 import { MetricsCollector, opName } from "../../src/dashboard/collector.js";
-import { TaskBuffer, concatTasks } from "../../src/dashboard/task-buffer.js";
-import type { ComputeProgress, FeedMessage, ProgressEvent } from "../../src/dashboard/protocol.js";
+import { ActivityBuffer, TaskBuffer, concatActivity, concatTasks } from "../../src/dashboard/task-buffer.js";
+import { SPILL, TRANSFER, UNSPILL, type ComputeProgress, type FeedMessage, type ProgressEvent } from "../../src/dashboard/protocol.js";
 import { Fused, Task } from "../../src/graph/task.js";
 import type { TaskSpec } from "../../src/scheduler/events.js";
 import type { WorkerMetrics } from "../../src/worker/control.js";
@@ -202,6 +202,106 @@ describe("MetricsCollector", () => {
     await settle();
     collector.tick(10);
     expect(mine.at(-1)).toMatchObject({ total: 2, done: 1 });
+  });
+});
+
+describe("MetricsCollector: transfers, spills, CPU and the task graph", () => {
+  /** Two workers whose metrics the test sets; w1 without a loop measure (as in a browser). */
+  async function twoWorkers() {
+    const runner = new Runner({ workerSaturation: 1 });
+    const m0: Partial<WorkerMetrics> & { loop?: { active: number; idle: number } } = {};
+    const w0 = fakeWorker("w0");
+    w0.control.metrics = async () => ({ id: "w0", stored: 0, nbytes: 0, queued: 0, executed: 1, movedKeys: 0, movedBytes: 0, copiedKeys: 0, copiedBytes: 0, ...m0 });
+    const w1 = fakeWorker("w1");
+    runner.addWorker(w0);
+    runner.addWorker(w1);
+    await settle();
+    const collector = new MetricsCollector(runner, { interval: 3_600_000, metricsInterval: 0, heartbeat: 1000 });
+    return { runner, w0, w1, m0, collector };
+  }
+  const memory = (spillCount: number, spillBytes: number, unspillCount: number, unspillBytes: number) =>
+    ({ limit: 1e9, managed: 10, spilled: 0, spillCount, spillBytes, unspillCount, unspillBytes }) as unknown as WorkerMetrics["memory"];
+  /** Let the metrics polls started by a tick come back, with the wall clock moved on. */
+  const polled = () => new Promise<void>((r) => setTimeout(r, 15));
+
+  it("streams inputs fetched from peers, spills between polls, and each worker's CPU", async () => {
+    const { w0, w1, m0, collector } = await twoWorkers();
+    const got: FeedMessage[] = [];
+    collector.subscribe((m) => got.push(m));
+    m0.loop = { active: 100, idle: 100 };
+    m0.memory = memory(2, 200, 0, 0);
+    collector.tick(1000);
+    await polled();
+    expect(got[0]!.kind).toBe("snapshot");
+    expect(got[0]!.activity.kind).toEqual([]);
+
+    // w0 fetched an input from w1; then, by its next poll, spilled 3 more values and read 1 back.
+    w0.report({ fetched: [{ key: "x-1", from: "w1", nbytes: 64, start: 7000, stop: 7002.5 }] });
+    // w1 (no loop measure) reports 50 ms of tasks: its CPU is task time over wall time.
+    w1.report({ erred: [{ key: "nope-1", error: { name: "Error", message: "unknown task" }, start: 7000, stop: 7050 }] });
+    m0.loop = { active: 175, idle: 125 };
+    m0.memory = memory(5, 500, 1, 100);
+    await settle();
+    collector.tick(1100);
+    await polled();
+    collector.tick(1200);
+    await polled();
+    collector.tick(1300);
+    const updates = got.filter((m) => m.kind === "update");
+    const activity = updates.flatMap((m) => m.activity.kind.map((kind, i) => ({ kind, worker: m.activity.worker[i], peer: m.activity.peer[i], key: m.activity.key[i], count: m.activity.count[i], nbytes: m.activity.nbytes[i], start: m.base + m.activity.start[i]!, stop: m.base + m.activity.stop[i]! })));
+    expect(activity).toContainEqual({ kind: TRANSFER, worker: 0, peer: 1, key: "x-1", count: 1, nbytes: 64, start: 7000, stop: 7002.5 });
+    const spills = activity.filter((a) => a.kind !== TRANSFER);
+    expect(spills.map(({ kind, worker, count, nbytes }) => ({ kind, worker, count, nbytes }))).toEqual([
+      { kind: SPILL, worker: 0, count: 3, nbytes: 300 },
+      { kind: UNSPILL, worker: 0, count: 1, nbytes: 100 },
+    ]);
+    // Spills span the interval between the two polls.
+    expect(spills[0]!.stop).toBeGreaterThan(spills[0]!.start);
+    const last = got.at(-1)!;
+    expect(last.workers[0]).toMatchObject({ cpu: 0.75, cpuSource: "loop" });
+    expect(last.workers[1]).toMatchObject({ cpuSource: "tasks" });
+    // 50 ms of tasks within one poll interval (~15 ms, capped at 1), then none in the next.
+    const cpus = updates.map((m) => m.workers[1]!.cpu).filter((c) => c !== undefined);
+    expect(cpus).toHaveLength(2);
+    expect(cpus[0]).toBeGreaterThan(0);
+    expect(cpus[0]).toBeLessThanOrEqual(1);
+    expect(cpus[1]).toBe(0);
+
+    // A late subscriber's snapshot carries the recent activity too.
+    const snap = collector.snapshot();
+    expect(snap.activity.key).toContain("x-1");
+    expect(snap.activity.kind).toEqual(expect.arrayContaining([TRANSFER, SPILL, UNSPILL]));
+  });
+
+  it("gives the task graph the scheduler holds: nodes by state, dependency edges, or only the count above the limit", async () => {
+    const { runner, w0, collector } = await twoWorkers();
+    runner.updateGraph("c", [task("a-1", "f"), task("b-1", "f", [], 1), task("c-1", "g", ["a-1", "b-1"], 2)], ["c-1"]);
+    await settle();
+    const g = collector.graph();
+    expect(g.total).toBe(3);
+    expect(g.tooLarge).toBe(false);
+    expect([...g.key].sort()).toEqual(["a-1", "b-1", "c-1"]);
+    const at = (k: string) => g.key.indexOf(k);
+    const edges = g.from.map((f, i) => `${g.key[f]}->${g.key[g.to[i]!]}`).sort();
+    expect(edges).toEqual(["a-1->c-1", "b-1->c-1"]);
+    expect(g.state[at("c-1")]).toBe("waiting");
+    expect(["processing", "ready", "waiting"]).toContain(g.state[at("a-1")]);
+    expect(g.prefixes[g.prefix[at("c-1")]!]).toBe("c");
+    void w0;
+    const small = collector.graph(2);
+    expect(small).toMatchObject({ total: 3, tooLarge: true, limit: 2, key: [], from: [] });
+  });
+});
+
+describe("ActivityBuffer", () => {
+  it("keeps up to its capacity per interval and counts the rest", () => {
+    const b = new ActivityBuffer(2);
+    for (let i = 0; i < 5; i++) b.push(TRANSFER, 0, 1, `k-${i}`, 1, 8, 100 + i, 101 + i);
+    const out = b.drain(100);
+    expect(out).toMatchObject({ seen: 5, key: ["k-0", "k-1"], start: [0, 1], stop: [1, 2] });
+    expect(b.length).toBe(0);
+    const joined = concatActivity([{ base: 100, activity: out }, { base: 110, activity: { ...out, start: [0], stop: [5], key: ["k-9"], kind: [SPILL], worker: [1], peer: [-1], count: [4], nbytes: [40], seen: 1 } }], 100);
+    expect(joined).toMatchObject({ seen: 6, key: ["k-0", "k-1", "k-9"], start: [0, 1, 10], stop: [1, 2, 15], kind: [TRANSFER, TRANSFER, SPILL] });
   });
 });
 

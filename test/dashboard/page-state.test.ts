@@ -1,7 +1,8 @@
 // The dashboard page's state (web/dashboard/state.ts): snapshots replace, updates add.
 import { describe, expect, it } from "vitest";
 import type { FeedMessage, FeedTasks } from "../../src/dashboard/protocol.js";
-import { DashboardState, TaskRing } from "../../web/dashboard/state.js";
+import { DashboardState, SPILL, TRANSFER, TaskRing } from "../../web/dashboard/state.js";
+import { layered } from "../../web/dashboard/graph.js";
 
 const tasks = (keys: string[], start = 0, erred = 0): FeedTasks => ({
   seen: keys.length,
@@ -21,6 +22,7 @@ const message = (kind: FeedMessage["kind"], time: number, extra: Partial<FeedMes
   time,
   base: 1000,
   tasks: tasks([]),
+  activity: { seen: 0, kind: [], worker: [], peer: [], key: [], count: [], nbytes: [], start: [], stop: [] },
   progress: [],
   workers: [{ index: 0, id: "w0", running: true, nthreads: 1, memoryLimit: 100, processing: 0, occupancy: 0, nbytes: 5 }],
   errors: [],
@@ -62,5 +64,37 @@ describe("DashboardState", () => {
     for (let i = 0; i < 5; i++) r.push(`k-${i}`, 0, 0, 0, i, i + 1, 0);
     expect(r.size).toBe(3);
     expect([...r.key].sort()).toEqual(["k-2", "k-3", "k-4"]);
+  });
+
+  it("keeps transfers and spills, counted by kind, until the next snapshot", () => {
+    const s = new DashboardState(100);
+    s.apply(message("snapshot", 1000));
+    s.apply(
+      message("update", 1200, {
+        activity: { seen: 2, kind: [TRANSFER, SPILL], worker: [0, 0], peer: [1, -1], key: ["x-1", ""], count: [1, 4], nbytes: [64, 400], start: [5, 0], stop: [7, 150] },
+      }),
+    );
+    expect(s.activity.size).toBe(2);
+    expect(s.activitySeen).toEqual([1, 4, 0]);
+    expect(s.activity.start[0]).toBe(1005);
+    expect(s.latestStop).toBe(1150);
+    s.apply(message("snapshot", 1300));
+    expect(s.activity.size).toBe(0);
+  });
+});
+
+describe("the graph page's layout", () => {
+  it("puts each task right of its dependencies, and a reduction's inputs beside each other", () => {
+    // a, b -> c; d, e -> f; c, f -> g
+    const key = ["a", "b", "c", "d", "e", "f", "g"];
+    const edges = [["a", "c"], ["b", "c"], ["d", "f"], ["e", "f"], ["c", "g"], ["f", "g"]];
+    const { x, y } = layered({ key, from: edges.map((e) => key.indexOf(e[0]!)), to: edges.map((e) => key.indexOf(e[1]!)) });
+    const at = (k: string) => key.indexOf(k);
+    for (const [f, t] of edges) expect(x[at(t!)]!).toBeGreaterThan(x[at(f!)]!);
+    expect([x[at("a")], x[at("c")], x[at("g")]]).toEqual([0, 0.5, 1]);
+    // c sits between its inputs a and b; f between d and e; no crossing.
+    expect(Math.abs(y[at("c")]! - (y[at("a")]! + y[at("b")]!) / 2)).toBeLessThan(0.26);
+    expect(y[at("c")]! < y[at("f")]!).toBe(y[at("a")]! < y[at("d")]!);
+    expect(y[at("g")]).toBe(0.5);
   });
 });

@@ -10,8 +10,12 @@
  *
  * Either way the page must end with: task rectangles on the canvas (and colored pixels), every
  * prefix's progress bar at 100%, non-zero memory bars, the failing task in the errors list with
- * its message and stack, and no console error. Screenshots are left in
- * test-results/e2e-dashboard.png (Node feed) and test-results/e2e-dashboard-demo.png (in-page).
+ * its message and stack, and no console error. The Node-fed page also shows inputs fetched
+ * between the workers in the task stream, each worker's CPU, the workers table and the task
+ * graph (drawn while the workload runs; "too large" above the limit asked for); a third cluster
+ * with a small memory limit shows spills. Screenshots are left in test-results/:
+ * e2e-dashboard.png (Node feed), -workers.png, -graph.png, -too-large.png, -spill.png, and
+ * e2e-dashboard-demo.png (in-page).
  *
  * Needs `npm run build` (wasm, tsc, vite build) first; `npm test` does that.
  */
@@ -20,7 +24,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { LocalCluster, startDashboard, type Client, type DashboardServer } from "../../dist/index.js";
+import { LocalCluster, array, startDashboard, type Client, type DashboardServer } from "../../dist/index.js";
 import { FAILURE_MESSAGE, runWorkload, type WorkloadResult } from "../../web/dashboard/workload.js";
 import { launchChromium, type BrowserSession } from "./browser.js";
 import { serveStatic, type StaticServer } from "./server.js";
@@ -34,11 +38,13 @@ const TIMEOUT_MS = 45_000;
 interface PageView {
   drawn: number;
   erred: number;
+  transfers: number;
+  spills: number;
   rows: number;
   /** Pixels of the canvas that are neither background nor row stripes. */
   inked: number;
   prefixes: { prefix: string; done: number; total: number; erred: number; percent: number }[];
-  workers: { worker: string; managed: number; unmanaged: number; limit: number }[];
+  workers: { worker: string; managed: number; unmanaged: number; limit: number; cpu: string }[];
   errors: { key: string; text: string; stack: string }[];
   summary: Record<string, string>;
   connection: string;
@@ -61,6 +67,8 @@ function readPage(page: Page): Promise<PageView> {
     return {
       drawn: Number(canvas.dataset.drawn ?? 0),
       erred: Number(canvas.dataset.erred ?? 0),
+      transfers: Number(canvas.dataset.transfers ?? 0),
+      spills: Number(canvas.dataset.spills ?? 0),
       rows: Number(canvas.dataset.rows ?? 0),
       inked,
       prefixes: [...document.querySelectorAll(".progress-row")].map((e) => ({
@@ -75,6 +83,7 @@ function readPage(page: Page): Promise<PageView> {
         managed: num(e, "managed"),
         unmanaged: num(e, "unmanaged"),
         limit: num(e, "limit"),
+        cpu: (e as HTMLElement).dataset.cpu ?? "",
       })),
       errors: [...document.querySelectorAll("#errors tbody tr")].map((e) => ({
         key: (e as HTMLElement).dataset.key!,
@@ -143,12 +152,46 @@ function checkView(v: PageView, tasks: number, measured: boolean): void {
   expect(Number(v.summary.erred)).toBe(1);
 }
 
+interface TableRow {
+  worker: string;
+  nthreads: number;
+  limit: number;
+  managed: number;
+  cpu: string;
+  executed: number;
+  paused: string;
+  spilled: number;
+  cells: number;
+}
+
+/** The workers page's rows, once it shows `n` of them. */
+async function readTable(page: Page, n: number): Promise<TableRow[]> {
+  await page.waitForFunction((n) => document.querySelectorAll("#worker-table tbody tr").length === n, n, { timeout: TIMEOUT_MS });
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLTableRowElement>("#worker-table tbody tr")].map((e) => ({
+      worker: e.dataset.worker!,
+      nthreads: Number(e.dataset.nthreads),
+      limit: Number(e.dataset.limit),
+      managed: Number(e.dataset.managed),
+      cpu: e.dataset.cpu ?? "",
+      executed: Number(e.dataset.executed),
+      paused: e.dataset.paused ?? "",
+      spilled: Number(e.dataset.spilled),
+      cells: e.cells.length,
+    })),
+  );
+}
+
 describe("the dashboard page fed by a Node dashboard server", () => {
   let client: Client | undefined;
   let dashboard: DashboardServer | undefined;
   let browser: BrowserSession | undefined;
+  let graphPage: Page | undefined;
   let result: (WorkloadResult & { persisted: unknown }) | undefined;
   let view: PageView | undefined;
+  let table: TableRow[] | undefined;
+  let errorsPage: { errors: boolean; stream: boolean; table: boolean; rows: number } | undefined;
+  let graph: { peak: number; nodes: number; edges: number; states: Record<string, number>; caption: string } | undefined;
 
   beforeAll(async () => {
     assertBuilt(PAGE, join(ROOT, "web", "dashboard"));
@@ -156,15 +199,54 @@ describe("the dashboard page fed by a Node dashboard server", () => {
     dashboard = await startDashboard(client);
     browser = await launchChromium();
     const { page } = browser;
+    // A second tab on the graph page, recording the most tasks it drew while the workload ran.
+    graphPage = await browser.context.newPage();
+    graphPage.on("console", (m) => m.type() === "error" && browser!.errors.push(`graph page: ${m.text()}`));
+    graphPage.on("pageerror", (e) => browser!.errors.push(`graph page: ${e.message}`));
     try {
       await page.goto(dashboard.url);
+      await graphPage.goto(`${dashboard.url}#graph`);
+      await graphPage.evaluate(() => {
+        const w = window as unknown as { peakNodes: number };
+        w.peakNodes = 0;
+        setInterval(() => (w.peakNodes = Math.max(w.peakNodes, Number(document.querySelector<HTMLElement>("#graph canvas")!.dataset.nodes ?? 0))), 50);
+      });
       await page.waitForFunction(() => document.getElementById("connection")?.dataset.state === "live", null, { timeout: TIMEOUT_MS });
-      // The page watches while Node computes.
+      // The page watches while Node computes; the graph tab is pictured mid-run if it catches it.
+      const midRun = graphPage
+        .waitForFunction(() => Number(document.querySelector<HTMLElement>("#graph canvas")!.dataset.nodes) > 1000, null, { timeout: TIMEOUT_MS, polling: 50 })
+        .then(() => graphPage!.screenshot({ path: join(RESULTS, "e2e-dashboard-graph-running.png") }))
+        .catch(() => {});
       result = await runWorkload(client);
+      await midRun;
       await waitSettled(page);
+      // CPU comes from two metrics polls of each worker.
+      await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("#workers tbody tr")].every((r) => r.dataset.cpu !== ""), null, { timeout: TIMEOUT_MS });
       view = await readPage(page);
+      await page.goto(`${dashboard.url}#workers`);
+      table = await readTable(page, 2);
+      await page.screenshot({ path: join(RESULTS, "e2e-dashboard-workers.png"), fullPage: true });
+      await page.goto(`${dashboard.url}#errors`);
+      errorsPage = await page.evaluate(() => {
+        const shown = (sel: string) => document.querySelector<HTMLElement>(sel)!.offsetParent !== null;
+        return { errors: shown("#errors"), stream: shown("#stream"), table: shown("#worker-table"), rows: document.querySelectorAll("#errors tbody tr").length };
+      });
+      await page.screenshot({ path: join(RESULTS, "e2e-dashboard-errors.png"), fullPage: true });
+      await graphPage.waitForFunction(() => Number(document.querySelector<HTMLElement>("#graph canvas")!.dataset.nodes) > 0, null, { timeout: TIMEOUT_MS });
+      graph = await graphPage.evaluate(() => {
+        const c = document.querySelector<HTMLElement>("#graph canvas")!;
+        return {
+          peak: (window as unknown as { peakNodes: number }).peakNodes,
+          nodes: Number(c.dataset.nodes),
+          edges: Number(c.dataset.edges),
+          states: JSON.parse(c.dataset.states ?? "{}") as Record<string, number>,
+          caption: document.querySelector("#graph .caption")!.textContent ?? "",
+        };
+      });
+      await graphPage.screenshot({ path: join(RESULTS, "e2e-dashboard-graph.png"), fullPage: true });
     } finally {
       mkdirSync(RESULTS, { recursive: true });
+      await page.goto(`${dashboard.url}#status`).catch(() => {});
       await page.screenshot({ path: join(RESULTS, "e2e-dashboard.png"), fullPage: true }).catch(() => {});
     }
   }, 120_000);
@@ -187,6 +269,53 @@ describe("the dashboard page fed by a Node dashboard server", () => {
     checkView(view!, result!.tasks, true);
   });
 
+  it("shows inputs fetched between the workers, and each worker's CPU", () => {
+    // The combine tasks read transforms from both workers: some inputs cross over.
+    expect(view!.transfers).toBeGreaterThan(0);
+    for (const w of view!.workers) {
+      expect(Number(w.cpu)).toBeGreaterThanOrEqual(0);
+      expect(Number(w.cpu)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("shows only the failed tasks on the errors page", () => {
+    expect(errorsPage).toEqual({ errors: true, stream: false, table: false, rows: 1 });
+  });
+
+  it("lists the workers on the workers page", () => {
+    expect(table!.map((r) => r.worker).sort()).toEqual([...client!.workers].sort());
+    for (const r of table!) {
+      expect(r.cells).toBe(11);
+      expect(r.nthreads).toBe(1);
+      expect(r.limit).toBe(256e6);
+      expect(r.managed).toBeGreaterThan(0);
+      expect(r.cpu).not.toBe("");
+      expect(r.executed).toBeGreaterThan(0);
+      expect(r.paused).toBe("false");
+    }
+    // From the last metrics poll, which may be a moment behind the last tasks.
+    expect(table!.reduce((s, r) => s + r.executed, 0)).toBeGreaterThan(result!.tasks / 2);
+  });
+
+  it("draws the task graph while the workload runs, and the tasks held after it", async () => {
+    // Thousands of tasks at the peak (the loads, transforms, combines and the array's chunks).
+    expect(graph!.peak).toBeGreaterThan(1000);
+    // After it: the persisted array's 64 chunks, in memory.
+    expect(graph!.nodes).toBeGreaterThanOrEqual(64);
+    expect(graph!.states.memory).toBeGreaterThanOrEqual(64);
+    expect(graph!.caption).toMatch(/tasks/);
+    // Above the limit asked for: the count, no drawing.
+    const small = (await (await fetch(`${dashboard!.url}graph.json?limit=10`)).json()) as { tooLarge: boolean; total: number; key: string[] };
+    expect(small.tooLarge).toBe(true);
+    expect(small.total).toBeGreaterThanOrEqual(64);
+    expect(small.key).toEqual([]);
+    await graphPage!.goto(`${dashboard!.url}?graph=${encodeURIComponent("/graph.json?limit=10")}#graph`);
+    await graphPage!.waitForFunction(() => document.querySelector("#graph .caption.too-large") !== null, null, { timeout: TIMEOUT_MS });
+    const caption = await graphPage!.locator("#graph .caption").textContent();
+    expect(caption).toContain(`holds ${small.total} tasks: too large to draw`);
+    await graphPage!.screenshot({ path: join(RESULTS, "e2e-dashboard-too-large.png") });
+  });
+
   it("logs no error in the page", () => {
     expect(browser!.errors).toEqual([]);
   });
@@ -206,11 +335,54 @@ describe("the dashboard page fed by a Node dashboard server", () => {
   });
 });
 
+describe("the dashboard showing spills (a cluster with a small memory limit)", () => {
+  let client: Client | undefined;
+  let browser: BrowserSession | undefined;
+  let spills = 0;
+  let table: TableRow[] | undefined;
+
+  beforeAll(async () => {
+    assertBuilt(PAGE, join(ROOT, "web", "dashboard"));
+    // Past 50% of 24 MB of results a worker spills; spilling at, pausing at or terminating at
+    // measured memory are off, so only the results count.
+    client = await LocalCluster.start({ workers: 2, memoryLimit: "24MB", memory: { target: 0.5, spill: false, pause: false, terminate: false } });
+    const dashboard = await startDashboard(client);
+    browser = await launchChromium();
+    const { page } = browser;
+    try {
+      await page.goto(dashboard.url);
+      await page.waitForFunction(() => document.getElementById("connection")?.dataset.state === "live", null, { timeout: TIMEOUT_MS });
+      // 32 MB of chunks held on two workers (~16 MB each, over their 12 MB target), then read back for a sum.
+      const x = client.persist(array.random.uniform([2000, 2000], { chunks: [250, 250], seed: 3 }));
+      await client.compute(x.sum());
+      await page.waitForFunction(() => Number(document.querySelector<HTMLElement>("#stream canvas")!.dataset.spills) > 0, null, { timeout: TIMEOUT_MS });
+      spills = await page.evaluate(() => Number(document.querySelector<HTMLElement>("#stream canvas")!.dataset.spills));
+      await page.screenshot({ path: join(RESULTS, "e2e-dashboard-spill.png"), fullPage: true });
+      await page.goto(`${dashboard.url}#workers`);
+      table = await readTable(page, 2);
+    } finally {
+      mkdirSync(RESULTS, { recursive: true });
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await client?.close();
+  });
+
+  it("draws spills in the task stream and lists spilled bytes on the workers page", () => {
+    expect(spills).toBeGreaterThan(0);
+    expect(table!.some((r) => r.spilled > 0)).toBe(true);
+    expect(browser!.errors).toEqual([]);
+  });
+});
+
 describe("the dashboard page fed in the page (client.onMetrics on Web Workers)", () => {
   let server: StaticServer | undefined;
   let browser: BrowserSession | undefined;
   let demo: WorkloadResult | { error: string } | undefined;
   let view: PageView | undefined;
+  let graphNodes = 0;
 
   beforeAll(async () => {
     assertBuilt(PAGE, join(ROOT, "web", "dashboard"));
@@ -223,6 +395,10 @@ describe("the dashboard page fed in the page (client.onMetrics on Web Workers)",
       demo = await page.evaluate(() => window.__tesseraDashboard!.demo);
       await waitSettled(page);
       view = await readPage(page);
+      // The graph page, fed by client.taskGraph() in the tab: the persisted array's chunks.
+      await page.evaluate(() => (location.hash = "#graph"));
+      await page.waitForFunction(() => Number(document.querySelector<HTMLElement>("#graph canvas")!.dataset.nodes) > 0, null, { timeout: TIMEOUT_MS });
+      graphNodes = await page.evaluate(() => Number(document.querySelector<HTMLElement>("#graph canvas")!.dataset.nodes));
     } finally {
       mkdirSync(RESULTS, { recursive: true });
       await page.screenshot({ path: join(RESULTS, "e2e-dashboard-demo.png"), fullPage: true }).catch(() => {});
@@ -241,6 +417,8 @@ describe("the dashboard page fed in the page (client.onMetrics on Web Workers)",
     expect(r.failure).toContain(FAILURE_MESSAGE);
     expect(view!.connection).toBe("live");
     checkView(view!, r.tasks, false);
+    expect(view!.transfers).toBeGreaterThan(0);
+    expect(graphNodes).toBeGreaterThanOrEqual(64);
   });
 
   it("logs no error in the page or its workers", () => {

@@ -11,6 +11,10 @@ const PALETTE = [
 
 export const ERRED = "#d62728";
 export const ERRED_EDGE = "#7a0c0c";
+/** Task stream lanes: inputs fetched from peers, values spilled to disk, values read back. */
+export const TRANSFER_COLOR = "#6f42c1";
+export const SPILL_COLOR = "#f28e2b";
+export const UNSPILL_COLOR = "#17a2b8";
 
 export function prefixColor(id: number): string {
   return PALETTE[((id % PALETTE.length) + PALETTE.length) % PALETTE.length]!;

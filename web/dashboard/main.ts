@@ -3,14 +3,14 @@
  *
  *   - a Node dashboard server (startDashboard): the page it serves subscribes to its /feed
  *     with an EventSource (or to `?feed=<url>`); the browser reconnects by itself and the
- *     server starts each connection with a snapshot;
+ *     server starts each connection with a snapshot; the graph page fetches its /graph.json;
  *   - `?demo`: the page starts a 2-worker LocalCluster on Web Workers in this tab, subscribes
  *     with `client.onMetrics` (the in-page feed) and runs the demo workload (workload.ts).
  *
  * `window.__tesseraDashboard` exposes the state and, in demo mode, the workload's result.
  */
 
-import type { FeedMessage } from "tessera";
+import type { Client, FeedGraph, FeedMessage } from "tessera";
 import { mountDashboard, type DashboardView } from "./dashboard.js";
 import type { DashboardState } from "./state.js";
 import type { WorkloadResult } from "./workload.js";
@@ -23,9 +23,22 @@ declare global {
 
 /** The demo's persisted data, held so its chunks stay on the workers (and in the memory bars). */
 const kept: unknown[] = [];
-const view = mountDashboard();
-window.__tesseraDashboard = { state: view.state };
 const params = new URLSearchParams(location.search);
+/** The demo's client, once started (its graph feeds the graph page). */
+let demoClient: Client | undefined;
+
+async function fetchGraph(): Promise<FeedGraph> {
+  if (params.has("demo")) {
+    if (!demoClient) throw new Error("the demo cluster is not started yet");
+    return demoClient.taskGraph();
+  }
+  const res = await fetch(new URL(params.get("graph") ?? "../graph.json", location.href));
+  if (!res.ok) throw new Error(`graph.json: HTTP ${res.status}`);
+  return (await res.json()) as FeedGraph;
+}
+
+const view = mountDashboard({ graph: fetchGraph });
+window.__tesseraDashboard = { state: view.state };
 
 function connectFeed(v: DashboardView, url: string): void {
   v.setConnection("connecting", `connecting to ${url}…`);
@@ -33,7 +46,8 @@ function connectFeed(v: DashboardView, url: string): void {
   source.onopen = () => v.setConnection("live", "live");
   source.onmessage = (e: MessageEvent<string>) => v.apply(JSON.parse(e.data) as FeedMessage);
   // EventSource retries by itself (the server asks for 1 s); a closed one gave up.
-  source.onerror = () => v.setConnection("lost", source.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…");
+  // A server without a cluster (`tessera dashboard` without --demo) answers 404: the browser gives up.
+  source.onerror = () => v.setConnection("lost", source.readyState === EventSource.CLOSED ? "no feed here: open ?demo to watch a cluster in this tab" : "reconnecting…");
 }
 
 async function demo(v: DashboardView): Promise<void> {
@@ -41,6 +55,7 @@ async function demo(v: DashboardView): Promise<void> {
   // Loaded only here: a page watching a server's feed needs none of the engine.
   const [{ LocalCluster }, { runWorkload }] = await Promise.all([import("tessera"), import("./workload.js")]);
   const client = await LocalCluster.start({ workers: 2, memoryLimit: "256MB" });
+  demoClient = client;
   client.onMetrics((m) => v.apply(m));
   v.setConnection("live", "in-page (demo)");
   try {

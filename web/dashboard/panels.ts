@@ -80,9 +80,10 @@ export class WorkersPanel {
       let row = this.rows.get(w.index);
       if (!row) {
         row = this.body.insertRow();
-        for (let i = 0; i < 4; i++) row.insertCell();
+        for (let i = 0; i < 5; i++) row.insertCell();
         row.cells[1]!.append(el("div", "bar occupancy"), el("span", "label"));
         row.cells[2]!.append(el("div", "bar memory"), el("span", "label"));
+        row.cells[3]!.append(el("div", "bar cpu"), el("span", "label"));
         this.rows.set(w.index, row);
       }
       row.classList.toggle("gone", !w.running);
@@ -112,8 +113,11 @@ export class WorkersPanel {
       const spill = spilled > 0 ? ` · ${formatBytes(spilled)} spilled` : "";
       const other = m?.unmanaged !== undefined ? ` + ${formatBytes(unmanaged)} unmanaged` : "";
       row.cells[2]!.lastElementChild!.textContent = `${formatBytes(managed)}${other} / ${formatBytes(limit)}${spill}`;
-      row.cells[3]!.textContent = w.executed === undefined ? "" : formatCount(w.executed);
+      segments(row.cells[3]!.firstElementChild as HTMLElement, [{ cls: "busy", percent: 100 * (w.cpu ?? 0) }]);
+      row.cells[3]!.lastElementChild!.textContent = cpuText(w);
+      row.cells[4]!.textContent = w.executed === undefined ? "" : formatCount(w.executed);
       Object.assign(row.dataset, {
+        cpu: w.cpu === undefined ? "" : String(w.cpu),
         worker: w.id,
         processing: String(w.processing),
         managed: String(managed),
@@ -124,6 +128,64 @@ export class WorkersPanel {
     }
   }
 }
+
+/** CPU as text: the share, and where it comes from (the event loop, or task time only). */
+export function cpuText(w: FeedWorker): string {
+  if (w.cpu === undefined) return "—";
+  return `${Math.round(w.cpu * 100)}%${w.cpuSource === "tasks" ? " (tasks)" : ""}`;
+}
+
+/** The workers page: one row per worker with every figure the feed has for it. */
+export class WorkerTable {
+  private readonly rows = new Map<number, HTMLTableRowElement>();
+  constructor(private readonly body: HTMLTableSectionElement) {}
+
+  render(workers: readonly FeedWorker[]): void {
+    for (const w of workers) {
+      let row = this.rows.get(w.index);
+      if (!row) {
+        row = this.body.insertRow();
+        for (let i = 0; i < COLUMNS; i++) row.insertCell();
+        this.rows.set(w.index, row);
+      }
+      const m = w.memory;
+      const managed = m ? m.managed : w.nbytes;
+      const limit = m?.limit ?? w.memoryLimit;
+      const cells = [
+        w.running ? w.id : `${w.id} (gone)`,
+        String(w.nthreads),
+        formatCount(w.processing),
+        `${w.occupancy.toFixed(2)} s`,
+        formatBytes(managed),
+        m ? `${formatBytes(m.spilled)}${m.spilledKeys ? ` (${formatCount(m.spilledKeys)})` : ""}` : "—",
+        m?.unmanaged !== undefined ? formatBytes(m.unmanaged) : "—",
+        formatBytes(limit),
+        cpuText(w),
+        w.executed === undefined ? "—" : formatCount(w.executed),
+        m?.paused ? "paused" : w.running ? "" : "gone",
+      ];
+      cells.forEach((text, i) => {
+        if (row.cells[i]!.textContent !== text) row.cells[i]!.textContent = text;
+      });
+      row.classList.toggle("gone", !w.running);
+      row.classList.toggle("paused", m?.paused === true);
+      Object.assign(row.dataset, {
+        worker: w.id,
+        nthreads: String(w.nthreads),
+        processing: String(w.processing),
+        managed: String(managed),
+        spilled: String(m?.spilled ?? 0),
+        unmanaged: String(m?.unmanaged ?? ""),
+        limit: String(limit),
+        cpu: w.cpu === undefined ? "" : String(w.cpu),
+        executed: String(w.executed ?? ""),
+        paused: String(m?.paused === true),
+      });
+    }
+  }
+}
+
+const COLUMNS = 11;
 
 // ---- errors --------------------------------------------------------------------------------
 

@@ -5,7 +5,12 @@
  * are small. No DOM here: the panels draw from this, and a unit test can drive it.
  */
 
-import type { FeedError, FeedMessage, FeedPrefix, FeedWorker } from "tessera";
+import type { FeedError, FeedGraph, FeedMessage, FeedPrefix, FeedWorker } from "tessera";
+
+/** FeedActivity kinds (src/dashboard/protocol.ts). */
+export const TRANSFER = 0;
+export const SPILL = 1;
+export const UNSPILL = 2;
 
 /** The most recent finished tasks, in columns; old entries are overwritten. */
 export class TaskRing {
@@ -49,6 +54,50 @@ export class TaskRing {
   }
 }
 
+/** Recent worker activity besides tasks (transfers, spills), in columns; old entries are overwritten. */
+export class ActivityRing {
+  readonly kind: Uint8Array;
+  readonly worker: Int32Array;
+  readonly peer: Int32Array;
+  readonly count: Float64Array;
+  readonly nbytes: Float64Array;
+  readonly start: Float64Array;
+  readonly stop: Float64Array;
+  readonly key: string[];
+  written = 0;
+
+  constructor(readonly capacity: number) {
+    this.kind = new Uint8Array(capacity);
+    this.worker = new Int32Array(capacity);
+    this.peer = new Int32Array(capacity);
+    this.count = new Float64Array(capacity);
+    this.nbytes = new Float64Array(capacity);
+    this.start = new Float64Array(capacity);
+    this.stop = new Float64Array(capacity);
+    this.key = new Array<string>(capacity);
+  }
+
+  get size(): number {
+    return Math.min(this.written, this.capacity);
+  }
+
+  push(kind: number, worker: number, peer: number, key: string, count: number, nbytes: number, start: number, stop: number): void {
+    const i = this.written++ % this.capacity;
+    this.kind[i] = kind;
+    this.worker[i] = worker;
+    this.peer[i] = peer;
+    this.key[i] = key;
+    this.count[i] = count;
+    this.nbytes[i] = nbytes;
+    this.start[i] = start;
+    this.stop[i] = stop;
+  }
+
+  clear(): void {
+    this.written = 0;
+  }
+}
+
 /** One point per update: for the throughput and memory chart. */
 export interface Series {
   /** Seconds (epoch). */
@@ -68,6 +117,12 @@ const ERRORS_KEPT = 500;
 
 export class DashboardState {
   readonly stream: TaskRing;
+  readonly activity: ActivityRing;
+  /** Transfers, spill and read-back entries seen since this page connected (kept or not), by kind. */
+  activitySeen = [0, 0, 0];
+  /** The task graph last fetched for the graph page, and the last one with tasks in it. */
+  graph: FeedGraph | undefined;
+  lastGraph: FeedGraph | undefined;
   ops: string[] = [];
   readonly prefixes = new Map<number, FeedPrefix>();
   workers: FeedWorker[] = [];
@@ -84,6 +139,13 @@ export class DashboardState {
 
   constructor(capacity = 200_000) {
     this.stream = new TaskRing(capacity);
+    this.activity = new ActivityRing(Math.max(1000, capacity >> 2));
+  }
+
+  /** Keep a graph fetched for the graph page (and the last non-empty one, shown once a computation is over). */
+  setGraph(g: FeedGraph): void {
+    this.graph = g;
+    if (g.total > 0) this.lastGraph = g;
   }
 
   apply(m: FeedMessage): void {
@@ -101,6 +163,17 @@ export class DashboardState {
     }
     this.seen += t.seen;
     this.stride = t.stride;
+    // Absent from feeds of servers older than this page.
+    const a = m.activity;
+    if (a) {
+      for (let i = 0; i < a.kind.length; i++) {
+        const kind = a.kind[i]!;
+        const stop = m.base + a.stop[i]!;
+        this.activity.push(kind, a.worker[i]!, a.peer[i]!, a.key[i]!, a.count[i]!, a.nbytes[i]!, m.base + a.start[i]!, stop);
+        this.activitySeen[kind] = (this.activitySeen[kind] ?? 0) + (kind === TRANSFER ? 1 : a.count[i]!);
+        if (stop > this.latestStop) this.latestStop = stop;
+      }
+    }
     for (const p of m.progress) this.prefixes.set(p.id, p);
     this.workers = m.workers;
     if (m.kind === "snapshot") this.errors = m.errors.slice();
@@ -150,6 +223,8 @@ export class DashboardState {
 
   private reset(): void {
     this.stream.clear();
+    this.activity.clear();
+    this.activitySeen = [0, 0, 0];
     this.ops = [];
     this.prefixes.clear();
     this.errors = [];
