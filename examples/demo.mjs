@@ -132,5 +132,10 @@ try {
   await rm(trainDir, { recursive: true, force: true });
 }
 
-await client.close();
 console.log(`done in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+if (process.argv.includes("--stay") && client.dashboardLink) {
+  // `npm start -- --stay`: keep the cluster and its dashboard up to look at what ran.
+  console.log(`the dashboard stays up at ${client.dashboardLink} (Ctrl-C to stop)`);
+  await new Promise((resolve) => process.once("SIGINT", resolve));
+}
+await client.close();
