@@ -24,7 +24,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { LocalCluster, array, startDashboard, type Client, type DashboardServer } from "../../dist/index.js";
+import { LocalCluster, array, delayed, op, startDashboard, type Client, type DashboardServer } from "../../dist/index.js";
 import { FAILURE_MESSAGE, runWorkload, type WorkloadResult } from "../../web/dashboard/workload.js";
 import { launchChromium, type BrowserSession } from "./browser.js";
 import { serveStatic, type StaticServer } from "./server.js";
@@ -217,7 +217,19 @@ describe("the dashboard page fed by a Node dashboard server", () => {
         .waitForFunction(() => Number(document.querySelector<HTMLElement>("#graph canvas")!.dataset.nodes) > 1000, null, { timeout: TIMEOUT_MS, polling: 50 })
         .then(() => graphPage!.screenshot({ path: join(RESULTS, "e2e-dashboard-graph-running.png") }))
         .catch(() => {});
+      // Beside the workload, 1,500 tasks held ~2.5 s behind one slow task: the graph page, which
+      // refreshes each second, sees over 1,000 tasks however fast the machine runs the rest.
+      const slow = delayed(
+        async (ms: number) => {
+          await new Promise((r) => setTimeout(r, ms));
+          return 1;
+        },
+        { name: "hold" },
+      )(2500);
+      const held = delayed((x: number, j: number) => x + j, { name: "held" });
+      const holding = client.compute(delayed(op("tessera.sum"), { name: "held-sum" })(Array.from({ length: 1500 }, (_, i) => held(slow, i))));
       result = await runWorkload(client);
+      await holding;
       await midRun;
       await waitSettled(page);
       // CPU comes from two metrics polls of each worker.
