@@ -1,7 +1,7 @@
 // matmul / dot / tensordot on a 2-worker LocalCluster against a naive JS product, on awkward
 // shapes and chunkings. Floats are checked against the standard error bound of a dot product
 // of k terms in any summation order: |C - Ĉ| <= γ_k · (|A|·|B|), γ_k = k·u / (1 - k·u).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, type Client } from "../../dist/index.js";
 import type { ChunkedArray, NDArray } from "../../dist/array/index.js";
 import { rand } from "./helpers.js";
@@ -14,6 +14,27 @@ beforeAll(async () => {
   client = await LocalCluster.start({ workers: 2 });
 });
 afterAll(() => client.close());
+
+// A test of this file has hung (timed out) about once in 10-40 runs, never under a debugger:
+// when one fails, print what the scheduler holds, so a CI log says where it stopped.
+afterEach((ctx) => {
+  if (ctx.task.result?.state !== "fail") return;
+  type Sched = {
+    counts(): Record<string, number>;
+    tasks: { keys(): Iterable<string>; size: number };
+    stateOf(key: string): string;
+    story(key: string): unknown[];
+    byIndex: { id: string; running: boolean; paused: boolean; processing: { size: number } }[];
+    unrunnable: Set<number>;
+  };
+  const s = (client as unknown as { runner: { scheduler: Sched } }).runner.scheduler;
+  const stuck = [...s.tasks.keys()].filter((k) => !["memory", "forgotten"].includes(s.stateOf(k)));
+  const lines = [`scheduler after "${ctx.task.name}": ${JSON.stringify(s.counts())}; ${stuck.length} of ${s.tasks.size} keys not in memory`];
+  for (const k of stuck.slice(0, 8)) lines.push(`  ${k} ${s.stateOf(k)} ${JSON.stringify(s.story(k).slice(-6))}`);
+  for (const w of s.byIndex) lines.push(`  ${w.id}: running ${w.running}, paused ${w.paused}, processing ${w.processing.size}`);
+  lines.push(`  unrunnable ${s.unrunnable.size}`);
+  console.error(lines.join("\n"));
+});
 
 
 /** A random m x n matrix in `dtype` (values rounded to it), with its float64 copy. */
