@@ -100,6 +100,28 @@ abstract class Encoder {
     return this.categories!.map((c) => ({ type: typeof c[0] === "string" ? "string" : "float64" }));
   }
 
+  /** What transform (inverse false) or inverseTransform makes of X, for `transformed`. */
+  protected abstract output(method: string, inverse: boolean): TransformOutput;
+
+  /**
+   * Encoded X (lazy): one-hot columns (OneHotEncoder) or float64 codes (OrdinalEncoder).
+   */
+  transform<X extends MatrixInput>(X: X): Transformed<X> {
+    const o = this.output("transform", false);
+    this.checkArrayInput(X, "transform");
+    return transformed(X, o) as Transformed<X>;
+  }
+
+  /**
+   * The categories back (lazy). One-hot: all zeros is the dropped category, or unknown (NaN /
+   * null); ordinal: a code of no category gives NaN (arrays) or null.
+   */
+  inverseTransform<X extends MatrixInput>(X: X): Transformed<X> {
+    const o = this.output("inverseTransform", true);
+    this.checkArrayInput(X, "inverseTransform");
+    return transformed(X, o) as Transformed<X>;
+  }
+
   /** An array has no strings: refuse an encoder fitted on string columns up front. */
   protected checkArrayInput(X: MatrixInput, method: string): void {
     if (X instanceof DataFrame) return;
@@ -113,7 +135,6 @@ abstract class Encoder {
   }
 
   abstract fit(X: MatrixInput, options?: ComputeOptions): Promise<this>;
-  abstract transform<X extends MatrixInput>(X: X): Transformed<X>;
 
   protected sharedFitted(): Record<string, unknown> {
     const cats = this.categories!;
@@ -201,7 +222,7 @@ export class OneHotEncoder extends Encoder {
     return cats.flatMap((c, j) => c.filter((_, i) => i !== this.dropIdx![j]).map((v) => `${names[j]}_${v}`));
   }
 
-  private output(method: string, inverse: boolean): TransformOutput {
+  protected output(method: string, inverse: boolean): TransformOutput {
     const categories = this.fitted(method);
     const outNames = this.getFeatureNamesOut();
     const base = { prefix: `onehot-${method.toLowerCase()}`, what: `OneHotEncoder.${method}`, estimator: "OneHotEncoder", inPlace: false };
@@ -216,20 +237,6 @@ export class OneHotEncoder extends Encoder {
       outputs: this.inputNames(),
       types: this.featureTypes(),
     };
-  }
-
-  /** One-hot columns of X (lazy). */
-  transform<X extends MatrixInput>(X: X): Transformed<X> {
-    const o = this.output("transform", false);
-    this.checkArrayInput(X, "transform");
-    return transformed(X, o) as Transformed<X>;
-  }
-
-  /** The categories back from one-hot columns (lazy); all zeros is the dropped category, or unknown (NaN / null). */
-  inverseTransform<X extends MatrixInput>(X: X): Transformed<X> {
-    const o = this.output("inverseTransform", true);
-    this.checkArrayInput(X, "inverseTransform");
-    return transformed(X, o) as Transformed<X>;
   }
 
   toJSON(): EstimatorJSON {
@@ -295,25 +302,11 @@ export class OrdinalEncoder extends Encoder {
     return this;
   }
 
-  private output(method: string, inverse: boolean): TransformOutput {
+  protected output(method: string, inverse: boolean): TransformOutput {
     const categories = this.fitted(method);
     const base = { prefix: `ordinal-${method.toLowerCase()}`, what: `OrdinalEncoder.${method}`, estimator: "OrdinalEncoder", inPlace: true, d: this.nFeaturesIn, inputs: this.featureNames, outputs: this.inputNames() };
     if (inverse) return { ...base, t: { kind: "ordinal-inverse", categories, columns: this.featureNames }, types: this.featureTypes() };
     return { ...base, t: { kind: "ordinal", categories, unknownValue: this.unknownValue, columns: this.featureNames } };
-  }
-
-  /** Codes of X's categories, float64 (lazy). */
-  transform<X extends MatrixInput>(X: X): Transformed<X> {
-    const o = this.output("transform", false);
-    this.checkArrayInput(X, "transform");
-    return transformed(X, o) as Transformed<X>;
-  }
-
-  /** The categories back from codes (lazy); a code of no category gives NaN (arrays) or null. */
-  inverseTransform<X extends MatrixInput>(X: X): Transformed<X> {
-    const o = this.output("inverseTransform", true);
-    this.checkArrayInput(X, "inverseTransform");
-    return transformed(X, o) as Transformed<X>;
   }
 
   /** The constructor options (unknownValue may be NaN, which toJSON writes as "NaN"). */
