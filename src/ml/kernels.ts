@@ -14,13 +14,16 @@ import type { Kernels } from "../kernels/kernels.js";
 interface MlExports {
   mlLogistic(x: number, n: number, d: number, y: number, w: number, b: number, K: number, g: number, gb: number, z: number): number;
   mlKmeans(x: number, n: number, d: number, c: number, k: number, labels: number, mind: number, sums: number, counts: number): number;
+  mlKmeansStep(x: number, n: number, d: number, pack: number, k: number, errScale: number, cmax: number, s: number, p: number, eps: number, old: number, out: number, dsums: number, dcounts: number): number;
+  mlKmeansNearest(x: number, n: number, d: number, pack: number, k: number, errScale: number, cmax: number, base: number, prev: number, out: number): number;
+  mlPackBytes(k: number, d: number): number;
   mlGram(x: number, n: number, d: number, y: number, m: number, out: number, t: number): void;
 }
 
 function ml(k: Kernels): MlExports {
   const ex = k.exports as unknown as Partial<MlExports>;
-  if (typeof ex.mlLogistic !== "function" || typeof ex.mlKmeans !== "function" || typeof ex.mlGram !== "function") {
-    throw new TesseraError("the wasm module has no machine-learning kernels (mlLogistic, mlKmeans, mlGram): rebuild it with `npm run build:wasm`");
+  if (typeof ex.mlLogistic !== "function" || typeof ex.mlKmeans !== "function" || typeof ex.mlKmeansStep !== "function" || typeof ex.mlKmeansNearest !== "function" || typeof ex.mlGram !== "function") {
+    throw new TesseraError("the wasm module has no machine-learning kernels (mlLogistic, mlKmeans, mlKmeansStep, mlKmeansNearest, mlGram): rebuild it with `npm run build:wasm`");
   }
   return ex as MlExports;
 }
@@ -259,6 +262,97 @@ export function kmeansBlock(k: Kernels, x: number, rows: number, d: number, C: F
   } finally {
     work.done();
   }
+}
+
+/** What one Hamerly step (mlKmeansStep) needs besides the rows. */
+export interface KmeansStepInputs {
+  /** Centres of this iteration, nc x d. */
+  C: Float64Array;
+  nc: number;
+  /** Half the distance from each centre to its nearest other. */
+  s: Float64Array;
+  /** How far each centre moved since the previous iteration (null on the first). */
+  p: Float64Array | null;
+  /** Slack on the bound test, in distance units. */
+  eps: number;
+}
+
+/** Per row f64s of the Hamerly state: centre, upper bound, lower bound. */
+export const KMEANS_STATE_WIDTH = 3;
+
+/** f64s after the per-row state: dsums (nc x d), dcounts (nc), rows measured in full. */
+export const kmeansStepTrailer = (nc: number, d: number): number => nc * d + nc + 1;
+
+/**
+ * One Hamerly step over a block: `state` (a pointer to 3·rows f64s, or 0 on the first
+ * iteration) in, a new state written at `out` (3·rows f64s, then the trailer: the block's
+ * changes to the centres' sums and counts, and how many rows were measured in full).
+ */
+export function kmeansStepBlock(k: Kernels, x: number, rows: number, d: number, inputs: KmeansStepInputs, state: number, out: number): void {
+  const nc = inputs.nc;
+  const pack = packCentres(k, inputs.C, nc, d);
+  const work = scratch(k, 2 * nc);
+  try {
+    const v = work.view();
+    v.set(inputs.s, 0);
+    if (inputs.p) v.set(inputs.p, nc);
+    else v.fill(0, nc);
+    const trailer = out + KMEANS_STATE_WIDTH * rows * 8;
+    k.view("float64", trailer, kmeansStepTrailer(nc, d)).fill(0);
+    const full = ml(k).mlKmeansStep(x, rows, d, pack.ptr, nc, pack.errScale, pack.cmax, work.ptr, work.ptr + nc * 8, inputs.eps, state, out, trailer, trailer + nc * d * 8);
+    k.view("float64", trailer, kmeansStepTrailer(nc, d))[nc * d + nc] = full;
+  } finally {
+    work.done();
+    pack.done();
+  }
+}
+
+/**
+ * k-means‖: per row the nearest of the nc new candidates C (numbered from base) or of those
+ * before (`prev`, a pointer to [d², number] per row, or 0), written to `out` (the same
+ * layout). Returns φ, the sum of the rows' d².
+ */
+export function kmeansNearestBlock(k: Kernels, x: number, rows: number, d: number, C: Float64Array, nc: number, base: number, prev: number, out: number): number {
+  const pack = packCentres(k, C, nc, d);
+  try {
+    return ml(k).mlKmeansNearest(x, rows, d, pack.ptr, nc, pack.errScale, pack.cmax, base, prev, out);
+  } finally {
+    pack.done();
+  }
+}
+
+/**
+ * Centres laid out for the wasm nearest-centre search (nearestOf in assembly/ml.ts): f64
+ * centres, their mean m, f32 groups of four shifted by m, ½‖c - m‖² per centre; errScale and
+ * cmax bound the rounding of its f32 scores.
+ */
+function packCentres(k: Kernels, C: Float64Array, nc: number, d: number): { ptr: number; errScale: number; cmax: number; done(): void } {
+  const bytes = ml(k).mlPackBytes(nc, d);
+  const ptr = k.allocArray("float64", Math.ceil(bytes / 8));
+  const f = k.view("float64", ptr, (nc + 1) * d);
+  f.set(C.subarray(0, nc * d));
+  const m = new Float64Array(d);
+  for (let c = 0; c < nc; c++) for (let j = 0; j < d; j++) m[j] += C[c * d + j]! / nc;
+  f.set(m, nc * d);
+  const groups = Math.ceil(nc / 4);
+  const t = k.view("float32", ptr + (nc + 1) * d * 8, groups * d * 4 + groups * 4) as Float32Array;
+  let cmax = 0;
+  for (let c = 0; c < groups * 4; c++) {
+    const g = c >> 2;
+    const lane = c & 3;
+    let n2 = 0;
+    for (let j = 0; j < d; j++) {
+      const v = c < nc ? C[c * d + j]! - m[j]! : 0;
+      t[(g * d + j) * 4 + lane] = v;
+      n2 += v * v;
+    }
+    t[groups * d * 4 + c] = c < nc ? n2 / 2 : Infinity;
+    if (c < nc) cmax = Math.max(cmax, Math.sqrt(n2));
+  }
+  // A score is d products summed in f32 from values rounded to f32: (d + 4) roundings of
+  // 2^-24 each at most, taken twice over for margin.
+  const errScale = (d + 4) * 2 ** -23;
+  return { ptr, errScale, cmax, done: () => k.free(ptr) };
 }
 
 // ---- generic combines ---------------------------------------------------------------------

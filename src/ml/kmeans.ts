@@ -12,9 +12,13 @@
  *                    only the new candidates, so distances are computed once per candidate;
  *                    φ and the draws read it. Its counts weight the candidates; on the client,
  *                    weighted k-means++ over them, then weighted Lloyd iterations.
- *   Lloyd            per iteration one pass of `ml.kmeans` (the wasm kernel mlKmeans): per
- *                    block the sums and counts of the rows nearest each centre; the client
- *                    moves the centres, until they move less than tol (squared, in all)
+ *   Lloyd            per iteration one pass of `ml.kmeans.step` (the wasm kernel
+ *                    mlKmeansStep): Hamerly's bounds per row, kept on the workers from step to
+ *                    step, spare measuring the rows whose nearest centre cannot have changed;
+ *                    the rest are scored against all centres in f32 and checked in f64, so
+ *                    the assignments are plain Lloyd's. Each block sends back how its rows
+ *                    changed the centres' sums and counts; the client moves the centres,
+ *                    until they move less than tol (squared, in all)
  *   inertia          a last pass with the final centres
  *
  * Differences from scikit-learn: one initialization (nInit 1); an empty cluster keeps its
@@ -27,9 +31,9 @@ import type { ChunkedArray } from "../array/core.js";
 import type { DataFrame } from "../dataframe/dataframe.js";
 import { toRows, type MatrixInput, type Rows } from "./data.js";
 import { checkKeys, intOption, notFitted, numberOption } from "./estimator.js";
-import type { KmeansPartial } from "./kernels.js";
+import type { KmeansPartial, KmeansStepInputs } from "./kernels.js";
 import { kmeansPlusPlus, lloyd } from "./kmeans-local.js";
-import type { KmeansSpec, NearestSpec, SampleSpec } from "./ops.js";
+import type { KmeansSpec, KmeansStepSpec, NearestSpec, SampleSpec } from "./ops.js";
 import type { PredictSpec } from "./ops-predict.js";
 import { blockOutput } from "./output.js";
 import { checkSeed, Stream } from "./random.js";
@@ -115,22 +119,43 @@ export class KMeans {
       else if (this.init === "random") C = await passes.rows(distinctRows(info.n, k, new Stream(this.seed, 1)));
       else C = await this.scalable(passes, info.n, tolAbs);
       this.initCenters = Float64Array.from(C);
+      // Lloyd iterations, each one step with Hamerly's bounds (see ml.kmeans.step): the same
+      // assignments as plain Lloyd, but a row is measured again only when the centres' moves
+      // could have changed its nearest. Sums and counts are kept here, from each step's changes.
+      const sums = new Float64Array(k * d);
+      const counts = new Float64Array(k);
+      // Bounds drift by rounding over many iterations: a slack far under any real distance.
+      const eps = 1e-9 * Math.sqrt(meanVar * d);
+      let state: State | null = null;
+      let moved: Float64Array | null = null;
       let iter = 0;
-      while (iter < this.maxIter) {
-        const s = await passes.kmeans(C, { sums: true, counts: true });
-        iter++;
-        const next = new Float64Array(C.length);
-        let shift = 0;
-        for (let c = 0; c < k; c++) {
-          const count = s.counts![c]!;
-          for (let j = 0; j < d; j++) {
-            const v = count > 0 ? s.sums![c * d + j]! / count : C[c * d + j]!;
-            next[c * d + j] = v;
-            shift += (v - C[c * d + j]!) ** 2;
+      try {
+        while (iter < this.maxIter) {
+          const step = await passes.step(state, { C, nc: k, s: halfNearest(C, k, d), p: moved, eps });
+          state?.held.release();
+          state = step.state;
+          iter++;
+          for (let i = 0; i < k * d; i++) sums[i] += step.delta.sums[i]!;
+          for (let c = 0; c < k; c++) counts[c] += step.delta.counts[c]!;
+          const next = new Float64Array(C.length);
+          moved = new Float64Array(k);
+          let shift = 0;
+          for (let c = 0; c < k; c++) {
+            const count = counts[c]!;
+            let m2 = 0;
+            for (let j = 0; j < d; j++) {
+              const v = count > 0 ? sums[c * d + j]! / count : C[c * d + j]!;
+              next[c * d + j] = v;
+              m2 += (v - C[c * d + j]!) ** 2;
+            }
+            moved[c] = Math.sqrt(m2);
+            shift += m2;
           }
+          C = next;
+          if (shift <= tolAbs) break;
         }
-        C = next;
-        if (shift <= tolAbs) break;
+      } finally {
+        state?.held.release();
       }
       this.inertia = (await passes.kmeans(C, {})).inertia;
       this.clusterCenters = C;
@@ -275,21 +300,48 @@ class Passes {
     return reduceBlocks<KmeansPartial>(this.data, { name: "ml-kmeans", op: "ml.kmeans", combine: "ml.sum", spec: () => spec }, this.what, this.options);
   }
 
-  /** Per row, the nearest candidate so far (state kept on the workers), given the new candidates C. */
-  async nearest(prev: State | null, C: Float64Array, base: number): Promise<State> {
-    const name = `ml-kmeans-nearest-${randomToken()}`;
-    const spec = opSpec<NearestSpec>({ d: this.d, C, nc: C.length / this.d, base });
-    const nodes = this.data.x.map((xk, i) => new Task(blockKey(name, [i]), "ml.kmeans.nearest", [spec, new TaskRef(xk), ...(prev ? [new TaskRef(prev.keys[i]!)] : [])]));
+  /**
+   * One Lloyd step with Hamerly's bounds on every block: the new states stay on the workers,
+   * their changes to the sums and counts come back (one round trip).
+   */
+  async step(prev: State | null, inputs: KmeansStepInputs): Promise<{ state: State; delta: { sums: Float64Array; counts: Float64Array; measured: number } }> {
+    const d = this.d;
+    const state = this.persistBlocks("ml-kmeans-step", "ml.kmeans.step", opSpec<KmeansStepSpec>({ d, ...inputs }), prev);
+    try {
+      const rows: Rows = { ...this.data, x: state.keys, y: null, d: 1, graph: new HighLevelGraph(), external: state.keys };
+      const delta = await reduceBlocks<{ sums: Float64Array; counts: Float64Array; measured: number }>(
+        rows,
+        { name: "ml-kmeans-delta", op: "ml.kmeans.delta", combine: "ml.sum", spec: () => ({ d, nc: inputs.nc }) },
+        this.what,
+        this.options,
+      );
+      return { state, delta };
+    } catch (err) {
+      state.held.release();
+      throw err;
+    }
+  }
+
+  /** A block per row block, `op(spec, x[i], prev[i]?)`, persisted on the workers (not waited for). */
+  private persistBlocks(prefix: string, op: string, spec: unknown, prev: State | null): State {
+    const name = `${prefix}-${randomToken()}`;
+    const nodes = this.data.x.map((xk, i) => new Task(blockKey(name, [i]), op, [spec, new TaskRef(xk), ...(prev ? [new TaskRef(prev.keys[i]!)] : [])]));
     const keys = nodes.map((t) => t.key);
     const graph = new HighLevelGraph([new MaterializedLayer(name, nodes)]);
     const held = currentClient().persist(new GraphValue(graph, keys, [...this.data.x, ...(prev?.keys ?? [])], () => undefined), this.options) as unknown as Held;
+    return { keys, held };
+  }
+
+  /** Per row, the nearest candidate so far (state kept on the workers), given the new candidates C. */
+  async nearest(prev: State | null, C: Float64Array, base: number): Promise<State> {
+    const state = this.persistBlocks("ml-kmeans-nearest", "ml.kmeans.nearest", opSpec<NearestSpec>({ d: this.d, C, nc: C.length / this.d, base }), prev);
     try {
-      await Promise.all(held.futures.map((f) => f.wait()));
+      await Promise.all(state.held.futures.map((f) => f.wait()));
     } catch (err) {
-      held.release();
+      state.held.release();
       rethrow(err, this.what);
     }
-    return { keys, held };
+    return state;
   }
 
   /** φ = Σ d²(x, candidates), and (counts) the rows nearest each of the m candidates. */
@@ -315,6 +367,21 @@ class Passes {
     const sorted = [...indices].sort((a, b) => a - b);
     return fetchRows(this.data, sorted, this.counts, this.what, this.options);
   }
+}
+
+/** Half the distance from each centre to its nearest other (Infinity for a lone centre). */
+function halfNearest(C: Float64Array, k: number, d: number): Float64Array {
+  const s = new Float64Array(k).fill(Infinity);
+  for (let a = 0; a < k; a++) {
+    for (let b = a + 1; b < k; b++) {
+      let m2 = 0;
+      for (let j = 0; j < d; j++) m2 += (C[a * d + j]! - C[b * d + j]!) ** 2;
+      const h = Math.sqrt(m2) / 2;
+      if (h < s[a]!) s[a] = h;
+      if (h < s[b]!) s[b] = h;
+    }
+  }
+  return s;
 }
 
 /** k distinct row numbers below n, in a seeded random order (Floyd's algorithm). */

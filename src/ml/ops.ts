@@ -14,6 +14,9 @@
  *   ml.kmeans.nearest  per row: distance to the nearest k-means‖ candidate, and which (kept on the worker)
  *   ml.kmeans.cost     φ = Σ of those distances, and rows per candidate
  *   ml.kmeans.sample   rows drawn with probability l·d²/φ                       (k-means‖ rounds)
+ *   ml.kmeans.step     a Lloyd step with Hamerly's bounds: the new per-row state (kept on the
+ *                      worker), the block's changes to the sums and counts after it
+ *   ml.kmeans.delta    those changes, read from a step's state                  (one per Lloyd step)
  *   ml.rows            given rows of a block
  *   ml.predict, ml.predict.frame, ml.score, ml.r2.combine      in ops-predict.ts
  *   ml.split, ml.split.frame                                   in ops-split.ts
@@ -40,12 +43,17 @@ import {
   concatPartials,
   findNonFinite,
   kmeansBlock,
+  kmeansNearestBlock,
+  kmeansStepBlock,
+  kmeansStepTrailer,
+  KMEANS_STATE_WIDTH,
   logisticBlock,
   sumPartials,
   type Gram,
+  type KmeansStepInputs,
   type Moments,
 } from "./kernels.js";
-import { uniformAt } from "./random.js";
+import { uniformStream } from "./random.js";
 import "./ops-predict.js";
 import "./ops-split.js";
 import "./ops-sgd.js";
@@ -242,31 +250,48 @@ registerOp("ml.kmeans.nearest", (spec: NearestSpec, x: unknown, prev?: unknown) 
   withKernels((k) => {
     const xm = matrix(k, x, spec.d, "ml.kmeans.nearest X");
     const pm = prev === undefined ? undefined : matrix(k, prev, 2, "ml.kmeans.nearest state");
-    const labels = k.allocArray("int32", Math.max(1, xm.rows));
-    const dist = k.allocArray("float64", Math.max(1, xm.rows));
     return using([xm, pm], () => {
-      try {
-        kmeansBlock(k, xm.ptr, xm.rows, spec.d, spec.C, spec.nc, { labels, mind: dist });
-        const out = WasmChunk.alloc(k, "float64", [xm.rows, 2]);
-        const o = out.view() as Float64Array;
-        const dv = k.view("float64", dist, xm.rows);
-        const lv = k.view("int32", labels, xm.rows);
-        const pv = pm ? k.view("float64", pm.ptr, xm.rows * 2) : null;
-        for (let i = 0; i < xm.rows; i++) {
-          // Ties keep the older candidate, as a scan over all of them in order would.
-          if (pv && pv[2 * i]! <= dv[i]!) {
-            o[2 * i] = pv[2 * i]!;
-            o[2 * i + 1] = pv[2 * i + 1]!;
-          } else {
-            o[2 * i] = dv[i]!;
-            o[2 * i + 1] = spec.base + lv[i]!;
-          }
-        }
-        return out;
-      } finally {
-        k.free(labels);
-        k.free(dist);
-      }
+      if (pm && pm.rows !== xm.rows) throw new TesseraError(`ml.kmeans.nearest: the state has ${pm.rows} rows, X has ${xm.rows}`);
+      const out = WasmChunk.alloc(k, "float64", [xm.rows, 2]);
+      kmeansNearestBlock(k, xm.ptr, xm.rows, spec.d, spec.C, spec.nc, spec.base, pm ? pm.ptr : 0, out.ptr);
+      return out;
+    });
+  }),
+);
+
+export interface KmeansStepSpec extends KmeansStepInputs {
+  d: number;
+}
+
+/**
+ * Lloyd with Hamerly's bounds: each block's step reads the previous step's state (none on the
+ * first) and returns a new one, a 1-d f64 block [3·rows per-row state, then the trailer of
+ * kmeansStepTrailer]. Steps never write into their input, so a state recomputed or moved to
+ * another worker is still the one its step made.
+ */
+registerOp("ml.kmeans.step", (spec: KmeansStepSpec, x: unknown, prev?: unknown) =>
+  withKernels((k) => {
+    const xm = matrix(k, x, spec.d, "ml.kmeans.step X");
+    const length = KMEANS_STATE_WIDTH * xm.rows + kmeansStepTrailer(spec.nc, spec.d);
+    const pm = prev === undefined ? undefined : vector(k, prev, "ml.kmeans.step state");
+    return using([xm, pm], () => {
+      if (pm && pm.rows !== length) throw new TesseraError(`ml.kmeans.step: the state holds ${pm.rows} values, expected ${length} for ${xm.rows} rows`);
+      const out = WasmChunk.alloc(k, "float64", [length]);
+      kmeansStepBlock(k, xm.ptr, xm.rows, spec.d, spec, pm ? pm.ptr : 0, out.ptr);
+      return out;
+    });
+  }),
+);
+
+/** A step's changes to the centres' sums and counts, and the rows it measured in full. */
+registerOp("ml.kmeans.delta", (spec: { d: number; nc: number }, state: unknown) =>
+  withKernels((k) => {
+    const sm = vector(k, state, "ml.kmeans.delta state");
+    return using([sm], () => {
+      const t = kmeansStepTrailer(spec.nc, spec.d);
+      const v = k.view("float64", sm.ptr + (sm.rows - t) * 8, t);
+      const m = spec.nc * spec.d;
+      return { sums: v.slice(0, m), counts: v.slice(m, m + spec.nc), measured: v[m + spec.nc]! };
     });
   }),
 );
@@ -307,7 +332,12 @@ registerOp("ml.kmeans.sample", (spec: SampleSpec, x: unknown, state: unknown) =>
     return using([xm, sm], () => {
       const sv = k.view("float64", sm.ptr, sm.rows * 2);
       const picked: number[] = [];
-      for (let i = 0; i < xm.rows; i++) if (uniformAt(spec.seed, 1000 + spec.round, spec.offset + i) * spec.phi < spec.l * sv[2 * i]!) picked.push(i);
+      const u = uniformStream(spec.seed, 1000 + spec.round);
+      for (let i = 0; i < xm.rows; i++) {
+        const bound = spec.l * sv[2 * i]!;
+        // u·φ < bound, decided on u's high bits where they suffice (they do for most rows).
+        if (u.floor(spec.offset + i) * spec.phi < bound && u.at(spec.offset + i) * spec.phi < bound) picked.push(i);
+      }
       const xv = k.view("float64", xm.ptr, xm.rows * spec.d);
       const rows = new Float64Array(picked.length * spec.d);
       picked.forEach((r, j) => rows.set(xv.subarray(r * spec.d, (r + 1) * spec.d), j * spec.d));

@@ -10,32 +10,51 @@ import { fmix32 } from "../hash.js";
 
 const fmix = fmix32;
 
-function mix(seed: number, stream: number, index: number, lane: number): number {
+/** The part of the hash that depends on (seed, stream, lane) only. */
+function prefix(seed: number, stream: number, lane: number): number {
   // Indices and seeds may pass 2^32: fold their high words in too.
   let h = fmix((seed >>> 0) ^ 0x9e3779b9 ^ Math.imul(lane, 0x7feb352d));
   h = fmix(h ^ Math.floor(seed / 2 ** 32));
   h = fmix(h ^ (stream >>> 0));
-  h = fmix(h ^ Math.floor(stream / 2 ** 32) ^ 0x68e31da4);
+  return fmix(h ^ Math.floor(stream / 2 ** 32) ^ 0x68e31da4);
+}
+
+function finish(h: number, index: number): number {
   h = fmix(h ^ (index >>> 0));
   return fmix(h ^ Math.floor(index / 2 ** 32) ^ 0x1b56c4e9);
 }
 
 /** A uniform double in [0, 1) for (seed, stream, index), 53 random bits. */
 export function uniformAt(seed: number, stream: number, index: number): number {
-  const hi = mix(seed, stream, index, 1) >>> 5; // 27 bits
-  const lo = mix(seed, stream, index, 2) >>> 6; // 26 bits
-  return (hi * 67108864 + lo) / 9007199254740992;
+  return uniformStream(seed, stream).at(index);
+}
+
+/**
+ * uniformAt(seed, stream, ·) with the (seed, stream) part hashed once, for draws over many
+ * indices; `floor(index)` is the value's lower bound from its high 27 bits (half the hashing),
+ * enough to reject most draws of a small probability.
+ */
+export function uniformStream(seed: number, stream: number): { at(index: number): number; floor(index: number): number } {
+  const hiPrefix = prefix(seed, stream, 1);
+  const loPrefix = prefix(seed, stream, 2);
+  return {
+    at: (index) => ((finish(hiPrefix, index) >>> 5) * 67108864 + (finish(loPrefix, index) >>> 6)) / 9007199254740992,
+    floor: (index) => ((finish(hiPrefix, index) >>> 5) * 67108864) / 9007199254740992,
+  };
 }
 
 /** A sequential generator: the i-th draw is uniformAt(seed, stream, i). */
 export class Stream {
   private i = 0;
+  private readonly draws: { at(index: number): number };
   constructor(
     readonly seed: number,
     readonly stream: number,
-  ) {}
+  ) {
+    this.draws = uniformStream(seed, stream);
+  }
   next(): number {
-    return uniformAt(this.seed, this.stream, this.i++);
+    return this.draws.at(this.i++);
   }
   /** An integer in [0, n). */
   int(n: number): number {
