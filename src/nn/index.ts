@@ -7,7 +7,8 @@
  *   optim.ts       SGD (momentum, Nesterov), Adam, AdamW
  *   checkpoint.ts  one binary file: JSON header + raw f32
  *   model.ts       Model: evaluate, predict, save / load
- *   batches.ts     toBatches: mini-batches with a shuffle buffer and prefetch
+ *   batches.ts     toBatches, shardedBatches: mini-batches assembled on the workers, prefetched
+ *   shards.ts      which partitions each shard of a pipeline reads (per worker, where they lie)
  *   allreduce.ts   the shared-memory gradient all-reduce (and checkpoint hand-off)
  *   tfjs.ts        toTfBatches: batches as TF.js { xs, ys } tensors
  *   store.ts       checkpoint directories (Node fs, browser OPFS), written atomically
@@ -24,7 +25,8 @@ export { Model, createModel, type Evaluation } from "./model.js";
 export { parameterCount, initialParameters } from "./network.js";
 export { Optimizer } from "./optim.js";
 export { encodeCheckpoint, decodeCheckpoint, type Checkpoint, type TrainState } from "./checkpoint.js";
-export { toBatches, type Batch, type BatchOptions } from "./batches.js";
+export { toBatches, shardedBatches, type Batch, type BatchOptions, type BatchShard, type ShardedBatchOptions } from "./batches.js";
+export type { ShardSpec } from "./shards.js";
 export { toTfBatches, type TfLike, type TfBatchOptions } from "./tfjs.js";
 export { fitDataParallel, type FitOptions, type FitResult, type StepEvent, type EpochEvent, type CheckpointEvent } from "./train.js";
 

@@ -2,6 +2,8 @@
  * The worker ops of src/nn:
  *
  *   nn.rows      rows of an X block                                   (sizing the run)
+ *   nn.window    a window of X (and y) blocks as f32 rows, permuted     (toBatches, on the worker
+ *                                                                       holding the blocks)
  *   nn.evaluate  Σ loss and correct predictions of a model on a block  (evaluate)
  *   nn.predict   the model's outputs for a block, f32 [rows, outputs]  (predict)
  *   nn.replica   one data-parallel replica: trains on its blocks for the whole run, meeting the
@@ -16,6 +18,7 @@ import { getKernels } from "../kernels/instance.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { registerOp } from "../worker/registry.js";
 import { matrix, vector } from "../ml/blocks.js";
+import { WasmChunk, asBlock } from "../array/block.js";
 import { Reducer, type ReduceLayout } from "./allreduce.js";
 import { decodeCheckpoint } from "./checkpoint.js";
 import { mixSeed, permutation } from "./kernels.js";
@@ -100,6 +103,60 @@ registerOp("nn.predict", async (spec: EvalSpec, x: unknown): Promise<Float32Arra
   } finally {
     xm.done();
   }
+});
+
+export interface WindowSpec {
+  d: number;
+  /** How many of the block arguments are X's (the rest, if any, are y's in the same order). */
+  blocks: number;
+  /** Seed of the rows' permutation, or null to keep their order. */
+  seed: number | null;
+}
+
+export interface WindowRows {
+  /** Row-major f32 [rows, d]. */
+  x: Float32Array;
+  y: Float32Array | null;
+  rows: number;
+}
+
+/** An f64 block's values, read in place (a WasmChunk's view is valid until the next allocation). */
+function f64Values(v: unknown, shape: (s: readonly number[]) => boolean, what: string): Float64Array {
+  const b = asBlock(v, what);
+  if (b.dtype !== "float64" || !shape(b.shape)) throw new TesseraError(`${what}: expected a float64 block, got ${b.dtype} [${b.shape}]`);
+  return (b instanceof WasmChunk ? b.view() : b.data) as Float64Array;
+}
+
+// The whole window becomes one fresh f32 buffer, so the consumer gets it by transfer (no copy)
+// and cuts batches out of it as views.
+registerOp("nn.window", (spec: WindowSpec, ...blocks: unknown[]): WindowRows => {
+  const d = spec.d;
+  const xs = blocks.slice(0, spec.blocks).map((b, i) => f64Values(b, (s) => s.length === 2 && s[1] === d, `nn.toBatches X block ${i} of a window`));
+  const ys = blocks.slice(spec.blocks).map((b, i) => f64Values(b, (s) => s.length === 1, `nn.toBatches y block ${i} of a window`));
+  const counts = xs.map((x) => x.length / d);
+  ys.forEach((y, i) => {
+    if (y.length !== counts[i]) throw new TesseraError(`nn.toBatches: y has ${y.length} values for the ${counts[i]} rows of X in one block`);
+  });
+  const rows = counts.reduce((a, b) => a + b, 0);
+  // Concatenated (set converts f64 to f32), then permuted row by row into a second buffer.
+  const xCat = new Float32Array(rows * d);
+  const yCat = ys.length > 0 ? new Float32Array(rows) : null;
+  let at = 0;
+  xs.forEach((xb, i) => {
+    xCat.set(xb, at * d);
+    yCat?.set(ys[i]!, at);
+    at += counts[i]!;
+  });
+  if (spec.seed === null) return { x: xCat, y: yCat, rows };
+  const order = permutation(rows, spec.seed);
+  const x = new Float32Array(rows * d);
+  const y = yCat ? new Float32Array(rows) : null;
+  for (let r = 0; r < rows; r++) {
+    const src = order[r]!;
+    for (let j = 0; j < d; j++) x[r * d + j] = xCat[src * d + j]!;
+    if (y) y[r] = yCat![src]!;
+  }
+  return { x, y, rows };
 });
 
 export interface ReplicaSpec {
