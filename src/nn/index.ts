@@ -11,6 +11,7 @@
  *   shards.ts      which partitions each shard of a pipeline reads (per worker, where they lie)
  *   allreduce.ts   the shared-memory gradient all-reduce (and checkpoint hand-off)
  *   tfjs.ts        toTfBatches: batches as TF.js { xs, ys } tensors
+ *   onnx.ts        toOnnxFeeds: batches as ONNX Runtime feeds (views, no copy)
  *   store.ts       checkpoint directories (Node fs, browser OPFS), written atomically
  *   train.ts       fitDataParallel: checkpoints, resume, restart after a lost worker
  *   ops.ts         the worker ops (nn.*)
@@ -28,6 +29,7 @@ export { encodeCheckpoint, decodeCheckpoint, type Checkpoint, type TrainState } 
 export { toBatches, shardedBatches, type Batch, type BatchOptions, type BatchShard, type ShardedBatchOptions } from "./batches.js";
 export type { ShardSpec } from "./shards.js";
 export { toTfBatches, type TfLike, type TfBatchOptions } from "./tfjs.js";
+export { toOnnxFeeds, onnxFeeds, type OrtLike, type OnnxFeedOptions } from "./onnx.js";
 export { fitDataParallel, type FitOptions, type FitResult, type StepEvent, type EpochEvent, type CheckpointEvent } from "./train.js";
 
 import { Model } from "./model.js";
