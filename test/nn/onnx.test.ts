@@ -65,7 +65,7 @@ describe("toOnnxFeeds", () => {
     expect(f.input!.dims).toEqual([2, 3]);
     expect(f.input!.data.buffer).toBe(b.x.buffer);
     expect(f.input!.data.length).toBe(6);
-    expect([f.labels!.type, f.labels!.dims, Array.from(f.labels!.data)]).toEqual(["int64", [2, 1], [2n, 0n]]);
+    expect([f.labels!.type, f.labels!.dims, Array.from(f.labels!.data as BigInt64Array)]).toEqual(["int64", [2, 1], [2n, 0n]]);
     expect(Object.keys(nn.onnxFeeds(ort, b))).toEqual(["input"]);
     expect(() => nn.onnxFeeds(ort, { ...b, y: new Float32Array([0.5, 1]) }, { label: "labels", labelType: "int64" })).toThrow(/labelType int64 needs integer labels; row 0 of a batch has 0.5/);
     expect(() => nn.onnxFeeds(ort, { ...b, y: null }, { label: "labels" })).toThrow(/label names the feed "labels", but the batches have no labels \(pass label to toBatches\)/);
