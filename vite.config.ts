@@ -24,6 +24,8 @@ export const isolationHeaders = {
 const pages = {
   index: here("./web/index.html"),
   e2e: here("./web/e2e/index.html"),
+  // Under e2e/, so the npm package leaves it out with the other test pages.
+  e2eNn: here("./web/e2e/nn/index.html"),
   array: here("./web/array/index.html"),
   dataframe: here("./web/dataframe/index.html"),
   dashboard: here("./web/dashboard/index.html"),

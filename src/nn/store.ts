@@ -117,13 +117,18 @@ async function opfsDir(path: string, what: string): Promise<CheckpointDir> {
     async write(name, bytes) {
       const tmp = `.${name}.tmp`;
       try {
-        const f = await dir.getFileHandle(typeof (await dir.getFileHandle(tmp, { create: true })).move === "function" ? tmp : name, { create: true });
+        // Where handles can move, write a temporary file and rename it; elsewhere write in place
+        // (createWritable still commits the whole file on close, or nothing).
+        const scratch = await dir.getFileHandle(tmp, { create: true });
+        const atomic = typeof scratch.move === "function";
+        const f = atomic ? scratch : await dir.getFileHandle(name, { create: true });
         const w = await f.createWritable();
         await w.write(bytes);
         await w.close();
-        if (typeof f.move === "function") await f.move(name);
-        else await dir.removeEntry(tmp).catch(() => {});
+        if (atomic) await f.move!(name);
+        else await dir.removeEntry(tmp);
       } catch (err) {
+        await dir.removeEntry(tmp).catch(() => {});
         throw new TesseraError(`${what}: cannot write the checkpoint ${where}/${name}: ${(err as Error).message}`, { cause: err });
       }
     },
