@@ -2,8 +2,7 @@
  * The worker ops of src/nn:
  *
  *   nn.rows      rows of an X block                                   (sizing the run)
- *   nn.window    a window of X (and y) blocks as f32 rows, permuted     (toBatches, on the worker
- *                                                                       holding the blocks)
+ *   nn.window    X (and y) blocks as one f32 buffer of permuted rows   (toBatches' windows)
  *   nn.evaluate  Σ loss and correct predictions of a model on a block  (evaluate)
  *   nn.predict   the model's outputs for a block, f32 [rows, outputs]  (predict)
  *   nn.replica   one data-parallel replica: trains on its blocks for the whole run, meeting the
