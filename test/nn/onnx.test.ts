@@ -1,23 +1,11 @@
-// toOnnxFeeds: toBatches' mini-batches as ONNX Runtime feeds. onnxruntime-web is not a dev
-// dependency here, so a stand-in Tensor with ort.Tensor's constructor checks (type, typed-array
-// class, length = product of dims) stands in; it records the array it was given, so the test can
-// check the features tensor views the batch's own Float32Array (no copy).
+// toOnnxFeeds: toBatches' mini-batches as ONNX Runtime feeds, built with onnxruntime-common's
+// Tensor — the class onnxruntime-web and onnxruntime-node re-export as ort.Tensor — so its own
+// checks (type, typed-array class, length = product of dims) apply, and the test can check the
+// features tensor views the batch's own Float32Array (no copy).
+import { Tensor } from "onnxruntime-common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, nn, type Client } from "../../dist/index.js";
 
-class Tensor {
-  readonly size: number;
-  constructor(
-    readonly type: "float32" | "int64",
-    readonly data: Float32Array | BigInt64Array,
-    readonly dims: readonly number[],
-  ) {
-    const want = type === "float32" ? Float32Array : BigInt64Array;
-    if (!(data instanceof want)) throw new TypeError(`A ${want.name} tensor's data must be type of ${want.name}`);
-    this.size = dims.reduce((a, b) => a * b, 1);
-    if (this.size !== data.length) throw new RangeError(`Tensor's size(${this.size}) does not match data length(${data.length}).`);
-  }
-}
 const ort = { Tensor };
 
 let client: Client;
@@ -44,9 +32,9 @@ describe("toOnnxFeeds", () => {
       expect(Object.keys(feeds).sort()).toEqual(["features", "target"]);
       expect([x.type, x.dims]).toEqual(["float32", [b.rows, 3]]);
       // No copy: the tensor's data is the batch's own array (or a view of exactly its rows).
-      expect(x.data.buffer).toBe(b.x.buffer);
-      expect(x.data.byteOffset).toBe(b.x.byteOffset);
-      expect(t.data.buffer).toBe(b.y!.buffer);
+      expect((x.data as Float32Array).buffer).toBe(b.x.buffer);
+      expect((x.data as Float32Array).byteOffset).toBe(b.x.byteOffset);
+      expect((t.data as Float32Array).buffer).toBe(b.y!.buffer);
       expect([t.type, t.dims]).toEqual(["float32", [b.rows]]);
       for (let r = 0; r < b.rows; r++) {
         const id = Math.round(x.data[r * 3] as number);
@@ -63,8 +51,8 @@ describe("toOnnxFeeds", () => {
     const f = nn.onnxFeeds(ort, b, { label: "labels", labelType: "int64", labelShape: "column" });
     // A batch whose array is longer than rows · d is fed as a view of its rows.
     expect(f.input!.dims).toEqual([2, 3]);
-    expect(f.input!.data.buffer).toBe(b.x.buffer);
-    expect(f.input!.data.length).toBe(6);
+    expect((f.input!.data as Float32Array).buffer).toBe(b.x.buffer);
+    expect((f.input!.data as Float32Array).length).toBe(6);
     expect([f.labels!.type, f.labels!.dims, Array.from(f.labels!.data as BigInt64Array)]).toEqual(["int64", [2, 1], [2n, 0n]]);
     expect(Object.keys(nn.onnxFeeds(ort, b))).toEqual(["input"]);
     expect(() => nn.onnxFeeds(ort, { ...b, y: new Float32Array([0.5, 1]) }, { label: "labels", labelType: "int64" })).toThrow(/labelType int64 needs integer labels; row 0 of a batch has 0.5/);
