@@ -147,11 +147,13 @@ async function outOfCore(): Promise<Outcome> {
     const mem = (await client.metrics()).map((m) => m.memory!);
     const problems: string[] = [];
     for (const [i, w] of mem.entries()) {
-      if (w.spilledKeys === 0) problems.push(`worker ${i} spilled nothing`);
       if (w.managed > 0.6 * limit) problems.push(`worker ${i} holds ${w.managed} B in memory, over target`);
       if (w.spillErrors > 0) problems.push(`worker ${i}: ${w.spillErrors} spill errors`);
       if (!String(w.spillTo).includes("OPFS")) problems.push(`worker ${i} spills to ${String(w.spillTo)}`);
     }
+    // Where the blocks land is up to the scheduler (a worker slowed by a loaded machine gets
+    // fewer), so spilling is asked of the cluster; each worker's memory is held to its target.
+    if (mem.every((w) => w.spilledKeys === 0)) problems.push(`no worker spilled (${mem.map((w) => w.managed).join(" / ")} B in memory)`);
     const held = mem.reduce((s, w) => s + w.managed + w.spilled, 0);
     if (held !== n * 8) problems.push(`holds ${held} B, want ${n * 8}`);
     const sum = await x.sum().item();
