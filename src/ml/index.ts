@@ -23,7 +23,7 @@ export { OneHotEncoder, OrdinalEncoder, type OneHotEncoderOptions, type OrdinalE
 export { SimpleImputer, type SimpleImputerOptions, type ImputeStrategy } from "./impute.js";
 export { PolynomialFeatures, type PolynomialFeaturesOptions } from "./polynomial.js";
 export { PCA, type PCAOptions } from "./pca.js";
-export { accuracyScore, logLoss, r2Score, meanSquaredError, meanAbsoluteError, confusionMatrix, rocAucScore, type MetricInput, type MetricOptions } from "./metrics.js";
+export { accuracyScore, logLoss, r2Score, meanSquaredError, meanAbsoluteError, confusionMatrix, rocAucScore, type MetricInput, type MetricOptions, type RocAucOptions } from "./metrics.js";
 export { fromJSON, registerEstimator, type EstimatorJSON } from "./serialize.js";
 export { SGDClassifier, SGDRegressor, type SGDClassifierOptions, type SGDRegressorOptions, type PartialFitOptions } from "./sgd.js";
 export { Incremental, ParallelPostFit, type IncrementalOptions, type ParallelPostFitOptions } from "./wrappers.js";

@@ -6,9 +6,11 @@
  * number arrays, NDArrays, arrays of rows for probabilities), computed on the client by the
  * same functions. See ops-metrics.ts for the partials.
  *
- * rocAucScore is exact: the partials are the distinct (score, label) pairs with their counts,
- * so what reaches the client is at most one entry per distinct score (n for continuous
- * scores); ties are handled as scikit-learn does (the trapezoid over tied thresholds).
+ * rocAucScore is exact: the partials are the distinct (label, score) pairs with their counts
+ * (per column of a multiclass probability matrix), so what reaches the client is at most one
+ * entry per distinct score and label (n for continuous scores); ties are handled as
+ * scikit-learn does (the trapezoid over tied thresholds). Multiclass "ovr" and "ovo" average
+ * the binary AUCs over classes or over pairs of classes, as scikit-learn's roc_auc_score.
  */
 
 import { COLLECTION } from "../client/collection.js";
@@ -21,7 +23,7 @@ import { NDArray } from "../array/ndarray.js";
 import { UnknownChunksArray } from "../array/unknown.js";
 import { HighLevelGraph } from "../graph/layers.js";
 import { describeInput, toMatrix, toTarget } from "./data.js";
-import { combineMetric, metricPartial, type MetricKind, type MetricPartial, type MetricSpec } from "./ops-metrics.js";
+import { combineMetric, metricPartial, type MetricKind, type MetricPartial, type MetricSpec, type PairsPartial } from "./ops-metrics.js";
 import { reduceBlocks, rowOffsets } from "./run.js";
 
 /** yTrue / yPred: a tessera array, an NDArray, a typed array, numbers, or (probabilities) rows. */
@@ -184,28 +186,134 @@ export async function confusionMatrix(yTrue: MetricInput, yPred: MetricInput, op
   return m;
 }
 
-/** Area under the ROC curve of scores yScore for binary yTrue (the larger label is positive). */
-export async function rocAucScore(yTrue: MetricInput, yScore: MetricInput, options: MetricOptions = {}): Promise<number> {
+export interface RocAucOptions extends MetricOptions {
+  /**
+   * For more than two classes (yScore a probability matrix [n, nClasses]): "ovr" (each class
+   * against the rest) or "ovo" (each pair of classes); "raise" (default) refuses, as scikit-learn.
+   */
+  multiClass?: "raise" | "ovr" | "ovo";
+  /** How the per-class (ovr) or per-pair (ovo) AUCs are averaged: "macro" (default) or "weighted" (by support, ovo by pair prevalence). */
+  average?: "macro" | "weighted";
+  /** Multiclass: the class of each column of yScore, sorted (default: the labels of yTrue). */
+  labels?: readonly number[];
+}
+
+/**
+ * Area under the ROC curve (scikit-learn's roc_auc_score). Binary: yScore holds one score per
+ * row, the larger label is positive. Multiclass: yScore is a probability matrix (rows summing
+ * to 1), columns in the order of the sorted labels, and multiClass says how classes are paired.
+ */
+export async function rocAucScore(yTrue: MetricInput, yScore: MetricInput, options: RocAucOptions = {}): Promise<number> {
   const what = "rocAucScore";
-  const p = (await partial(yTrue, yScore, "pairs", what, { options: options.compute })) as Extract<MetricPartial, { kind: "pairs" }>;
+  const multiClass = options.multiClass ?? "raise";
+  if (!["raise", "ovr", "ovo"].includes(multiClass)) throw new TesseraError(`${what}: multiClass must be "raise", "ovr" or "ovo"; got ${JSON.stringify(options.multiClass)}`);
+  const average = options.average ?? "macro";
+  if (!["macro", "weighted"].includes(average)) throw new TesseraError(`${what}: average must be "macro" or "weighted"; got ${JSON.stringify(options.average)}`);
+  if (isMatrix(yScore)) return multiclassAuc(yTrue, yScore, { multiClass, average, labels: options.labels }, options.compute);
+  const p = (await partial(yTrue, yScore, "pairs", what, { options: options.compute })) as PairsPartial;
   const labels = [...new Set(p.a)].sort((x, y) => x - y);
-  if (labels.length !== 2) throw new TesseraError(`${what}: yTrue must have exactly two classes (binary); it has ${labels.length} ([${labels.slice(0, 10)}${labels.length > 10 ? ", ..." : ""}]). Multiclass AUC is not offered`);
-  const pos = labels[1]!;
-  // The pairs are sorted by (label, score): the negatives' scores, then the positives'. Walk
-  // both from the highest score down, a tied group at a time: the trapezoid under the ROC.
-  const split = p.a.indexOf(pos);
-  let ni = split - 1;
-  let pi = p.a.length - 1;
+  if (labels.length !== 2) {
+    const shown = `[${labels.slice(0, 10)}${labels.length > 10 ? ", ..." : ""}]`;
+    if (labels.length > 2) throw new TesseraError(`${what}: yTrue has ${labels.length} classes (${shown}); multiclass AUC needs yScore as a probability matrix [n, nClasses] and multiClass "ovr" or "ovo"`);
+    throw new TesseraError(`${what}: yTrue must have two classes at least; it has ${labels.length} (${shown}), and ROC AUC is not defined then`);
+  }
+  return areaUnder(runsOf(p, (a) => a === labels[1]), runsOf(p, (a) => a === labels[0]));
+}
+
+function isMatrix(x: MetricInput): boolean {
+  if (x instanceof ChunkedArray || x instanceof NDArray) return x.ndim === 2;
+  return Array.isArray(x) && x.length > 0 && Array.isArray(x[0]);
+}
+
+/** Distinct scores (ascending) and their counts. */
+interface Runs {
+  score: Float64Array;
+  count: Float64Array;
+}
+
+/** The scores of the pairs whose label passes `keep`, merged into distinct runs. */
+function runsOf(p: PairsPartial, keep: (label: number) => boolean): Runs {
+  const idx: number[] = [];
+  for (let i = 0; i < p.a.length; i++) if (keep(p.a[i]!)) idx.push(i);
+  idx.sort((i, j) => p.b[i]! - p.b[j]!);
+  const score: number[] = [];
+  const count: number[] = [];
+  for (const i of idx) {
+    if (score.length > 0 && score[score.length - 1] === p.b[i]) count[count.length - 1]! += p.count[i]!;
+    else (score.push(p.b[i]!), count.push(p.count[i]!));
+  }
+  return { score: Float64Array.from(score), count: Float64Array.from(count) };
+}
+
+/**
+ * The area under the ROC curve of positives' and negatives' scores: walk both from the highest
+ * score down, a tied group at a time (the trapezoid over tied thresholds, as scikit-learn).
+ */
+function areaUnder(pos: Runs, neg: Runs): number {
+  let pi = pos.score.length - 1;
+  let ni = neg.score.length - 1;
   let tp = 0;
   let fp = 0;
   let area = 0;
-  while (ni >= 0 || pi >= split) {
-    const s = Math.max(ni >= 0 ? p.b[ni]! : -Infinity, pi >= split ? p.b[pi]! : -Infinity);
-    const dp = pi >= split && p.b[pi] === s ? p.count[pi--]! : 0;
-    const dn = ni >= 0 && p.b[ni] === s ? p.count[ni--]! : 0;
+  while (ni >= 0 || pi >= 0) {
+    const s = Math.max(ni >= 0 ? neg.score[ni]! : -Infinity, pi >= 0 ? pos.score[pi]! : -Infinity);
+    const dp = pi >= 0 && pos.score[pi] === s ? pos.count[pi--]! : 0;
+    const dn = ni >= 0 && neg.score[ni] === s ? neg.count[ni--]! : 0;
     area += dn * (tp + dp / 2);
     tp += dp;
     fp += dn;
   }
   return area / (tp * fp);
+}
+
+async function multiclassAuc(yTrue: MetricInput, yScore: MetricInput, o: { multiClass: "raise" | "ovr" | "ovo"; average: "macro" | "weighted"; labels?: readonly number[] }, compute?: ComputeOptions): Promise<number> {
+  const what = "rocAucScore";
+  const p = (await partial(yTrue, yScore, "colpairs", what, { matrix: true, options: compute })) as Extract<MetricPartial, { kind: "colpairs" }>;
+  const K = p.cols.length;
+  const present = [...new Set(p.cols[0]!.a)].sort((x, y) => x - y);
+  if (K <= 2) throw new TesseraError(`${what}: yScore has ${K} column(s); for two classes give a 1-d yScore (the scores of the larger label), as scikit-learn`);
+  if (o.multiClass === "raise") throw new TesseraError(`${what}: yScore has ${K} columns (multiclass); say how to pair the classes with multiClass "ovr" or "ovo"`);
+  let classes: number[];
+  if (o.labels !== undefined) {
+    classes = [...o.labels];
+    if (!classes.every((c, i) => typeof c === "number" && Number.isFinite(c) && (i === 0 || c > classes[i - 1]!))) throw new TesseraError(`${what}: labels must be distinct numbers in increasing order; got ${JSON.stringify(o.labels)}`);
+    if (classes.length !== K) throw new TesseraError(`${what}: labels has ${classes.length} classes but yScore has ${K} columns`);
+    const extra = present.filter((c) => !classes.includes(c));
+    if (extra.length > 0) throw new TesseraError(`${what}: yTrue has label(s) ${extra.slice(0, 10).join(", ")}, which are not among labels [${classes}]`);
+  } else {
+    classes = present;
+    if (classes.length !== K) throw new TesseraError(`${what}: yTrue has ${classes.length} classes ([${classes.slice(0, 10)}]) but yScore has ${K} columns; give labels to say which class each column is`);
+  }
+  // numpy's allclose(1, rowSums): |sum - 1| <= 1e-8 + 1e-5.
+  if (p.sumDev > 1e-8 + 1e-5) throw new TesseraError(`${what}: multiclass AUC needs probabilities, rows of yScore summing to 1; row ${p.sumRow} is off by ${p.sumDev}`);
+  const support = (c: number) => {
+    let s = 0;
+    p.cols[0]!.a.forEach((a, i) => a === c && (s += p.cols[0]!.count[i]!));
+    return s;
+  };
+  const scores: number[] = [];
+  const weights: number[] = [];
+  if (o.multiClass === "ovr") {
+    classes.forEach((c, k) => {
+      const pos = runsOf(p.cols[k]!, (a) => a === c);
+      const neg = runsOf(p.cols[k]!, (a) => a !== c);
+      if (pos.score.length === 0 || neg.score.length === 0) throw new TesseraError(`${what}: class ${c} ${pos.score.length === 0 ? "has no rows in yTrue" : "is the only class in yTrue"}; its one-vs-rest AUC is not defined`);
+      scores.push(areaUnder(pos, neg));
+      weights.push(support(c));
+    });
+  } else {
+    for (let i = 0; i < K; i++) {
+      for (let j = i + 1; j < K; j++) {
+        const [a, b] = [classes[i]!, classes[j]!];
+        if (!present.includes(a) || !present.includes(b)) continue; // scikit-learn pairs the classes present in yTrue
+        const ab = areaUnder(runsOf(p.cols[i]!, (l) => l === a), runsOf(p.cols[i]!, (l) => l === b));
+        const ba = areaUnder(runsOf(p.cols[j]!, (l) => l === b), runsOf(p.cols[j]!, (l) => l === a));
+        scores.push((ab + ba) / 2);
+        weights.push(support(a) + support(b));
+      }
+    }
+  }
+  if (o.average === "macro") return scores.reduce((x, y) => x + y, 0) / scores.length;
+  const total = weights.reduce((x, y) => x + y, 0);
+  return scores.reduce((acc, v, i) => acc + (v * weights[i]!) / total, 0);
 }

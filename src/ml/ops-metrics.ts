@@ -9,7 +9,9 @@
  *                labelled ℓ (p clipped and each row renormalized, as scikit-learn), so one
  *                pass serves whatever the label set turns out to be
  *   pairs        distinct (a, b) pairs and their counts: (true, predicted) for the confusion
- *                matrix, (score, label) for ROC AUC
+ *                matrix, (label, score) for ROC AUC
+ *   colpairs     pairs per column of a score matrix: (label, score of column c), for the
+ *                multiclass ROC AUC
  */
 
 import { TesseraError } from "../errors.js";
@@ -17,14 +19,18 @@ import { withKernels } from "../kernels/instance.js";
 import { registerOp } from "../worker/registry.js";
 import { asBlock, inWasm } from "../array/block.js";
 
-export type MetricKind = "accuracy" | "regression" | "logloss" | "pairs";
+export type MetricKind = "accuracy" | "regression" | "logloss" | "pairs" | "colpairs";
+
+export type PairsPartial = { kind: "pairs"; n: number; a: Float64Array; b: Float64Array; count: Float64Array };
 
 export type MetricPartial =
   | { kind: "accuracy"; n: number; correct: number }
   | { kind: "regression"; n: number; sse: number; sae: number; mean: number; m2: number }
   | { kind: "logloss"; n: number; K: number; labels: number[]; sums: number[][] }
   /** Sorted by (a, b), distinct. */
-  | { kind: "pairs"; n: number; a: Float64Array; b: Float64Array; count: Float64Array };
+  | PairsPartial
+  /** One pairs partial per column of yPred; the row whose sum is farthest from 1, and by how much. */
+  | { kind: "colpairs"; n: number; cols: PairsPartial[]; sumDev: number; sumRow: number };
 
 export interface MetricSpec {
   kind: MetricKind;
@@ -83,35 +89,55 @@ export function metricPartial(spec: MetricSpec, t: Float64Array, p: Float64Array
       const labels = [...rows.keys()].sort((a, b) => a - b);
       return { kind: "logloss", n, K, labels, sums: labels.map((l) => rows.get(l)!) };
     }
-    case "pairs": {
-      // Per value of t, its p values sorted (a native numeric sort), then run-length counted.
-      const groups = new Map<number, number[]>();
+    case "pairs":
+      return pairsOf(t, p);
+    case "colpairs": {
+      const cols: PairsPartial[] = [];
+      const column = new Float64Array(n);
+      for (let c = 0; c < spec.cols; c++) {
+        for (let i = 0; i < n; i++) column[i] = p[i * spec.cols + c]!;
+        cols.push(pairsOf(t, column));
+      }
+      let sumDev = 0;
+      let sumRow = -1;
       for (let i = 0; i < n; i++) {
-        let g = groups.get(t[i]!);
-        if (!g) groups.set(t[i]!, (g = []));
-        g.push(p[i]!);
+        let sum = 0;
+        for (let c = 0; c < spec.cols; c++) sum += p[i * spec.cols + c]!;
+        if (Math.abs(sum - 1) > sumDev) [sumDev, sumRow] = [Math.abs(sum - 1), spec.offset + i];
       }
-      const a: number[] = [];
-      const b: number[] = [];
-      const count: number[] = [];
-      for (const key of [...groups.keys()].sort((x, y) => x - y)) {
-        const sorted = Float64Array.from(groups.get(key)!).sort();
-        for (let i = 0; i < sorted.length; ) {
-          let j = i + 1;
-          while (j < sorted.length && sorted[j] === sorted[i]) j++;
-          a.push(key);
-          b.push(sorted[i]!);
-          count.push(j - i);
-          i = j;
-        }
-      }
-      return { kind: "pairs", n, a: Float64Array.from(a), b: Float64Array.from(b), count: Float64Array.from(count) };
+      return { kind: "colpairs", n, cols, sumDev, sumRow };
     }
   }
 }
 
+/** The distinct (t, p) pairs with their counts, sorted by (t, p). */
+function pairsOf(t: Float64Array, p: Float64Array): PairsPartial {
+  // Per value of t, its p values sorted (a native numeric sort), then run-length counted.
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < t.length; i++) {
+    let g = groups.get(t[i]!);
+    if (!g) groups.set(t[i]!, (g = []));
+    g.push(p[i]!);
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  const count: number[] = [];
+  for (const key of [...groups.keys()].sort((x, y) => x - y)) {
+    const sorted = Float64Array.from(groups.get(key)!).sort();
+    for (let i = 0; i < sorted.length; ) {
+      let j = i + 1;
+      while (j < sorted.length && sorted[j] === sorted[i]) j++;
+      a.push(key);
+      b.push(sorted[i]!);
+      count.push(j - i);
+      i = j;
+    }
+  }
+  return { kind: "pairs", n: t.length, a: Float64Array.from(a), b: Float64Array.from(b), count: Float64Array.from(count) };
+}
+
 /** Merge two (a, b)-sorted pair lists, adding the counts of equal pairs. */
-function mergePairs(x: Extract<MetricPartial, { kind: "pairs" }>, y: Extract<MetricPartial, { kind: "pairs" }>): MetricPartial {
+function mergePairs(x: PairsPartial, y: PairsPartial): PairsPartial {
   const cap = x.a.length + y.a.length;
   const a = new Float64Array(cap);
   const b = new Float64Array(cap);
@@ -149,6 +175,10 @@ export function combineMetric(x: MetricPartial, y: MetricPartial): MetricPartial
     return { kind: "logloss", n: x.n + y.n, K: x.K, labels, sums: labels.map((l) => m.get(l)!) };
   }
   if (x.kind === "pairs" && y.kind === "pairs") return mergePairs(x, y);
+  if (x.kind === "colpairs" && y.kind === "colpairs") {
+    const worst = y.sumDev > x.sumDev ? y : x;
+    return { kind: "colpairs", n: x.n + y.n, cols: x.cols.map((c, i) => mergePairs(c, y.cols[i]!)), sumDev: worst.sumDev, sumRow: worst.sumRow };
+  }
   throw new TesseraError(`internal: cannot combine metric partials ${x.kind} and ${y.kind}`);
 }
 

@@ -258,6 +258,11 @@ export interface RobustScalerOptions {
   withScaling?: boolean;
   /** The quantiles, in percent, whose difference is the scale (default [25, 75]). */
   quantileRange?: readonly [number, number];
+  /**
+   * Divide the scale further by the interquantile range of the standard normal distribution,
+   * so that normally distributed features get variance 1 (default false, scikit-learn's).
+   */
+  unitVariance?: boolean;
 }
 
 /** Scale features robustly to outliers: (x - median) / (q_hi - q_lo), per column. */
@@ -266,14 +271,15 @@ export class RobustScaler extends Scaler {
   readonly withCentering: boolean;
   readonly withScaling: boolean;
   readonly quantileRange: readonly [number, number];
-  /** Per column, after fit: the median, and the interquantile range (1 for a constant column). */
+  readonly unitVariance: boolean;
+  /** Per column, after fit: the median, and the interquantile range (1 for a constant column; over the normal's with unitVariance). */
   center: Float64Array | null = null;
   scale: Float64Array | null = null;
 
   constructor(options: RobustScalerOptions = {}) {
     super();
     const E = "RobustScaler";
-    checkKeys(E, options, ["withCentering", "withScaling", "quantileRange"]);
+    checkKeys(E, options, ["withCentering", "withScaling", "quantileRange", "unitVariance"]);
     this.withCentering = boolOption(E, "withCentering", options.withCentering, true);
     this.withScaling = boolOption(E, "withScaling", options.withScaling, true);
     const r = options.quantileRange ?? [25, 75];
@@ -281,6 +287,10 @@ export class RobustScaler extends Scaler {
       throw new TesseraError(`RobustScaler: quantileRange must be [lo, hi] with 0 <= lo <= hi <= 100, got ${JSON.stringify(options.quantileRange)}`);
     }
     this.quantileRange = [r[0], r[1]];
+    this.unitVariance = boolOption(E, "unitVariance", options.unitVariance, false);
+    if (this.unitVariance && (r[0] === 0 || r[1] === 100 || r[0] === r[1])) {
+      throw new TesseraError(`RobustScaler: unitVariance needs 0 < lo < hi < 100 in quantileRange (the normal's quantiles there are finite and distinct), got ${JSON.stringify(r)}`);
+    }
   }
 
   /** Compute the column medians and quantiles (one pass; the sorted columns come to the client). */
@@ -291,10 +301,12 @@ export class RobustScaler extends Scaler {
     if (p.problem) throw new TesseraError(`${what}: ${p.problem}`);
     if (p.rows === 0) throw new TesseraError(`${what}: X has no rows`);
     const [lo, hi] = this.quantileRange;
+    // scikit-learn: a zero range becomes 1 first, then everything is divided by the normal's range.
+    const adjust = this.unitVariance ? normalQuantile(hi / 100) - normalQuantile(lo / 100) : 1;
     this.center = Float64Array.from(p.cols, (c) => quantile(c, 50));
     this.scale = Float64Array.from(p.cols, (c) => {
       const r = quantile(c, hi) - quantile(c, lo);
-      return r < ZERO_SCALE ? 1 : r;
+      return (r < ZERO_SCALE ? 1 : r) / adjust;
     });
     this.nFeaturesIn = input.rows.d;
     this.nSamplesSeen = p.rows;
@@ -314,7 +326,7 @@ export class RobustScaler extends Scaler {
   }
 
   protected params() {
-    return { withCentering: this.withCentering, withScaling: this.withScaling, quantileRange: [...this.quantileRange] };
+    return { withCentering: this.withCentering, withScaling: this.withScaling, quantileRange: [...this.quantileRange], unitVariance: this.unitVariance };
   }
 
   protected fittedArrays() {
@@ -344,6 +356,39 @@ export function quantile(sorted: Float64Array, q: number): number {
   const b = sorted[hi]!;
   // numpy's _lerp: from the nearer end, so q = 100 gives the maximum exactly.
   return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
+}
+
+/**
+ * The standard normal's p-quantile (scipy's norm.ppf) for 0 < p < 1: Wichura's algorithm
+ * AS 241 (PPND16), accurate to about 1e-16.
+ */
+export function normalQuantile(p: number): number {
+  const q = p - 0.5;
+  if (Math.abs(q) <= 0.425) {
+    const r = 0.180625 - q * q;
+    return (
+      (q *
+        (((((((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r + 45921.953931549871457) * r + 13731.693765509461125) * r + 1971.5909503065514427) * r + 133.14166789178437745) * r +
+          3.387132872796366608)) /
+      (((((((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r + 21213.794301586595867) * r + 5394.1960214247511077) * r + 687.1870074920579083) * r + 42.313330701600911252) * r + 1)
+    );
+  }
+  let r = Math.sqrt(-Math.log(q < 0 ? p : 1 - p));
+  let v: number;
+  if (r <= 5) {
+    r -= 1.6;
+    v =
+      (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r + 1.27045825245236838258) * r + 3.64784832476320460504) * r + 5.7694972214606914055) * r + 4.6303378461565452959) * r +
+        1.42343711074968357734) /
+      (((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r + 0.14810397642748007459) * r + 0.68976733498510000455) * r + 1.6763848301838038494) * r + 2.05319162663775882187) * r + 1);
+  } else {
+    r -= 5;
+    v =
+      (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r + 0.026532189526576123093) * r + 0.29656057182850489123) * r + 1.7848265399172913358) * r + 5.4637849111641143699) * r +
+        6.6579046435011037772) /
+      (((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r + 7.868691311456132591e-4) * r + 0.0148753612908506148525) * r + 0.13692988092273580531) * r + 0.59983220655588793769) * r + 1);
+  }
+  return q < 0 ? -v : v;
 }
 
 registerEstimator("StandardScaler", StandardScaler.fromJSON);

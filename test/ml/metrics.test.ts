@@ -81,10 +81,38 @@ describe.skipIf(!HAVE_DATASETS)("metrics", () => {
     ]);
   });
 
+  it("rocAucScore's multiclass ovr / ovo, macro / weighted equal scikit-learn's on a fitted model's probabilities (iris, wine, tied scores)", async () => {
+    // make-references-c.py: LogisticRegression probabilities on iris's sepal columns and wine's first three.
+    const C = JSON.parse(readFileSync(new URL("./references-c.json", import.meta.url), "utf8")).rocauc;
+    for (const name of ["iris", "wine", "iris_rounded"]) {
+      const { y, proba, auc } = C[name] as { y: number[]; proba: number[][]; auc: Record<string, number> };
+      const n = y.length;
+      const flat = Float64Array.from(proba.flat());
+      for (const multiClass of ["ovr", "ovo"] as const) {
+        for (const average of ["macro", "weighted"] as const) {
+          const want = auc[`${multiClass}_${average}`]!;
+          expect(await ml.rocAucScore(y, proba, { multiClass, average })).toBeCloseTo(want, 14);
+          for (const blocks of [3, 7]) {
+            const P = da.fromTypedArray(flat, { shape: [n, 3], chunks: [rowsPerBlock(n, blocks), 3] });
+            expect(await ml.rocAucScore(vec(Float64Array.from(y), 2), P, { multiClass, average })).toBeCloseTo(want, 14);
+          }
+        }
+      }
+    }
+    const { y, proba } = C.wine as { y: number[]; proba: number[][] };
+    await expect(ml.rocAucScore(y, proba)).rejects.toThrow(/rocAucScore: yScore has 3 columns \(multiclass\); say how to pair the classes with multiClass "ovr" or "ovo"/);
+    await expect(ml.rocAucScore(y, proba.map((r) => r.map((v) => 2 * v)), { multiClass: "ovr" })).rejects.toThrow(/rows of yScore summing to 1; row \d+ is off by 1/);
+    await expect(ml.rocAucScore(y, proba, { multiClass: "ovr", labels: [0, 1] })).rejects.toThrow(/labels has 2 classes but yScore has 3 columns/);
+    await expect(ml.rocAucScore(y, proba, { multiClass: "ovr", labels: [2, 1, 0] })).rejects.toThrow(/labels must be distinct numbers in increasing order/);
+    await expect(ml.rocAucScore(y, proba, { multiClass: "ovx" as never })).rejects.toThrow(/multiClass must be "raise", "ovr" or "ovo"; got "ovx"/);
+    await expect(ml.rocAucScore(y, proba, { multiClass: "ovr", average: "micro" as never })).rejects.toThrow(/average must be "macro" or "weighted"; got "micro"/);
+    await expect(ml.rocAucScore([0, 1, 1], [[0.5, 0.5], [0.2, 0.8], [0.1, 0.9]])).rejects.toThrow(/for two classes give a 1-d yScore/);
+  });
+
   it("names bad input", async () => {
     await expect(ml.accuracyScore([1, 2, 3], [1, 2])).rejects.toThrow(/accuracyScore: yTrue has 3 values but yPred has 2 rows/);
     await expect(ml.r2Score(vec(new Float64Array([1, 2, NaN]), 2), vec(new Float64Array([1, 2, 3]), 2))).rejects.toThrow(/r2Score: yTrue has NaN \(or a null\) at row 2/);
-    await expect(ml.rocAucScore([0, 1, 2], [0.1, 0.2, 0.3])).rejects.toThrow(/rocAucScore: yTrue must have exactly two classes/);
+    await expect(ml.rocAucScore([0, 1, 2], [0.1, 0.2, 0.3])).rejects.toThrow(/rocAucScore: yTrue has 3 classes .* needs yScore as a probability matrix/);
     await expect(ml.logLoss([0, 1], [0.5, 1.5])).rejects.toThrow(/probabilities lie in \[0, 1\]/);
     await expect(ml.logLoss([0, 0], [0.2, 0.3])).rejects.toThrow(/yTrue has one label only/);
     await expect(ml.logLoss([0, 1, 2], [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])).rejects.toThrow(/yPred has 2 probability columns .* 3 labels/);

@@ -63,6 +63,20 @@ describe.skipIf(!HAVE_DATASETS)("RobustScaler", () => {
     expect(maxRelDiff(r2.scale!, REF.breast_cancer.robust10_90.scale)).toBeLessThan(1e-12);
   });
 
+  it("unitVariance divides the scale by the normal's interquantile range, as scikit-learn (references-c.json)", async () => {
+    const C = JSON.parse(readFileSync(new URL("./references-c.json", import.meta.url), "utf8")).robust_unit_variance;
+    const ds = loadCsv("breast_cancer.csv");
+    const rs = await new ml.RobustScaler({ unitVariance: true }).fit(matrix(ds.X, ds.n, ds.d, 3));
+    expect(maxRelDiff(rs.scale!, C.scale)).toBeLessThan(1e-14);
+    const r2 = await new ml.RobustScaler({ unitVariance: true, quantileRange: [10, 90] }).fit(matrix(ds.X, ds.n, ds.d, 7));
+    expect(maxRelDiff(r2.scale!, C.scale10_90)).toBeLessThan(1e-14);
+    const back = ml.fromJSON(JSON.parse(JSON.stringify(r2))) as InstanceType<typeof ml.RobustScaler>;
+    expect(back.unitVariance).toBe(true);
+    expect([...back.scale!]).toEqual([...r2.scale!]);
+    expect(() => new ml.RobustScaler({ unitVariance: true, quantileRange: [0, 75] })).toThrow(/RobustScaler: unitVariance needs 0 < lo < hi < 100 in quantileRange .*got \[0,75\]/);
+    expect(() => new ml.RobustScaler({ unitVariance: 1 as never })).toThrow(/RobustScaler: unitVariance must be true or false, got 1/);
+  });
+
   it("takes numpy's linear quantiles of negative and tied values, whatever the blocks", async () => {
     const n = 2001;
     const X = Float64Array.from({ length: n * 2 }, (_, t) => (t % 2 === 0 ? Math.round(Math.sin(t) * 50) / 10 : -Math.exp(Math.cos(t * 0.37) * 3)));

