@@ -1,5 +1,5 @@
 /**
- * Lazy blockwise outputs and scores of a block function (ops-postfit.ts): what SGD's
+ * Lazy blockwise outputs of a block function (ops-postfit.ts): what SGD's
  * decisionFunction / predictProba and ParallelPostFit build. Like output.ts's blockOutput, but
  * for any `ml.map` function and any number of output columns.
  *
@@ -7,7 +7,6 @@
  *   X a dataframe                a DataFrame of the output columns (float64)
  */
 
-import type { ComputeOptions } from "../client/current.js";
 import { TesseraError } from "../errors.js";
 import { GeneratedLayer } from "../graph/layers.js";
 import { opSpec } from "../graph/spec.js";
@@ -16,11 +15,9 @@ import { tokenize } from "../graph/tokenize.js";
 import { ChunkedArray } from "../array/core.js";
 import { DataFrame } from "../dataframe/dataframe.js";
 import type { ColumnMeta, Schema } from "../dataframe/frame.js";
-import { featureColumns, toMatrix, toRows, type MatrixInput, type TargetInput } from "./data.js";
-import type { AccuracyPartial, R2Partial } from "./ops-predict.js";
+import { featureColumns, toMatrix, type MatrixInput } from "./data.js";
 import type { MapFn } from "./ops-postfit.js";
 import { PartitionMapInput } from "./output.js";
-import { reduceBlocks } from "./run.js";
 
 export interface MapOutput {
   map: MapFn;
@@ -65,23 +62,4 @@ function mapFrame(df: DataFrame, o: MapOutput): DataFrame {
       },
     }),
   );
-}
-
-/** Accuracy or R² of a block function's predictions: one pass, partials tree-merged. */
-export async function mapScore(X: MatrixInput, y: TargetInput, map: MapFn, d: number, metric: "accuracy" | "r2", what: string, options: ComputeOptions = {}): Promise<number> {
-  if (y === undefined) throw new TesseraError(`${what}: y is missing`);
-  const rows = await toRows(X, y, what);
-  if (rows.d !== d) throw new TesseraError(`${what}: X has ${rows.d} features, but the model was fitted with ${d}`);
-  const combine = metric === "accuracy" ? "ml.sum" : "ml.r2.combine";
-  const p = await reduceBlocks<AccuracyPartial & R2Partial>(rows, { name: `ml-${metric}`, op: "ml.map.score", combine, spec: (block) => ({ d, map, metric, block }) }, what, options);
-  return finishScore(p, metric, what);
-}
-
-/** The score from merged partials (as LogisticRegression.score and LinearModel.score do). */
-export function finishScore(p: AccuracyPartial & R2Partial, metric: "accuracy" | "r2", what: string): number {
-  if (p.problem) throw new TesseraError(`${what}: ${p.problem}`);
-  if (p.n === 0) throw new TesseraError(`${what}: X has no rows`);
-  if (metric === "accuracy") return p.correct / p.n;
-  if (p.m2 === 0) return p.sse === 0 ? 1 : 0;
-  return 1 - p.sse / p.m2;
 }

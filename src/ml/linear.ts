@@ -20,7 +20,8 @@ import { toRows, type MatrixInput, type TargetInput } from "./data.js";
 import { boolOption, checkKeys, notFitted, numberOption } from "./estimator.js";
 import type { Gram } from "./kernels.js";
 import { solveNormal } from "./linalg.js";
-import type { PredictSpec, R2Partial } from "./ops-predict.js";
+import { estimatorScore } from "./metrics.js";
+import type { PredictSpec } from "./ops-predict.js";
 import { blockOutput } from "./output.js";
 import { reduceBlocks, rowOffsets } from "./run.js";
 import { encodeNumber, encodeNumbers, estimatorJSON, fittedFields, registerEstimator, type EstimatorJSON } from "./serialize.js";
@@ -94,19 +95,10 @@ abstract class LinearModel {
     return blockOutput(X, { predict, prefix: "linear-predict", names: ["prediction"], columns: this.featureNames, what: `${this.estimator}.predict` }) as Predicted<X>;
   }
 
-  /** R² on (X, y): one pass (count, mean, M² of y and the squared error per block, merged). */
+  /** R² on (X, y) (scikit-learn's score): one pass, as r2Score. */
   async score(X: MatrixInput, y: TargetInput, options: ComputeOptions = {}): Promise<number> {
-    const what = `${this.estimator}.score`;
     const predict = this.spec("score");
-    if (y === undefined) throw new TesseraError(`${what}: y (the target) is missing`);
-    const rows = await toRows(X, y, what);
-    if (rows.d !== predict.d) throw new TesseraError(`${what}: X has ${rows.d} features, but the model was fitted with ${predict.d}`);
-    const r = await reduceBlocks<R2Partial>(rows, { name: "ml-r2", op: "ml.score", combine: "ml.r2.combine", spec: (block) => ({ predict, metric: "r2", block }) }, what, options);
-    if (r.problem) throw new TesseraError(`${what}: ${r.problem}`);
-    if (r.n === 0) throw new TesseraError(`${what}: X has no rows`);
-    // A constant y: scikit-learn's r2_score gives 1 for a perfect fit, 0 otherwise.
-    if (r.m2 === 0) return r.sse === 0 ? 1 : 0;
-    return 1 - r.sse / r.m2;
+    return estimatorScore(X, y, { op: "ml.score", d: predict.d, spec: { predict } }, "r2", `${this.estimator}.score`, options);
   }
 
   protected abstract params(): Record<string, unknown>;

@@ -28,7 +28,8 @@ import { boolOption, checkKeys, intOption, numberOption, notFitted } from "./est
 import { sumPartials, type LogisticPartial } from "./kernels.js";
 import { lbfgs, type LbfgsResult } from "./lbfgs.js";
 import type { LogisticSpec } from "./ops.js";
-import type { AccuracyPartial, PredictSpec } from "./ops-predict.js";
+import { estimatorScore } from "./metrics.js";
+import type { PredictSpec } from "./ops-predict.js";
 import { blockOutput } from "./output.js";
 import { residentRows } from "./resident.js";
 import { GraphValue, computeValue, inspect, persistRows, reduceBlocks, rethrow, type Held } from "./run.js";
@@ -156,17 +157,10 @@ export class LogisticRegression {
     return blockOutput(X, { predict, prefix: "logistic-proba", names, columns: this.featureNames, what: "LogisticRegression.predictProba" }) as Predicted<X>;
   }
 
-  /** Mean accuracy on (X, y): one pass, counts per block summed by a tree. */
+  /** Mean accuracy on (X, y) (scikit-learn's score): one pass, as accuracyScore. */
   async score(X: MatrixInput, y: TargetInput, options: ComputeOptions = {}): Promise<number> {
-    const what = "LogisticRegression.score";
     const predict: PredictSpec = { kind: "logistic-label", ...this.model("score") };
-    if (y === undefined) throw new TesseraError(`${what}: y (the labels) is missing`);
-    const rows = await toRows(X, y, what);
-    if (rows.d !== predict.d) throw new TesseraError(`${what}: X has ${rows.d} features, but the model was fitted with ${predict.d}`);
-    const p = await reduceBlocks<AccuracyPartial>(rows, { name: "ml-accuracy", op: "ml.score", combine: "ml.sum", spec: (block) => ({ predict, metric: "accuracy", block }) }, what, options);
-    if (p.problem) throw new TesseraError(`${what}: ${p.problem}`);
-    if (p.n === 0) throw new TesseraError(`${what}: X has no rows`);
-    return p.correct / p.n;
+    return estimatorScore(X, y, { op: "ml.score", d: predict.d, spec: { predict } }, "accuracy", "LogisticRegression.score", options);
   }
 
   /** `{ format: "tessera-ml", version: 1, estimator, params, fitted }`; see ml.fromJSON. */

@@ -22,8 +22,10 @@ import { fromTypedArray } from "../array/create.js";
 import { NDArray } from "../array/ndarray.js";
 import { UnknownChunksArray } from "../array/unknown.js";
 import { HighLevelGraph } from "../graph/layers.js";
-import { describeInput, toMatrix, toTarget } from "./data.js";
-import { combineMetric, metricPartial, type MetricKind, type MetricPartial, type MetricSpec, type PairsPartial } from "./ops-metrics.js";
+import { describeInput, toMatrix, toRows, toTarget, type MatrixInput, type TargetInput } from "./data.js";
+import { metricPartial, type BlockScoreSpec, type MetricKind, type MetricPartial, type MetricSpec, type PairsPartial } from "./ops-metrics.js";
+import type { MapFn } from "./ops-postfit.js";
+import type { PredictSpec } from "./ops-predict.js";
 import { reduceBlocks, rowOffsets } from "./run.js";
 
 /** yTrue / yPred: a tessera array, an NDArray, a typed array, numbers, or (probabilities) rows. */
@@ -119,10 +121,43 @@ export interface MetricOptions {
   compute?: ComputeOptions;
 }
 
+type AccuracyPartial = Extract<MetricPartial, { kind: "accuracy" }>;
+type RegressionPartial = Extract<MetricPartial, { kind: "regression" }>;
+
+/** Accuracy from its merged partial. */
+const accuracyOf = (p: AccuracyPartial): number => p.correct / p.n;
+
+/** R² from its merged partial: a constant yTrue gives 1 for a perfect fit, else 0 (scikit-learn's). */
+function r2Of(p: RegressionPartial): number {
+  if (p.m2 === 0) return p.sse === 0 ? 1 : 0;
+  return 1 - p.sse / p.m2;
+}
+
 /** The fraction of rows with yPred equal to yTrue (or the count, with normalize false). */
 export async function accuracyScore(yTrue: MetricInput, yPred: MetricInput, options: MetricOptions & { normalize?: boolean } = {}): Promise<number> {
-  const p = (await partial(yTrue, yPred, "accuracy", "accuracyScore", { options: options.compute })) as Extract<MetricPartial, { kind: "accuracy" }>;
-  return options.normalize === false ? p.correct : p.correct / p.n;
+  const p = (await partial(yTrue, yPred, "accuracy", "accuracyScore", { options: options.compute })) as AccuracyPartial;
+  return options.normalize === false ? p.correct : accuracyOf(p);
+}
+
+/** How an estimator predicts a block inside its score task: `ml.score` (a PredictSpec) or `ml.map.score` (a block function). */
+export type ScoringModel = { op: "ml.score"; d: number; spec: { predict: PredictSpec } } | { op: "ml.map.score"; d: number; spec: { d: number; map: MapFn } };
+
+/**
+ * An estimator's score(X, y), scikit-learn's without sample weights: accuracy for classifiers,
+ * R² for regressors, the same partials and formulas as accuracyScore and r2Score, with the
+ * predictions made inside the per-block score task (one pass, nothing but the partials comes
+ * back). X must be finite and y must have a value per row.
+ */
+export async function estimatorScore(X: MatrixInput, y: TargetInput, model: ScoringModel, metric: "accuracy" | "r2", what: string, options: ComputeOptions = {}): Promise<number> {
+  if (y === undefined || y === null) throw new TesseraError(`${what}: y is missing`);
+  const rows = await toRows(X, y, what);
+  if (rows.d !== model.d) throw new TesseraError(`${what}: X has ${rows.d} features, but the model was fitted with ${model.d}`);
+  const offsets = rows.rows ? rowOffsets(rows.rows) : null;
+  const kind = metric === "accuracy" ? "accuracy" : "regression";
+  const spec = (block: number): BlockScoreSpec & object => ({ ...model.spec, kind, block, offset: offsets ? offsets[block]! : null });
+  const p = await reduceBlocks<MetricPartial>(rows, { name: `ml-${metric}`, op: model.op, combine: "ml.metric.combine", spec }, what, options);
+  if (p.n === 0) throw new TesseraError(`${what}: X has no rows`);
+  return p.kind === "accuracy" ? accuracyOf(p) : r2Of(p as RegressionPartial);
 }
 
 async function regression(yTrue: MetricInput, yPred: MetricInput, what: string, options?: ComputeOptions) {
@@ -131,9 +166,7 @@ async function regression(yTrue: MetricInput, yPred: MetricInput, what: string, 
 
 /** R²: 1 - Σ(y - ŷ)² / Σ(y - ȳ)²; a constant yTrue gives 1 for a perfect fit, else 0 (scikit-learn's). */
 export async function r2Score(yTrue: MetricInput, yPred: MetricInput, options: MetricOptions = {}): Promise<number> {
-  const p = await regression(yTrue, yPred, "r2Score", options.compute);
-  if (p.m2 === 0) return p.sse === 0 ? 1 : 0;
-  return 1 - p.sse / p.m2;
+  return r2Of(await regression(yTrue, yPred, "r2Score", options.compute));
 }
 
 /** Mean squared error (its root with squared false). */
@@ -285,7 +318,7 @@ async function multiclassAuc(yTrue: MetricInput, yScore: MetricInput, o: { multi
     if (classes.length !== K) throw new TesseraError(`${what}: yTrue has ${classes.length} classes ([${classes.slice(0, 10)}]) but yScore has ${K} columns; give labels to say which class each column is`);
   }
   // numpy's allclose(1, rowSums): |sum - 1| <= 1e-8 + 1e-5.
-  if (p.sumDev > 1e-8 + 1e-5) throw new TesseraError(`${what}: multiclass AUC needs probabilities, rows of yScore summing to 1; row ${p.sumRow} is off by ${p.sumDev}`);
+  if (p.sumDev > 1e-8 + 1e-5) throw new TesseraError(`${what}: multiclass AUC needs probabilities, rows of yScore summing to 1; ${p.sumAt} is off by ${p.sumDev}`);
   const support = (c: number) => {
     let s = 0;
     p.cols[0]!.a.forEach((a, i) => a === c && (s += p.cols[0]!.count[i]!));

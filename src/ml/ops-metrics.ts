@@ -30,22 +30,26 @@ export type MetricPartial =
   /** Sorted by (a, b), distinct. */
   | PairsPartial
   /** One pairs partial per column of yPred; the row whose sum is farthest from 1, and by how much. */
-  | { kind: "colpairs"; n: number; cols: PairsPartial[]; sumDev: number; sumRow: number };
+  | { kind: "colpairs"; n: number; cols: PairsPartial[]; sumDev: number; sumAt: string };
 
 export interface MetricSpec {
   kind: MetricKind;
   /** Columns of yPred: 1 for a vector. */
   cols: number;
   eps: number;
-  /** Row number of the block's first row, for messages. */
-  offset: number;
+  /** Row number of the block's first row, for messages (null: unknown, the block's number is named). */
+  offset: number | null;
+  block?: number;
 }
+
+/** Where row i of a block is, for messages. */
+const rowOf = (spec: { offset: number | null; block?: number }, i: number) => (spec.offset !== null ? `row ${spec.offset + i}` : `row ${i} of block ${spec.block ?? 0}`);
 
 /** The partial of one block: t (yTrue, rows) and p (yPred, rows x cols, row-major). */
 export function metricPartial(spec: MetricSpec, t: Float64Array, p: Float64Array): MetricPartial {
   const n = t.length;
-  if (p.length !== n * spec.cols) throw new TesseraError(`yTrue has ${n} values but yPred has ${p.length / spec.cols} rows in the block starting at row ${spec.offset}`);
-  const bad = (v: number, i: number, which: string) => new TesseraError(`${which} has ${Number.isNaN(v) ? "NaN (or a null)" : v} at row ${spec.offset + i}`);
+  if (p.length !== n * spec.cols) throw new TesseraError(`yTrue has ${n} values but yPred has ${p.length / spec.cols} rows in the block starting at ${rowOf(spec, 0)}`);
+  const bad = (v: number, i: number, which: string) => new TesseraError(`${which} has ${Number.isNaN(v) ? "NaN (or a null)" : v} at ${rowOf(spec, i)}`);
   for (let i = 0; i < n; i++) if (!Number.isFinite(t[i]!)) throw bad(t[i]!, i, "yTrue");
   for (let i = 0; i < p.length; i++) if (!Number.isFinite(p[i]!)) throw bad(p[i]!, Math.floor(i / spec.cols), "yPred");
   switch (spec.kind) {
@@ -76,7 +80,7 @@ export function metricPartial(spec: MetricSpec, t: Float64Array, p: Float64Array
       for (let i = 0; i < n; i++) {
         if (spec.cols === 1) {
           const v = p[i]!;
-          if (v < 0 || v > 1) throw new TesseraError(`yPred has ${v} at row ${spec.offset + i}; probabilities lie in [0, 1]`);
+          if (v < 0 || v > 1) throw new TesseraError(`yPred has ${v} at ${rowOf(spec, i)}; probabilities lie in [0, 1]`);
           q[0] = 1 - v;
           q[1] = v;
         } else for (let c = 0; c < K; c++) q[c] = p[i * K + c]!;
@@ -99,15 +103,37 @@ export function metricPartial(spec: MetricSpec, t: Float64Array, p: Float64Array
         cols.push(pairsOf(t, column));
       }
       let sumDev = 0;
-      let sumRow = -1;
+      let sumAt = "";
       for (let i = 0; i < n; i++) {
         let sum = 0;
         for (let c = 0; c < spec.cols; c++) sum += p[i * spec.cols + c]!;
-        if (Math.abs(sum - 1) > sumDev) [sumDev, sumRow] = [Math.abs(sum - 1), spec.offset + i];
+        if (Math.abs(sum - 1) > sumDev) [sumDev, sumAt] = [Math.abs(sum - 1), rowOf(spec, i)];
       }
-      return { kind: "colpairs", n, cols, sumDev, sumRow };
+      return { kind: "colpairs", n, cols, sumDev, sumAt };
     }
   }
+}
+
+/** What an estimator's score computes per block: scikit-learn's score, accuracy or R², without sample weights. */
+export interface BlockScoreSpec {
+  kind: "accuracy" | "regression";
+  block: number;
+  offset: number | null;
+}
+
+/**
+ * The metric partial of a model's predictions p for a block of X (xv, rows x d) against y (t),
+ * as the metrics compute it: X must be finite and y must have one value per row, as scikit-learn
+ * checks before predicting.
+ */
+export function blockScore(spec: BlockScoreSpec, xv: Float64Array, d: number, t: Float64Array, predict: () => Float64Array): MetricPartial {
+  const rows = xv.length / d;
+  if (t.length !== rows) throw new TesseraError(`y has ${t.length} values for the ${rows} rows of X in block ${spec.block}`);
+  for (let i = 0; i < xv.length; i++) {
+    const v = xv[i]!;
+    if (!Number.isFinite(v)) throw new TesseraError(`X has ${Number.isNaN(v) ? "NaN (or a null)" : v} at ${rowOf(spec, Math.floor(i / d))}, column ${i % d}`);
+  }
+  return metricPartial({ kind: spec.kind, cols: 1, eps: 0, offset: spec.offset, block: spec.block }, t, predict());
 }
 
 /** The distinct (t, p) pairs with their counts, sorted by (t, p). */
@@ -177,7 +203,7 @@ export function combineMetric(x: MetricPartial, y: MetricPartial): MetricPartial
   if (x.kind === "pairs" && y.kind === "pairs") return mergePairs(x, y);
   if (x.kind === "colpairs" && y.kind === "colpairs") {
     const worst = y.sumDev > x.sumDev ? y : x;
-    return { kind: "colpairs", n: x.n + y.n, cols: x.cols.map((c, i) => mergePairs(c, y.cols[i]!)), sumDev: worst.sumDev, sumRow: worst.sumRow };
+    return { kind: "colpairs", n: x.n + y.n, cols: x.cols.map((c, i) => mergePairs(c, y.cols[i]!)), sumDev: worst.sumDev, sumAt: worst.sumAt };
   }
   throw new TesseraError(`internal: cannot combine metric partials ${x.kind} and ${y.kind}`);
 }

@@ -3,7 +3,7 @@
  *
  *   ml.map          a block function over an X block -> an output block ([rows] or [rows, cols])
  *   ml.map.frame    the same over a dataframe partition -> a Frame of the output columns
- *   ml.map.score    accuracy counts, or R²'s partial, of a block function's predictions against y
+ *   ml.map.score    the accuracy or regression partial (ops-metrics.ts) of a block function's predictions against y
  *   ml.fold         the rows of an X (or y) block that a cross-validation fold takes
  *
  * Block functions are named: "sgd" (decision function and probabilities of the SGD models)
@@ -19,7 +19,7 @@ import { WasmChunk, asBlock, isBlockData } from "../array/block.js";
 import { asFrame, type Column, type Frame } from "../dataframe/frame.js";
 import { frameRows, fromJs, matrix, show, using, vector } from "./blocks.js";
 import { findNonFinite } from "./kernels.js";
-import { scorePartial, type AccuracyPartial, type R2Partial } from "./ops-predict.js";
+import { blockScore, type BlockScoreSpec, type MetricPartial } from "./ops-metrics.js";
 import { Stream } from "./random.js";
 
 // ---- block functions ----------------------------------------------------------------------
@@ -167,18 +167,17 @@ registerOp("ml.map.frame", (spec: { d: number; map: MapFn; columns: string[]; na
   return { length: frame.length, names: [...spec.names], columns };
 });
 
-registerOp("ml.map.score", (spec: { d: number; map: MapFn; metric: "accuracy" | "r2"; block: number }, x: unknown, y: unknown) =>
-  withKernels((k): AccuracyPartial | R2Partial => {
+registerOp("ml.map.score", (spec: BlockScoreSpec & { d: number; map: MapFn }, x: unknown, y: unknown) =>
+  withKernels((k): MetricPartial => {
     const xm = matrix(k, x, spec.d, "ml.map.score X");
     const ym = vector(k, y, "ml.map.score y");
     return using([xm, ym], () => {
-      const problem0 = ym.rows !== xm.rows ? `y has ${ym.rows} values for the ${xm.rows} rows of X in block ${spec.block}` : null;
-      if (problem0) return spec.metric === "accuracy" ? { n: 0, correct: 0, problem: problem0 } : { n: 0, mean: 0, m2: 0, sse: 0, problem: problem0 };
       const xv = Float64Array.from(k.view("float64", xm.ptr, xm.rows * spec.d));
-      const t = Float64Array.from(k.view("float64", ym.ptr, ym.rows));
-      const p = runMap(spec.map, xv, xm.rows, spec.d);
-      if (p.cols !== null) throw new TesseraError(`the estimator's predict gave ${p.cols} columns per row; score needs one value per row`);
-      return scorePartial(spec.metric, p.data, t, spec.block);
+      return blockScore(spec, xv, spec.d, Float64Array.from(k.view("float64", ym.ptr, ym.rows)), () => {
+        const p = runMap(spec.map, xv, xm.rows, spec.d);
+        if (p.cols !== null) throw new TesseraError(`the estimator's predict gave ${p.cols} columns per row; score needs one value per row`);
+        return p.data;
+      });
     });
   }),
 );

@@ -1,8 +1,8 @@
 /**
  * Worker ops of fitted models: predictions of a block (`ml.predict`, an output block in wasm
  * memory), of a dataframe partition (`ml.predict.frame`, a Frame of output columns), and the
- * partials of score (`ml.score`: accuracy counts, or R²'s count, mean, M² of y and squared
- * error, merged by `ml.r2.combine` with Chan's update).
+ * partials of score (`ml.score`: the accuracy or regression partial of ops-metrics.ts, merged
+ * by `ml.metric.combine` and finished by metrics.ts as accuracyScore and r2Score do).
  */
 
 import { TesseraError } from "../errors.js";
@@ -12,6 +12,7 @@ import { registerOp } from "../worker/registry.js";
 import { WasmChunk } from "../array/block.js";
 import { asFrame, type Column, type Frame } from "../dataframe/frame.js";
 import { frameRows, matrix, show, using, vector, type Matrix } from "./blocks.js";
+import { blockScore, type BlockScoreSpec, type MetricPartial } from "./ops-metrics.js";
 import { findNonFinite, kmeansBlock, logisticLabels, logisticProba } from "./kernels.js";
 
 // ---- predictions --------------------------------------------------------------------------
@@ -114,73 +115,21 @@ registerOp("ml.predict.frame", (spec: { predict: PredictSpec; columns: string[];
   }),
 );
 
-export type ScoreSpec = { predict: PredictSpec; metric: "accuracy" | "r2"; block: number };
-export interface AccuracyPartial {
-  n: number;
-  correct: number;
-  problem: string | null;
-}
-export interface R2Partial {
-  n: number;
-  mean: number;
-  m2: number;
-  sse: number;
-  problem: string | null;
-}
+export type ScoreSpec = BlockScoreSpec & { predict: PredictSpec };
 
 registerOp("ml.score", (spec: ScoreSpec, x: unknown, y: unknown) =>
-  withKernels((k): AccuracyPartial | R2Partial => {
+  withKernels((k): MetricPartial => {
     const xm = matrix(k, x, spec.predict.d, "ml.score X");
     const ym = vector(k, y, "ml.score y");
-    return using([xm, ym], () => {
-      if (ym.rows !== xm.rows) {
-        const problem = `y has ${ym.rows} values for the ${xm.rows} rows of X in block ${spec.block}`;
-        return spec.metric === "accuracy" ? { n: 0, correct: 0, problem } : { n: 0, mean: 0, m2: 0, sse: 0, problem };
-      }
-      const out = predictBlock(k, spec.predict, xm);
-      try {
-        return scorePartial(spec.metric, out.view(), k.view("float64", ym.ptr, ym.rows), spec.block);
-      } finally {
-        k.free(out.ptr);
-      }
-    });
+    return using([xm, ym], () =>
+      blockScore(spec, Float64Array.from(k.view("float64", xm.ptr, xm.rows * spec.predict.d)), spec.predict.d, Float64Array.from(k.view("float64", ym.ptr, ym.rows)), () => {
+        const out = predictBlock(k, spec.predict, xm);
+        try {
+          return Float64Array.from(out.view());
+        } finally {
+          k.free(out.ptr);
+        }
+      }),
+    );
   }),
 );
-
-/** Accuracy counts, or R²'s count, mean, M² of y and squared error, of predictions p against t. */
-export function scorePartial(metric: "accuracy" | "r2", p: ArrayLike<number>, t: ArrayLike<number>, block: number): AccuracyPartial | R2Partial {
-  if (metric === "accuracy") {
-    let correct = 0;
-    for (let i = 0; i < t.length; i++) if (p[i] === t[i]) correct++;
-    return { n: t.length, correct, problem: null };
-  }
-  let mean = 0;
-  for (let i = 0; i < t.length; i++) mean += t[i]!;
-  mean = t.length > 0 ? mean / t.length : 0;
-  let m2 = 0;
-  let sse = 0;
-  for (let i = 0; i < t.length; i++) {
-    m2 += (t[i]! - mean) ** 2;
-    sse += (t[i]! - p[i]!) ** 2;
-  }
-  const problem = Number.isFinite(m2) && Number.isFinite(sse) ? null : `X or y has NaN or infinite values in block ${block}`;
-  return { n: t.length, mean, m2, sse, problem };
-}
-
-registerOp("ml.r2.combine", (...parts: R2Partial[]): R2Partial => {
-  let acc = parts[0]!;
-  for (let i = 1; i < parts.length; i++) {
-    const b = parts[i]!;
-    const n = acc.n + b.n;
-    if (n === 0) continue;
-    const delta = b.mean - acc.mean;
-    acc = {
-      n,
-      mean: acc.mean + (delta * b.n) / n,
-      m2: acc.m2 + b.m2 + (delta * delta * acc.n * b.n) / n,
-      sse: acc.sse + b.sse,
-      problem: acc.problem ?? b.problem,
-    };
-  }
-  return acc;
-});

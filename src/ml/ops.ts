@@ -18,7 +18,7 @@
  *                      worker), the block's changes to the sums and counts after it
  *   ml.kmeans.delta    those changes, read from a step's state                  (one per Lloyd step)
  *   ml.rows            given rows of a block
- *   ml.predict, ml.predict.frame, ml.score, ml.r2.combine      in ops-predict.ts
+ *   ml.predict, ml.predict.frame, ml.score                      in ops-predict.ts
  *   ml.split, ml.split.frame                                   in ops-split.ts
  *
  * Combines (`ml.sum`, `ml.concat`, `ml.info.combine`, `ml.gram.combine`) merge

@@ -30,14 +30,15 @@ import { NDArray } from "../array/ndarray.js";
 import { DataFrame } from "../dataframe/dataframe.js";
 import { describeInput, toRows, type MatrixInput, type Rows, type TargetInput } from "./data.js";
 import { boolOption, checkKeys, intOption, notFitted, numberOption } from "./estimator.js";
-import { finishScore, mapBlocks } from "./blockwise.js";
-import type { AccuracyPartial, PredictSpec, R2Partial } from "./ops-predict.js";
+import { mapBlocks } from "./blockwise.js";
+import { estimatorScore } from "./metrics.js";
+import type { PredictSpec } from "./ops-predict.js";
 import { foldScale, initialState, optimalInit, rowWhere, sgdRows, startPass, type SgdBlockSpec, type SgdLearningRate, type SgdLoss, type SgdParams, type SgdPenalty, type SgdState } from "./ops-sgd.js";
 import { permutation } from "./ops-postfit.js";
 import { blockOutput } from "./output.js";
 import { checkSeed } from "./random.js";
 import { estimatorJSON, registerEstimator, type EstimatorJSON } from "./serialize.js";
-import { GraphValue, MAX_CLASSES, computeValue, inspect, persistRows, reduceBlocks, rowOffsets } from "./run.js";
+import { GraphValue, MAX_CLASSES, computeValue, inspect, persistRows, rowOffsets } from "./run.js";
 
 export type Predicted<X> = X extends DataFrame ? DataFrame : ChunkedArray;
 
@@ -499,15 +500,10 @@ export class SGDClassifier extends BaseSGD {
     return mapBlocks(X, { map: { fn: "sgd", args: { kind, ...m } }, d: m.d, cols: Math.max(2, m.K), names, columns: this.featureNames, prefix: "sgd-proba", what: "SGDClassifier.predictProba" }) as Predicted<X>;
   }
 
-  /** Mean accuracy on (X, y): one pass. */
+  /** Mean accuracy on (X, y) (scikit-learn's score): one pass, as accuracyScore. */
   async score(X: MatrixInput, y: TargetInput, options: ComputeOptions = {}): Promise<number> {
-    const what = "SGDClassifier.score";
     const predict = this.labelSpec("score");
-    if (y === undefined) throw new TesseraError(`${what}: y is missing`);
-    const rows = await toRows(X, y, what);
-    if (rows.d !== predict.d) throw new TesseraError(`${what}: X has ${rows.d} features, but the model was fitted with ${predict.d}`);
-    const p = await reduceBlocks<AccuracyPartial & R2Partial>(rows, { name: "ml-accuracy", op: "ml.score", combine: "ml.sum", spec: (block) => ({ predict, metric: "accuracy", block }) }, what, options);
-    return finishScore(p, "accuracy", what);
+    return estimatorScore(X, y, { op: "ml.score", d: predict.d, spec: { predict } }, "accuracy", "SGDClassifier.score", options);
   }
 
   static fromJSON(json: EstimatorJSON): SGDClassifier {
@@ -560,15 +556,10 @@ export class SGDRegressor extends BaseSGD {
     return blockOutput(X, { predict: this.linearSpec("predict"), prefix: "sgd-predict", names: ["prediction"], columns: this.featureNames, what: "SGDRegressor.predict" }) as Predicted<X>;
   }
 
-  /** R² on (X, y): one pass. */
+  /** R² on (X, y) (scikit-learn's score): one pass, as r2Score. */
   async score(X: MatrixInput, y: TargetInput, options: ComputeOptions = {}): Promise<number> {
-    const what = "SGDRegressor.score";
     const predict = this.linearSpec("score");
-    if (y === undefined) throw new TesseraError(`${what}: y is missing`);
-    const rows = await toRows(X, y, what);
-    if (rows.d !== predict.d) throw new TesseraError(`${what}: X has ${rows.d} features, but the model was fitted with ${predict.d}`);
-    const p = await reduceBlocks<AccuracyPartial & R2Partial>(rows, { name: "ml-r2", op: "ml.score", combine: "ml.r2.combine", spec: (block) => ({ predict, metric: "r2", block }) }, what, options);
-    return finishScore(p, "r2", what);
+    return estimatorScore(X, y, { op: "ml.score", d: predict.d, spec: { predict } }, "r2", "SGDRegressor.score", options);
   }
 
   static fromJSON(json: EstimatorJSON): SGDRegressor {

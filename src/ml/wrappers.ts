@@ -23,7 +23,8 @@ import { DataFrame } from "../dataframe/dataframe.js";
 import { deriveSchema } from "../dataframe/steps.js";
 import { featureColumns, toMatrix, toRows, type MatrixInput, type TargetInput } from "./data.js";
 import { checkKeys } from "./estimator.js";
-import { mapBlocks, mapScore } from "./blockwise.js";
+import { mapBlocks } from "./blockwise.js";
+import { estimatorScore } from "./metrics.js";
 import type { PlainSpec } from "./ops-postfit.js";
 import { checkSeed, Stream } from "./random.js";
 import { GraphValue, computeValue } from "./run.js";
@@ -197,7 +198,7 @@ export class ParallelPostFit<E extends Estimator = Estimator> {
     }
     const { d } = featureCount(X, this.est, what);
     const metric = this.scoring ?? ("classes" in this.est || "classes_" in this.est ? "accuracy" : "r2");
-    return mapScore(X, y, { fn: "plain", args: plainSpec(this.est, "predict", what) }, d, metric, what, options);
+    return estimatorScore(X, y, { op: "ml.map.score", d, spec: { d, map: { fn: "plain", args: plainSpec(this.est, "predict", what) } } }, metric, what, options);
   }
 }
 

@@ -2,8 +2,8 @@
 // by the rules in make-references.py: as tessera arrays in 1, 3 and 7 blocks (tasks and a
 // combine tree on a 2-worker LocalCluster), as plain values, and with bad input.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalCluster, array as da, ml, type Client } from "../../dist/index.js";
-import { HAVE_DATASETS, REF as BASE, loadCsv, loadDiabetes, rowsPerBlock } from "./helpers.js";
+import { LocalCluster, array as da, dataframe as dd, ml, type Client } from "../../dist/index.js";
+import { HAVE_DATASETS, REF as BASE, loadCsv, loadDiabetes, rowsPerBlock, standardize } from "./helpers.js";
 import { readFileSync } from "node:fs";
 
 const REF = JSON.parse(readFileSync(new URL("./references.json", import.meta.url), "utf8")).metrics;
@@ -107,6 +107,44 @@ describe.skipIf(!HAVE_DATASETS)("metrics", () => {
     await expect(ml.rocAucScore(y, proba, { multiClass: "ovx" as never })).rejects.toThrow(/multiClass must be "raise", "ovr" or "ovo"; got "ovx"/);
     await expect(ml.rocAucScore(y, proba, { multiClass: "ovr", average: "micro" as never })).rejects.toThrow(/average must be "macro" or "weighted"; got "micro"/);
     await expect(ml.rocAucScore([0, 1, 1], [[0.5, 0.5], [0.2, 0.8], [0.1, 0.9]])).rejects.toThrow(/for two classes give a 1-d yScore/);
+  });
+
+  it("every estimator's score is accuracyScore (classifiers) or r2Score (regressors) of its predictions, on arrays, dataframes and rows", async () => {
+    const ds = loadCsv("wine_data.csv");
+    const { Z } = standardize(ds.X, ds.n, ds.d);
+    const X = da.fromTypedArray(Z, { shape: [ds.n, ds.d], chunks: [rowsPerBlock(ds.n, 3), ds.d] });
+    const y = vec(ds.y, 3);
+    const yr = Float64Array.from({ length: ds.n }, (_, i) => Z[i * ds.d]! * 2 + Z[i * ds.d + 1]! + (i % 7) / 7); // a real target
+    const rows = Array.from({ length: ds.n }, (_, i) => Array.from(Z.subarray(i * ds.d, (i + 1) * ds.d)));
+    const names = Array.from({ length: ds.d }, (_, j) => `f${j}`);
+    const df = dd.fromArrays({ ...Object.fromEntries(names.map((c, j) => [c, Float64Array.from({ length: ds.n }, (_, i) => Z[i * ds.d + j]!)])), t: ds.y, r: yr }, { npartitions: 4 });
+    const classifiers = [await new ml.LogisticRegression({ C: 0.01 }).fit(X, y), await new ml.SGDClassifier({ shuffle: false, maxIter: 3, tol: null }).fit(X, y)];
+    for (const clf of classifiers) {
+      const want = await ml.accuracyScore(y, clf.predict(X));
+      expect(want).toBeLessThan(1);
+      expect(await clf.score(X, y)).toBe(want);
+      expect(await clf.score(rows, ds.y)).toBe(want);
+    }
+    const regressors = [await new ml.Ridge({ alpha: 10 }).fit(X, yr), await new ml.LinearRegression().fit(X, yr), await new ml.SGDRegressor({ shuffle: false, maxIter: 5, tol: null }).fit(X, yr)];
+    for (const reg of regressors) {
+      const want = await ml.r2Score(yr, reg.predict(X));
+      expect(await reg.score(X, yr)).toBeCloseTo(want, 14);
+      expect(await reg.score(rows, yr)).toBeCloseTo(want, 14);
+    }
+    // Dataframes: fitted on the feature columns, y a column.
+    const dfc = await new ml.LogisticRegression({ C: 0.01 }).fit(df.select(...names, "t"), "t");
+    expect(await dfc.score(df.select(...names, "t"), "t")).toBe(await ml.accuracyScore(y, dfc.predict(X)));
+    const dfr = await new ml.Ridge({ alpha: 10 }).fit(df.select(...names, "r"), "r");
+    expect(await dfr.score(df.select(...names, "r"), "r")).toBeCloseTo(await ml.r2Score(yr, dfr.predict(X)), 14);
+    // scikit-learn's R² of a constant target: 1 for a perfect fit, else 0; NaN in X is an error, as scikit-learn.
+    const flat = await new ml.LinearRegression().fit([[0], [1], [2]], [3, 3, 3]);
+    expect(await flat.score([[5], [6]], [3, 3])).toBe(1);
+    expect(await regressors[0]!.score(rows.slice(0, 3), [1, 1, 1])).toBe(0);
+    const holed = rows.map((r, i) => (i === 100 ? r.map((v, j) => (j === 4 ? NaN : v)) : r));
+    await expect(classifiers[0]!.score(holed, ds.y)).rejects.toThrow(/LogisticRegression.score: X has NaN \(or a null\) at row 100, column 4/);
+    const Xh = da.fromTypedArray(Float64Array.from(holed.flat()), { shape: [ds.n, ds.d], chunks: [rowsPerBlock(ds.n, 3), ds.d] });
+    await expect(regressors[2]!.score(Xh, yr)).rejects.toThrow(/SGDRegressor.score: X has NaN \(or a null\) at row 100, column 4/);
+    await expect(classifiers[1]!.score(X, undefined as never)).rejects.toThrow(/SGDClassifier.score: y is missing/);
   });
 
   it("names bad input", async () => {
