@@ -2,6 +2,7 @@
  * PCA's worker ops (see pca.ts):
  *
  *   ml.pca.qr      R of the QR of the centred block; combined: R of the stacked Rs (TSQR)
+ *   ml.pca.power   Aᵀ(A P) of the centred block A: the randomized solver's power iteration
  *   ml.pca.flip    per component the row of largest |score| (scikit-learn's sign rule)
  */
 
@@ -24,6 +25,27 @@ registerOp("ml.pca.qr", (spec: { d: number; mean: Float64Array }, x: unknown) =>
       const a = Float64Array.from(k.view("float64", m.ptr, m.rows * m.d));
       for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.d; j++) a[i * m.d + j] -= spec.mean[j]!;
       return householderR(a, m.rows, m.d);
+    });
+  }),
+);
+
+/** Aᵀ(A P) of the centred block A (rows x d) and P (d x l): one row of A at a time. */
+registerOp("ml.pca.power", (spec: { d: number; mean: Float64Array; P: Float64Array; l: number }, x: unknown) =>
+  withKernels((k): { z: Float64Array } => {
+    const m = matrix(k, x, spec.d, "ml.pca.power X");
+    return using([m], () => {
+      const { d, l, P, mean } = spec;
+      const v = k.view("float64", m.ptr, m.rows * d);
+      const a = new Float64Array(d);
+      const y = new Float64Array(l);
+      const z = new Float64Array(d * l);
+      for (let i = 0; i < m.rows; i++) {
+        for (let j = 0; j < d; j++) a[j] = v[i * d + j]! - mean[j]!;
+        y.fill(0);
+        for (let j = 0; j < d; j++) for (let c = 0, o = j * l; c < l; c++) y[c] += a[j]! * P[o + c]!;
+        for (let j = 0; j < d; j++) for (let c = 0, o = j * l; c < l; c++) z[o + c] += a[j]! * y[c]!;
+      }
+      return { z };
     });
   }),
 );

@@ -12,16 +12,25 @@
  *             signed so that the largest |score| over all rows is positive; per block the row
  *             of largest |(x - mean)·v| per component, the first one on ties
  *
- * explainedVariance is σ²/(n - 1); the ratio is over the sum of all σ². transform
- * ((x - mean)·Vₖ, over √explainedVariance with whiten) and inverseTransform are lazy,
- * one task per block; on a dataframe the outputs are columns pca0, pca1, ... Every svdSolver
- * name runs this exact TSQR ("randomized" and "arpack" are not offered).
+ * explainedVariance is σ²/(n - 1); the ratio is over the total variance (the sum of all σ²,
+ * or of the column variances for the randomized solver). transform ((x - mean)·Vₖ, over
+ * √explainedVariance with whiten) and inverseTransform are lazy, one task per block; on a
+ * dataframe the outputs are columns pca0, pca1, ...
+ *
+ * svdSolver: "full" and "tsqr" run the exact TSQR above; "randomized" runs randomized subspace
+ * iteration (pca-randomized.ts: nIter + 1 passes, d x (k + nOversamples) per block to the
+ * client) for an integer nComponents, then the same sign pass; "auto" (default) takes
+ * randomized when X has more than 500 columns and nComponents is an integer below 0.8·min(n, d)
+ * (scikit-learn's rule, on the columns: the rows are many anyway), TSQR otherwise.
+ * ("arpack" is not offered.)
  */
 
 import type { ComputeOptions } from "../client/current.js";
 import { TesseraError } from "../errors.js";
-import { toRows, type MatrixInput } from "./data.js";
-import { boolOption, checkKeys, notFitted } from "./estimator.js";
+import { toRows, type MatrixInput, type Rows } from "./data.js";
+import { autoPowerIterations, randomizedSvd } from "./pca-randomized.js";
+import { checkSeed } from "./random.js";
+import { boolOption, checkKeys, intOption, notFitted } from "./estimator.js";
 import type { FlipPartial, QrPartial } from "./ops-pca.js";
 import { transformed } from "./prep.js";
 import type { Transformed } from "./preprocessing.js";
@@ -34,16 +43,41 @@ export interface PCAOptions {
   nComponents?: number | null;
   /** Scale the scores to unit variance (default false). */
   whiten?: boolean;
-  /** "auto" (default), "full" or "tsqr": all are the exact TSQR. */
-  svdSolver?: "auto" | "full" | "tsqr";
+  /** "auto" (default), "full" or "tsqr" (the exact TSQR), or "randomized"; see the module notes. */
+  svdSolver?: PCASolver;
+  /** Randomized: extra random directions beyond nComponents (default 10, scikit-learn's). */
+  nOversamples?: number;
+  /** Randomized: power iterations, or "auto" (7 when nComponents < 0.1·min(n, d), else 4; the default). */
+  iteratedPower?: number | "auto";
+  /** Randomized: the seed of the random directions (default 0). */
+  seed?: number;
 }
 
-const SOLVERS = ["auto", "full", "tsqr"];
+export type PCASolver = "auto" | "full" | "tsqr" | "randomized";
+const SOLVERS: readonly PCASolver[] = ["auto", "full", "tsqr", "randomized"];
+/** "auto" takes the randomized solver above this many columns (scikit-learn's 500). */
+const AUTO_RANDOMIZED_COLUMNS = 500;
+
+/** What a solver gives: k components (Vk d x k, vectors as columns), singular values, variances. */
+interface Solved {
+  k: number;
+  Vk: Float64Array;
+  s: Float64Array;
+  /** Explained variance of each component found (k or more). */
+  all: Float64Array;
+  ratio: Float64Array;
+  noise: number;
+}
 
 export class PCA {
   readonly nComponents: number | null;
   readonly whiten: boolean;
-  readonly svdSolver: "auto" | "full" | "tsqr";
+  readonly svdSolver: PCASolver;
+  readonly nOversamples: number;
+  readonly iteratedPower: number | "auto";
+  readonly seed: number;
+  /** The solver the last fit ran ("tsqr" or "randomized"). */
+  solverFitted: "tsqr" | "randomized" | null = null;
   /** After fit: row-major [nComponents, nFeaturesIn], each row a unit vector. */
   components: Float64Array | null = null;
   explainedVariance: Float64Array | null = null;
@@ -60,7 +94,7 @@ export class PCA {
 
   constructor(options: PCAOptions = {}) {
     const E = "PCA";
-    checkKeys(E, options, ["nComponents", "whiten", "svdSolver"]);
+    checkKeys(E, options, ["nComponents", "whiten", "svdSolver", "nOversamples", "iteratedPower", "seed"]);
     const k = options.nComponents ?? null;
     if (k !== null && !(typeof k === "number" && ((Number.isInteger(k) && k >= 1) || (k > 0 && k < 1)))) {
       throw new TesseraError(`${E}: nComponents must be an integer >= 1, a fraction of variance in (0, 1), or null; got ${JSON.stringify(options.nComponents)}`);
@@ -68,8 +102,14 @@ export class PCA {
     this.nComponents = k;
     this.whiten = boolOption(E, "whiten", options.whiten, false);
     const s = options.svdSolver ?? "auto";
-    if (!SOLVERS.includes(s)) throw new TesseraError(`${E}: svdSolver must be ${SOLVERS.map((x) => JSON.stringify(x)).join(", ")} (all run the exact tall-skinny QR); got ${JSON.stringify(s)}`);
+    if (!SOLVERS.includes(s)) throw new TesseraError(`${E}: svdSolver must be ${SOLVERS.map((x) => JSON.stringify(x)).join(", ")}; got ${JSON.stringify(s)}`);
+    if (s === "randomized" && !(k !== null && Number.isInteger(k))) throw new TesseraError(`${E}: svdSolver "randomized" needs nComponents as a count (an integer >= 1); got ${JSON.stringify(k)}`);
     this.svdSolver = s;
+    this.nOversamples = intOption(E, "nOversamples", options.nOversamples, 10, 0);
+    const p = options.iteratedPower ?? "auto";
+    if (p !== "auto") intOption(E, "iteratedPower", p, 0, 0);
+    this.iteratedPower = p;
+    this.seed = checkSeed(options.seed ?? 0, E);
   }
 
   /** Fit on X (n x d): three passes, see the module notes. */
@@ -87,26 +127,9 @@ export class PCA {
       if (this.nComponents !== null && this.nComponents >= 1 && this.nComponents > limit) {
         throw new TesseraError(`${what}: nComponents is ${this.nComponents}, more than min(rows, features) = ${limit}`);
       }
-      const qr = await reduceBlocks<QrPartial>(data, { name: "ml-pca-qr", op: "ml.pca.qr", combine: "ml.pca.qr.combine", withY: false, spec: () => ({ d, mean }) }, what, options);
-      const { s, V } = jacobiSvd(qr.r, qr.rows, d);
-      const all = Float64Array.from(s.subarray(0, limit), (x) => (x * x) / (n - 1));
-      const total = all.reduce((a, b) => a + b, 0);
-      const ratio = all.map((v) => (total > 0 ? v / total : 0));
-      let k = this.nComponents ?? limit;
-      if (k < 1) {
-        // scikit-learn: the fewest components whose cumulative ratio exceeds the fraction.
-        let cum = 0;
-        k = limit;
-        for (let i = 0; i < limit; i++) {
-          cum += ratio[i]!;
-          if (cum > this.nComponents!) {
-            k = i + 1;
-            break;
-          }
-        }
-      }
-      const Vk = new Float64Array(d * k);
-      for (let j = 0; j < d; j++) for (let c = 0; c < k; c++) Vk[j * k + c] = V[j * d + c]!;
+      const randomized = this.svdSolver === "randomized" || (this.svdSolver === "auto" && d > AUTO_RANDOMIZED_COLUMNS && Number.isInteger(this.nComponents) && this.nComponents! < 0.8 * limit);
+      const fitted = randomized ? await this.randomized(data, n, d, mean, info.moments!.m2, what, options) : await this.exact(data, n, d, mean, limit, what, options);
+      const { k, Vk, s, all, ratio, noise } = fitted;
       const flip = await reduceBlocks<FlipPartial>(
         data,
         { name: "ml-pca-flip", op: "ml.pca.flip", combine: "ml.pca.flip.combine", withY: false, spec: (block) => ({ d, k, mean, V: Vk, offset: info.offsets[block]! }) },
@@ -123,7 +146,8 @@ export class PCA {
       this.explainedVarianceRatio = ratio.slice(0, k);
       this.singularValues = s.slice(0, k);
       this.mean = mean;
-      this.noiseVariance = k < limit ? all.subarray(k).reduce((a, b) => a + b, 0) / (limit - k) : 0;
+      this.noiseVariance = noise;
+      this.solverFitted = randomized ? "randomized" : "tsqr";
       this.nComponentsFitted = k;
       this.nFeaturesIn = d;
       this.nSamplesSeen = n;
@@ -132,6 +156,45 @@ export class PCA {
     } finally {
       data.held.release();
     }
+  }
+
+  /** TSQR: every singular value, the components kept by nComponents (a count or a variance fraction). */
+  private async exact(data: Rows, n: number, d: number, mean: Float64Array, limit: number, what: string, options: ComputeOptions): Promise<Solved> {
+    const qr = await reduceBlocks<QrPartial>(data, { name: "ml-pca-qr", op: "ml.pca.qr", combine: "ml.pca.qr.combine", withY: false, spec: () => ({ d, mean }) }, what, options);
+    const { s, V } = jacobiSvd(qr.r, qr.rows, d);
+    const all = Float64Array.from(s.subarray(0, limit), (x) => (x * x) / (n - 1));
+    const total = all.reduce((a, b) => a + b, 0);
+    const ratio = all.map((v) => (total > 0 ? v / total : 0));
+    let k = this.nComponents ?? limit;
+    if (k < 1) {
+      // scikit-learn: the fewest components whose cumulative ratio exceeds the fraction.
+      let cum = 0;
+      k = limit;
+      for (let i = 0; i < limit; i++) {
+        cum += ratio[i]!;
+        if (cum > this.nComponents!) {
+          k = i + 1;
+          break;
+        }
+      }
+    }
+    const Vk = new Float64Array(d * k);
+    for (let j = 0; j < d; j++) for (let c = 0; c < k; c++) Vk[j * k + c] = V[j * d + c]!;
+    const noise = k < limit ? all.subarray(k).reduce((a, b) => a + b, 0) / (limit - k) : 0;
+    return { k, Vk, s, all, ratio, noise };
+  }
+
+  /** Randomized subspace iteration: the top nComponents only; the total variance from the column variances (as scikit-learn). */
+  private async randomized(data: Rows, n: number, d: number, mean: Float64Array, m2: Float64Array, what: string, options: ComputeOptions): Promise<Solved> {
+    const k = this.nComponents!;
+    const limit = Math.min(n, d);
+    const nIter = this.iteratedPower === "auto" ? autoPowerIterations(k, n, d) : this.iteratedPower;
+    const { s, Vk } = await randomizedSvd(data, { d, mean, k, nOversamples: this.nOversamples, nIter, seed: this.seed }, what, options);
+    const all = Float64Array.from(s, (x) => (x * x) / (n - 1));
+    const total = m2.reduce((a, b) => a + b, 0) / (n - 1);
+    const ratio = all.map((v) => (total > 0 ? v / total : 0));
+    const noise = k < limit ? Math.max(0, total - all.reduce((a, b) => a + b, 0)) / (limit - k) : 0;
+    return { k, Vk, s, all, ratio, noise };
   }
 
   private model(method: string) {
@@ -191,7 +254,7 @@ export class PCA {
   }
 
   toJSON(): EstimatorJSON {
-    const params = { nComponents: this.nComponents, whiten: this.whiten, svdSolver: this.svdSolver };
+    const params = { nComponents: this.nComponents, whiten: this.whiten, svdSolver: this.svdSolver, nOversamples: this.nOversamples, iteratedPower: this.iteratedPower, seed: this.seed };
     const fitted = this.components
       ? {
           nFeaturesIn: this.nFeaturesIn,
@@ -204,6 +267,7 @@ export class PCA {
           singularValues: encodeNumbers(this.singularValues!),
           mean: encodeNumbers(this.mean!),
           noiseVariance: encodeNumber(this.noiseVariance),
+          solverFitted: this.solverFitted,
         }
       : null;
     return estimatorJSON("PCA", params, fitted);
@@ -225,6 +289,8 @@ export class PCA {
       out.singularValues = f.f64("singularValues", k);
       out.mean = f.f64("mean", d);
       out.noiseVariance = f.number("noiseVariance");
+      const solver = (json.fitted as { solverFitted?: unknown }).solverFitted;
+      out.solverFitted = solver === "randomized" ? "randomized" : "tsqr"; // models saved before the randomized solver ran TSQR
     }
     return out;
   }

@@ -98,6 +98,83 @@ describe.skipIf(!HAVE_DATASETS)("PCA", () => {
     }
   });
 
+  it("svdSolver randomized on digits: the full solver's explained variance and components, as close as scikit-learn's randomized gets", async () => {
+    // references-c.json (make-references-c.py): scikit-learn's PCA(10) on digits, "full" and "randomized" (random_state=0).
+    const C = JSON.parse(readFileSync(new URL("./references-c.json", import.meta.url), "utf8")).pca_digits10;
+    const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(b, (v, i) => Math.abs(a[i]! - v) / Math.abs(v));
+    // How far scikit-learn's randomized solver strays from its full one, per component, over 6 seeds (~1e-11 .. 1e-4).
+    const sk = C.spread as number[];
+    const ds = loadDigits();
+    for (const blocks of [1, 3, 7]) {
+      const pca = await new ml.PCA({ nComponents: 10, svdSolver: "randomized", seed: 1 }).fit(matrix(ds.X, ds.n, ds.d, blocks));
+      expect(pca.solverFitted).toBe("randomized");
+      const ours = rel(pca.explainedVariance!, C.full.explainedVariance);
+      ours.forEach((e, c) => expect(e).toBeLessThan(3 * sk[c]! + 1e-9));
+      expect(rel(pca.explainedVarianceRatio!, C.full.explainedVarianceRatio).every((e, c) => e < 3 * sk[c]! + 1e-9)).toBe(true);
+      expect(Math.abs(pca.noiseVariance - C.full.noiseVariance) / C.full.noiseVariance).toBeLessThan(1e-4);
+      // The leading components (well separated) equal the full solver's, signs included.
+      expect(maxRelDiff(pca.components!.slice(0, 3 * 64), C.full.components.slice(0, 3).flat())).toBeLessThan(1e-4);
+    }
+    // More power iterations close the gap; the whitened scores have unit variance.
+    const sharp = await new ml.PCA({ nComponents: 10, svdSolver: "randomized", iteratedPower: 12, whiten: true }).fit(matrix(ds.X, ds.n, ds.d, 3));
+    expect(Math.max(...rel(sharp.explainedVariance!, C.full.explainedVariance))).toBeLessThan(1e-9);
+    const T = (await sharp.transform(matrix(ds.X, ds.n, ds.d, 3)).compute()).data as Float64Array;
+    for (let c = 0; c < 10; c++) {
+      let ss = 0;
+      for (let i = 0; i < ds.n; i++) ss += T[i * 10 + c]! ** 2;
+      expect(ss / (ds.n - 1)).toBeCloseTo(1, 10);
+    }
+    const back = ml.fromJSON(JSON.parse(JSON.stringify(sharp))) as InstanceType<typeof ml.PCA>;
+    expect([back.svdSolver, back.iteratedPower, back.nOversamples, back.seed, back.solverFitted]).toEqual(["randomized", 12, 10, 0, "randomized"]);
+    expect(maxRelDiff(back.components!, sharp.components!)).toBe(0);
+    expect(() => new ml.PCA({ svdSolver: "randomized", nComponents: 0.5 })).toThrow(/PCA: svdSolver "randomized" needs nComponents as a count .*got 0.5/);
+    expect(() => new ml.PCA({ svdSolver: "randomized", nComponents: 2, iteratedPower: -1 })).toThrow(/PCA: iteratedPower must be an integer >= 0, got -1/);
+    expect(() => new ml.PCA({ svdSolver: "arpack" as never })).toThrow(/PCA: svdSolver must be "auto", "full", "tsqr", "randomized"; got "arpack"/);
+  });
+
+  it("auto takes the randomized solver for more than 500 columns, and finds a low-rank wide matrix's leading singular values", async () => {
+    const n = 120;
+    const d = 520;
+    // Rank 6 plus small noise, from a fixed recipe.
+    const X = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) {
+      let v = 0;
+      for (let r = 0; r < 6; r++) v += (6 - r) * Math.sin((i + 1) * (r + 1) * 0.37 + r) * Math.cos((j + 1) * (r + 2) * 0.11);
+      X[i * d + j] = v + 1e-3 * Math.sin(i * 7.1 + j * 3.3);
+    }
+    const pca = await new ml.PCA({ nComponents: 4 }).fit(matrix(X, n, d, 3));
+    expect(pca.solverFitted).toBe("randomized");
+    // Reference: the eigenvalues of the centred rows' n x n Gram matrix (σ²), by power iteration with deflation.
+    const mean = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X[i * d + j]! / n;
+    const G = new Float64Array(n * n);
+    for (let a = 0; a < n; a++) for (let b = 0; b <= a; b++) {
+      let g = 0;
+      for (let j = 0; j < d; j++) g += (X[a * d + j]! - mean[j]!) * (X[b * d + j]! - mean[j]!);
+      G[a * n + b] = G[b * n + a] = g;
+    }
+    const want: number[] = [];
+    for (let c = 0; c < 4; c++) {
+      let v = Float64Array.from({ length: n }, (_, i) => Math.sin(i + c + 1));
+      let lambda = 0;
+      for (let it = 0; it < 3000; it++) {
+        const w = new Float64Array(n);
+        for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) w[a] += G[a * n + b]! * v[b]!;
+        lambda = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
+        v = w.map((x) => x / lambda);
+      }
+      want.push(lambda / (n - 1));
+      for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) G[a * n + b] -= lambda * v[a]! * v[b]!;
+    }
+    expect(maxRelDiff(Array.from(pca.explainedVariance!, (x, c) => x / want[c]!), [1, 1, 1, 1])).toBeLessThan(1e-8);
+    // Orthonormal components.
+    for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) {
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += pca.components![a * d + j]! * pca.components![b * d + j]!;
+      expect(dot).toBeCloseTo(a === b ? 1 : 0, 12);
+    }
+  });
+
   it("takes dataframes (output columns pca0, pca1, ...) and names bad input", async () => {
     const df = dd.fromArrays({ a: new Float64Array([1, 2, 3, 4]), b: new Float64Array([2, 4, 6, 8.5]), id: ["p", "q", "r", "s"] }, { npartitions: 2 });
     const pca = await new ml.PCA({ nComponents: 1 }).fit(df.select("a", "b"));
@@ -113,7 +190,7 @@ describe.skipIf(!HAVE_DATASETS)("PCA", () => {
     await expect(new ml.PCA().fit([[1, 2], [NaN, 3]])).rejects.toThrow(/PCA.fit: X has NaN \(or a null\) at row 1, column 0/);
     await expect(new ml.PCA({ nComponents: 3 }).fit([[1, 2], [3, 4], [5, 7]])).rejects.toThrow(/nComponents is 3, more than min\(rows, features\) = 2/);
     expect(() => new ml.PCA({ nComponents: 1.5 })).toThrow(/nComponents must be an integer >= 1, a fraction/);
-    expect(() => new ml.PCA({ svdSolver: "randomized" as "full" })).toThrow(/svdSolver must be/);
+    expect(() => new ml.PCA({ svdSolver: "lobpcg" as "full" })).toThrow(/svdSolver must be/);
     expect(() => new ml.PCA().transform([[1, 2]])).toThrow(/PCA.transform: this PCA is not fitted yet/);
     expect(() => pca.transform([[1, 2, 3]])).toThrow(/X has 3 features, but this PCA was fitted with 2/);
     await expect(pca.transform(da.fromTypedArray(new Float64Array([1, 2, 3, NaN]), { shape: [2, 2], chunks: [1, 2] })).compute()).rejects.toThrow(/X has NaN \(or a null\) at row 1, column 1/);
