@@ -25,7 +25,7 @@ export { PolynomialFeatures, type PolynomialFeaturesOptions } from "./polynomial
 export { PCA, type PCAOptions } from "./pca.js";
 export { accuracyScore, logLoss, r2Score, meanSquaredError, meanAbsoluteError, confusionMatrix, rocAucScore, type MetricInput, type MetricOptions, type RocAucOptions } from "./metrics.js";
 export { fromJSON, registerEstimator, type EstimatorJSON } from "./serialize.js";
-export { SGDClassifier, SGDRegressor, type SGDClassifierOptions, type SGDRegressorOptions, type PartialFitOptions } from "./sgd.js";
+export { SGDClassifier, SGDRegressor, type SGDClassifierOptions, type SGDRegressorOptions, type PartialFitOptions, type SgdFitOptions, type SampleWeight } from "./sgd.js";
 export { Incremental, ParallelPostFit, type IncrementalOptions, type ParallelPostFitOptions } from "./wrappers.js";
 export { KFold, GridSearchCV, RandomizedSearchCV, IncrementalSearchCV, HyperbandSearchCV, parameterGrid, parameterSampler, hyperbandBrackets, uniform, logUniform, randint, type KFoldOptions, type SearchOptions, type RandomizedSearchOptions, type IncrementalSearchOptions, type HyperbandOptions, type CvResults, type ParamGrid, type ParamDistributions, type Distribution, type Scoring } from "./model-selection.js";
 export type { MatrixInput, TargetInput } from "./data.js";

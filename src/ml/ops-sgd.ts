@@ -13,12 +13,16 @@
  *
  *   p = w·x + b;  eta from the learning-rate schedule at t
  *   sumloss += loss(p, y);  update = -eta · clip(dloss(p, y), ±1e12)
+ *   update *= classWeight · sampleWeight                 (class weight: target +1 or -1's)
  *   w *= max(0, 1 - (1 - l1Ratio)·eta·alpha)            (l2, elasticnet; kept as a scale factor)
  *   w += update · x;  b += update
+ *   average (from t = average on): the running mean of w and b, kept lazily as scikit-learn's
+ *     WeightVector does (aw, a, b: the mean is (aw + a·w) / b; Bottou's trick)
  *   L1 (l1, elasticnet): the cumulative penalty of Tsuruoka et al. (u, q)
  *   t += 1
  *
- * Classifier targets are ±1 for class k against the rest (binary: classes[1] is +1).
+ * Rows of the validation split (early stopping) are skipped. Classifier targets are ±1 for
+ * class k against the rest (binary: classes[1] is +1).
  */
 
 import { TesseraError } from "../errors.js";
@@ -49,6 +53,11 @@ export interface SgdParams {
   fitIntercept: boolean;
   /** A classifier's classes (sorted); null for a regressor. */
   classes: number[] | null;
+  /** Averaging starts at this t (0: off). */
+  average: number;
+  /** Per model: the class weight of a +1 and of a -1 target (1 for a regressor). */
+  weightPos: number[];
+  weightNeg: number[];
 }
 
 export interface SgdState {
@@ -71,6 +80,8 @@ export interface SgdState {
   /** Rows this pass has seen so far. */
   n: number;
   problem: string | null;
+  /** Averaging (null when off), per model: aw (K x d), the averaged intercept, and the a, b scalars. */
+  avg: { aw: Float64Array; b: Float64Array; a: Float64Array; div: Float64Array } | null;
 }
 
 export function initialState(p: SgdParams): SgdState {
@@ -87,12 +98,15 @@ export function initialState(p: SgdParams): SgdState {
     sumloss: new Float64Array(p.K),
     n: 0,
     problem: null,
+    avg: p.average > 0 ? { aw: new Float64Array(p.K * p.d), b: new Float64Array(p.K), a: new Float64Array(p.K), div: new Float64Array(p.K).fill(1) } : null,
   };
 }
 
+const copyAvg = (a: SgdState["avg"]): SgdState["avg"] => a && { aw: Float64Array.from(a.aw), b: Float64Array.from(a.b), a: Float64Array.from(a.a), div: Float64Array.from(a.div) };
+
 /** A copy of the state to start a pass with: this pass's loss and row count at zero. */
 export function startPass(s: SgdState): SgdState {
-  return { ...s, W: Float64Array.from(s.W), b: Float64Array.from(s.b), wscale: Float64Array.from(s.wscale), eta: Float64Array.from(s.eta), u: Float64Array.from(s.u), q: s.q && Float64Array.from(s.q), active: [...s.active], sumloss: new Float64Array(s.b.length), n: 0, problem: null };
+  return { ...startFrom(s), sumloss: new Float64Array(s.b.length), n: 0, problem: null };
 }
 
 const MAX_DLOSS = 1e12;
@@ -136,6 +150,10 @@ export function optimalInit(loss: SgdLoss, epsilon: number, alpha: number): numb
 
 export interface SgdBlockSpec {
   params: SgdParams;
+  /** The task's arguments hold a block of sample weights after y. */
+  weighted: boolean;
+  /** Skip the validation split's rows (fit with early stopping). */
+  validation: ValidationSpec | null;
   /** Shuffle the block's rows with this seed and stream (null: in order). */
   shuffle: { seed: number; stream: number } | null;
   /** For messages: the block's number and its first row's number (null for dataframe partitions). */
@@ -149,7 +167,7 @@ export interface SgdBlockSpec {
  * One pass of SGD over rows [rows, d] (row-major) and targets y: `s` is updated in place.
  * A NaN / infinity in x or y, or a label not among the classes, sets s.problem and stops.
  */
-export function sgdRows(p: SgdParams, s: SgdState, xv: Float64Array, yv: Float64Array, rows: number, order: Int32Array | null, where: (row: number) => string): void {
+export function sgdRows(p: SgdParams, s: SgdState, xv: Float64Array, yv: Float64Array, rows: number, order: Int32Array | null, where: (row: number) => string, sw: Float64Array | null = null, skip: Uint8Array | null = null): void {
   const { d, K } = p;
   if (s.problem) return;
   const l2 = p.penalty === "l2" || p.penalty === "elasticnet";
@@ -159,8 +177,14 @@ export function sgdRows(p: SgdParams, s: SgdState, xv: Float64Array, yv: Float64
   const wscale = s.wscale;
   for (let r = 0; r < rows; r++) {
     const i = order ? order[r]! : r;
+    if (skip && skip[i]) continue;
     const o = i * d;
     const yi = yv[i]!;
+    const weight = sw ? sw[i]! : 1;
+    if (!(weight >= 0 && weight < Infinity)) {
+      s.problem = `sampleWeight has ${show(weight)} at ${where(i)}; weights must be finite and >= 0`;
+      break;
+    }
     let cls = -1;
     if (classIndex) {
       const c = classIndex.get(yi);
@@ -194,7 +218,7 @@ export function sgdRows(p: SgdParams, s: SgdState, xv: Float64Array, yv: Float64
       else eta = s.eta[k]!;
       const [l, slope] = lossAndSlope(p.loss, p.epsilon, pred, target);
       s.sumloss[k] += l;
-      const update = -eta * Math.min(MAX_DLOSS, Math.max(-MAX_DLOSS, slope));
+      const update = -eta * Math.min(MAX_DLOSS, Math.max(-MAX_DLOSS, slope)) * (target > 0 ? p.weightPos[k]! : p.weightNeg[k]!) * weight;
       if (l2) {
         wscale[k] *= Math.max(0, 1 - (1 - p.l1Ratio) * eta * p.alpha);
         if (wscale[k]! < 1e-9) foldScale(s, d, k);
@@ -203,6 +227,17 @@ export function sgdRows(p: SgdParams, s: SgdState, xv: Float64Array, yv: Float64
         const c = update / wscale[k]!;
         for (let j = 0; j < d; j++) s.W[w + j] += c * xv[o + j]!;
         if (p.fitIntercept) s.b[k] += update;
+      }
+      if (s.avg && p.average <= t) {
+        // scikit-learn's add_average, then the running mean of the intercept.
+        const A = s.avg;
+        const num = t - p.average + 1;
+        const mu = 1 / num;
+        const c = A.a[k]! * (-update / wscale[k]!);
+        for (let j = 0; j < d; j++) A.aw[w + j] += c * xv[o + j]!;
+        if (num > 1) A.div[k] /= 1 - mu;
+        A.a[k] += mu * A.div[k]! * wscale[k]!;
+        A.b[k] += (s.b[k]! - A.b[k]!) * mu;
       }
       if (l1) {
         const u = (s.u[k] += p.l1Ratio * eta * p.alpha);
@@ -221,9 +256,15 @@ export function sgdRows(p: SgdParams, s: SgdState, xv: Float64Array, yv: Float64
   }
 }
 
-/** W[k] *= wscale[k], wscale[k] = 1 (all models when k is omitted). */
+/** W[k] *= wscale[k], wscale[k] = 1 (all models when k is omitted); the average made explicit too (scikit-learn's reset_wscale). */
 export function foldScale(s: SgdState, d: number, k?: number): void {
   for (let m = k ?? 0; m <= (k ?? s.wscale.length - 1); m++) {
+    if (s.avg) {
+      const A = s.avg;
+      for (let j = 0, o = m * d; j < d; j++) A.aw[o + j] = (A.aw[o + j]! + A.a[m]! * s.W[o + j]!) / A.div[m]!;
+      A.a[m] = 0;
+      A.div[m] = 1;
+    }
     const c = s.wscale[m]!;
     for (let j = 0, o = m * d; j < d; j++) s.W[o + j] *= c;
     s.wscale[m] = 1;
@@ -233,23 +274,28 @@ export function foldScale(s: SgdState, d: number, k?: number): void {
 export const rowWhere = (block: number, offset: number | null) => (row: number): string =>
   offset !== null ? `row ${offset + row}` : `row ${row} of block ${block}`;
 
-registerOp("ml.sgd", (spec: SgdBlockSpec, x: unknown, y: unknown, prev?: SgdState) =>
+registerOp("ml.sgd", (spec: SgdBlockSpec, x: unknown, y: unknown, ...rest: unknown[]) =>
   withKernels((k): SgdState => {
+    const w = spec.weighted ? rest[0] : undefined;
+    const prev = rest[spec.weighted ? 1 : 0] as SgdState | undefined;
     const from = prev ?? spec.state;
     if (!from) throw new TesseraError("internal: ml.sgd has no state to start from");
     const s = startFrom(from);
     if (s.problem) return s;
     const xm = matrix(k, x, spec.params.d, "ml.sgd X");
     const ym = vector(k, y, "ml.sgd y");
-    return using([xm, ym], () => {
-      if (ym.rows !== xm.rows) {
-        s.problem = `y has ${ym.rows} values for the ${xm.rows} rows of X in block ${spec.block}`;
+    const wm = w === undefined ? undefined : vector(k, w, "ml.sgd sampleWeight");
+    return using([xm, ym, wm], () => {
+      if (ym.rows !== xm.rows || (wm && wm.rows !== xm.rows)) {
+        s.problem = ym.rows !== xm.rows ? `y has ${ym.rows} values for the ${xm.rows} rows of X in block ${spec.block}` : `sampleWeight has ${wm!.rows} values for the ${xm.rows} rows of X in block ${spec.block}`;
         return s;
       }
       const order = spec.shuffle ? permutation(xm.rows, spec.shuffle.seed, spec.shuffle.stream) : null;
       const xv = k.view("float64", xm.ptr, xm.rows * spec.params.d);
       const yv = k.view("float64", ym.ptr, ym.rows);
-      sgdRows(spec.params, s, xv, yv, xm.rows, order, rowWhere(spec.block, spec.offset));
+      const sw = wm ? k.view("float64", wm.ptr, wm.rows) : null;
+      const skip = spec.validation ? validationMask(spec.validation, yv, spec.block) : null;
+      sgdRows(spec.params, s, xv, yv, xm.rows, order, rowWhere(spec.block, spec.offset), sw, skip);
       return s;
     });
   }),
@@ -257,5 +303,91 @@ registerOp("ml.sgd", (spec: SgdBlockSpec, x: unknown, y: unknown, prev?: SgdStat
 
 /** A state this task may change: the one it was given may be the previous task's stored value. */
 function startFrom(s: SgdState): SgdState {
-  return { ...s, W: Float64Array.from(s.W), b: Float64Array.from(s.b), wscale: Float64Array.from(s.wscale), eta: Float64Array.from(s.eta), u: Float64Array.from(s.u), q: s.q && Float64Array.from(s.q), active: [...s.active], sumloss: Float64Array.from(s.sumloss) };
+  return { ...s, W: Float64Array.from(s.W), b: Float64Array.from(s.b), wscale: Float64Array.from(s.wscale), eta: Float64Array.from(s.eta), u: Float64Array.from(s.u), q: s.q && Float64Array.from(s.q), active: [...s.active], sumloss: Float64Array.from(s.sumloss), avg: copyAvg(s.avg) };
 }
+
+// ---- early stopping ---------------------------------------------------------------------
+
+/** fit's validation split: per block, a seeded share of each class's rows (of all rows for a regressor). */
+export interface ValidationSpec {
+  fraction: number;
+  seed: number;
+  /** Stratify by label (classifiers). */
+  stratify: boolean;
+}
+
+/**
+ * The validation rows of a block (1 = held out): the block's rows permuted (seeded by seed and
+ * block), then per class (or over all rows) the first round(fraction · count) of them, so every
+ * block holds out its share of every class, as scikit-learn's StratifiedShuffleSplit does over the
+ * whole data. The same rows whatever the pass, so training skips exactly the rows scored.
+ */
+export function validationMask(v: ValidationSpec, y: ArrayLike<number>, block: number): Uint8Array {
+  const n = y.length;
+  const mask = new Uint8Array(n);
+  const counts = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const key = v.stratify ? y[i]! : 0;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const quota = new Map([...counts].map(([key, c]) => [key, Math.round(v.fraction * c)]));
+  const order = permutation(n, v.seed, 2 ** 41 + block);
+  for (const i of order) {
+    const key = v.stratify ? y[i]! : 0;
+    const q = quota.get(key)!;
+    if (q > 0) (mask[i] = 1), quota.set(key, q - 1);
+  }
+  return mask;
+}
+
+/** What the validation rows of a block add to the score: (weighted) counts of correct signs per model, or R²'s sums. */
+export interface ValidationPartial {
+  /** Σ weight over the validation rows. */
+  n: number;
+  /** Classifiers: per model, Σ weight of rows whose decision sign matches the ±1 target. */
+  correct: Float64Array;
+  /** Regressors: Σ w·y, Σ w·y², Σ w·(y - p)². */
+  sy: number;
+  syy: number;
+  sse: number;
+}
+
+/** The validation partial of a block for weights W (K x d) and b, as scikit-learn's score on the held-out rows. */
+export function validationScore(p: SgdParams, W: Float64Array, b: Float64Array, xv: Float64Array, yv: ArrayLike<number>, sw: ArrayLike<number> | null, mask: Uint8Array): ValidationPartial {
+  const { d, K } = p;
+  const out: ValidationPartial = { n: 0, correct: new Float64Array(K), sy: 0, syy: 0, sse: 0 };
+  const classIndex = p.classes ? new Map(p.classes.map((c, i) => [c, i])) : null;
+  for (let i = 0; i < yv.length; i++) {
+    if (!mask[i]) continue;
+    const w = sw ? sw[i]! : 1;
+    const yi = yv[i]!;
+    out.n += w;
+    for (let k = 0; k < K; k++) {
+      let dot = b[k]!;
+      for (let j = 0; j < d; j++) dot += W[k * d + j]! * xv[i * d + j]!;
+      if (classIndex) {
+        const cls = classIndex.get(yi);
+        const target = K === 1 ? (cls === 1 ? 1 : -1) : cls === k ? 1 : -1;
+        if ((dot > 0 ? 1 : -1) === target) out.correct[k] += w;
+      } else {
+        out.sy += w * yi;
+        out.syy += w * yi * yi;
+        out.sse += w * (yi - dot) ** 2;
+      }
+    }
+  }
+  return out;
+}
+
+registerOp("ml.sgd.validate", (spec: { params: SgdParams; W: Float64Array; b: Float64Array; validation: ValidationSpec; block: number; weighted: boolean }, x: unknown, y: unknown, w?: unknown) =>
+  withKernels((k): ValidationPartial => {
+    const xm = matrix(k, x, spec.params.d, "ml.sgd.validate X");
+    const ym = vector(k, y, "ml.sgd.validate y");
+    const wm = spec.weighted ? vector(k, w, "ml.sgd.validate sampleWeight") : undefined;
+    return using([xm, ym, wm], () => {
+      const yv = k.view("float64", ym.ptr, ym.rows);
+      const mask = validationMask(spec.validation, yv, spec.block);
+      return validationScore(spec.params, spec.W, spec.b, k.view("float64", xm.ptr, xm.rows * spec.params.d), yv, wm ? k.view("float64", wm.ptr, wm.rows) : null, mask);
+    });
+  }),
+);

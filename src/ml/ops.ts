@@ -82,6 +82,8 @@ export interface Info {
   rows: number[];
   problem: string | null;
   classes: number[] | null;
+  /** Rows of each class, aligned with classes. */
+  classCounts: number[] | null;
   moments: Moments | null;
 }
 
@@ -104,7 +106,7 @@ registerOp("ml.info", (spec: InfoSpec, x: unknown, y?: unknown) =>
     const xm = matrix(k, x, spec.d, "ml.info X");
     const ym = y === undefined ? undefined : vector(k, y, "ml.info y");
     return using([xm, ym], () => {
-      const info: Info = { rows: [xm.rows], problem: null, classes: null, moments: null };
+      const info: Info = { rows: [xm.rows], problem: null, classes: null, classCounts: null, moments: null };
       info.problem = checkMatrix(k, xm, spec, "X");
       if (ym && !info.problem) {
         if (ym.rows !== xm.rows) info.problem = `y has ${ym.rows} values for the ${xm.rows} rows of X in block ${spec.block}`;
@@ -112,14 +114,15 @@ registerOp("ml.info", (spec: InfoSpec, x: unknown, y?: unknown) =>
       }
       if (info.problem) return info;
       if (ym && spec.labels) {
-        const seen = new Set<number>();
+        const seen = new Map<number, number>();
         const v = k.view("float64", ym.ptr, ym.rows);
-        for (let i = 0; i < v.length && seen.size <= spec.maxClasses; i++) seen.add(v[i]!);
+        for (let i = 0; i < v.length && seen.size <= spec.maxClasses; i++) seen.set(v[i]!, (seen.get(v[i]!) ?? 0) + 1);
         if (seen.size > spec.maxClasses) {
           info.problem = `y has more than ${spec.maxClasses} distinct values; a classifier needs class labels (is y a continuous target?)`;
           return info;
         }
-        info.classes = [...seen].sort((a, b) => a - b);
+        info.classes = [...seen.keys()].sort((a, b) => a - b);
+        info.classCounts = info.classes.map((c) => seen.get(c)!);
       }
       if (spec.moments || spec.minmax) info.moments = blockMoments(k.view("float64", xm.ptr, xm.rows * xm.d), xm.rows, xm.d, spec.minmax);
       return info;
@@ -128,15 +131,18 @@ registerOp("ml.info", (spec: InfoSpec, x: unknown, y?: unknown) =>
 );
 
 registerOp("ml.info.combine", (...parts: Info[]): Info => {
-  const out: Info = { rows: [], problem: null, classes: null, moments: null };
-  const classes = new Set<number>();
+  const out: Info = { rows: [], problem: null, classes: null, classCounts: null, moments: null };
+  const classes = new Map<number, number>();
   for (const p of parts) {
     out.rows.push(...p.rows);
     out.problem ??= p.problem;
-    if (p.classes) for (const c of p.classes) classes.add(c);
+    p.classes?.forEach((c, i) => classes.set(c, (classes.get(c) ?? 0) + (p.classCounts?.[i] ?? 0)));
     if (p.moments) out.moments = out.moments ? combineMoments(out.moments, p.moments) : p.moments;
   }
-  if (parts.some((p) => p.classes)) out.classes = [...classes].sort((a, b) => a - b);
+  if (parts.some((p) => p.classes)) {
+    out.classes = [...classes.keys()].sort((a, b) => a - b);
+    out.classCounts = out.classes.map((c) => classes.get(c)!);
+  }
   return out;
 });
 

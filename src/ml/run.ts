@@ -91,6 +91,8 @@ export interface Pass {
   withY?: boolean;
   /** Partials per combine node (default 8). */
   splitEvery?: number;
+  /** One more input per block, after y's (e.g. sample weights aligned with the row blocks). */
+  extra?: readonly Key[];
 }
 
 /** One task per block, a combine tree, one value back. */
@@ -102,7 +104,7 @@ export async function reduceBlocks<P>(rows: Rows, pass: Pass, what: string, opti
   const nodes: GraphNode[] = [];
   const parts = rows.x.map((xk, i) => {
     const key = blockKey(partName, [i]);
-    const args = [opSpec(pass.spec(i)), new TaskRef(xk), ...(withY ? [new TaskRef(rows.y![i]!)] : [])];
+    const args = [opSpec(pass.spec(i)), new TaskRef(xk), ...(withY ? [new TaskRef(rows.y![i]!)] : []), ...(pass.extra ? [new TaskRef(pass.extra[i]!)] : [])];
     nodes.push(new Task(key, pass.op, args));
     return key;
   });

@@ -10,12 +10,24 @@
  *                                        fit persists X and y first and runs one pass per epoch
  *
  * fit: epochs until the summed loss of an epoch has not improved by tol·n for nIterNoChange
- * epochs in a row (per class, one-vs-rest), or maxIter epochs. partialFit: one pass over what
- * it is given, continuing from the current state; a classifier's first call needs `classes`.
+ * epochs in a row (per class, one-vs-rest), or maxIter epochs. With earlyStopping, fit holds out
+ * validationFraction of the rows (per block, stratified by class for a classifier) and stops
+ * when the score on them (accuracy of each one-vs-rest model's sign, or R²) has not improved by
+ * tol for nIterNoChange epochs, one more pass per epoch to score. partialFit: one pass over what
+ * it is given, continuing from the current state; a classifier's first call needs `classes`;
+ * it trains on every row (earlyStopping is fit's).
+ *
+ * average: the coefficients are the running mean of the SGD iterates from sample `average` on
+ * (true: 1), kept lazily as scikit-learn does, and used once t - 1 >= average. classWeight
+ * ("balanced": n / (nClasses · count), or a map label -> weight) and sampleWeight multiply each
+ * row's update, as in scikit-learn; sampleWeight is a 1-d array (or plain values) beside an
+ * array X.
  *
  * Differences from scikit-learn: shuffle permutes the rows within each block (seeded by seed,
  * epoch and block), not the whole data, and blocks are taken in order; with shuffle false the
- * updates are scikit-learn's exactly, whatever the blocks.
+ * updates are scikit-learn's exactly, whatever the blocks. The validation split is drawn per
+ * block (not by numpy's generator), and is scored with the true weights (scikit-learn 1.2 scores
+ * the unscaled weight array).
  */
 
 import type { ComputeOptions } from "../client/current.js";
@@ -28,17 +40,18 @@ import type { TypedArray } from "../kernels/dtypes.js";
 import { ChunkedArray } from "../array/core.js";
 import { NDArray } from "../array/ndarray.js";
 import { DataFrame } from "../dataframe/dataframe.js";
-import { describeInput, toRows, type MatrixInput, type Rows, type TargetInput } from "./data.js";
+import { COLLECTION } from "../client/collection.js";
+import { describeInput, toRows, toTarget, type MatrixInput, type Rows, type TargetInput } from "./data.js";
 import { boolOption, checkKeys, intOption, notFitted, numberOption } from "./estimator.js";
 import { mapBlocks } from "./blockwise.js";
 import { estimatorScore } from "./metrics.js";
 import type { PredictSpec } from "./ops-predict.js";
-import { foldScale, initialState, optimalInit, rowWhere, sgdRows, startPass, type SgdBlockSpec, type SgdLearningRate, type SgdLoss, type SgdParams, type SgdPenalty, type SgdState } from "./ops-sgd.js";
+import { foldScale, initialState, optimalInit, rowWhere, sgdRows, startPass, validationMask, validationScore, type SgdBlockSpec, type SgdLearningRate, type SgdLoss, type SgdParams, type SgdPenalty, type SgdState, type ValidationPartial, type ValidationSpec } from "./ops-sgd.js";
 import { permutation } from "./ops-postfit.js";
 import { blockOutput } from "./output.js";
 import { checkSeed } from "./random.js";
 import { estimatorJSON, registerEstimator, type EstimatorJSON } from "./serialize.js";
-import { GraphValue, MAX_CLASSES, computeValue, inspect, persistRows, rowOffsets } from "./run.js";
+import { GraphValue, MAX_CLASSES, computeValue, inspect, persistRows, reduceBlocks, rowOffsets, type Held } from "./run.js";
 
 export type Predicted<X> = X extends DataFrame ? DataFrame : ChunkedArray;
 
@@ -63,6 +76,19 @@ interface CommonOptions {
   powerT?: number;
   /** Huber's threshold (default 0.1). */
   epsilon?: number;
+  /** Average the iterates: true (from the first sample), an integer (from that sample on), or false (default). */
+  average?: boolean | number;
+  /** Stop fit on a held-out validation split's score instead of the training loss (default false). */
+  earlyStopping?: boolean;
+  /** The fraction held out with earlyStopping (default 0.1). */
+  validationFraction?: number;
+}
+
+/** Sample weights: a 1-d tessera array (with an array X) or plain values, one per row of X. */
+export type SampleWeight = ChunkedArray | NDArray | TypedArray | readonly number[];
+
+export interface SgdFitOptions extends ComputeOptions {
+  sampleWeight?: SampleWeight;
 }
 
 export interface SGDClassifierOptions extends CommonOptions {
@@ -70,6 +96,8 @@ export interface SGDClassifierOptions extends CommonOptions {
   loss?: "hinge" | "log_loss" | "modified_huber";
   /** Every class partialFit will see (sorted here); fit finds them in y when not given. */
   classes?: readonly number[];
+  /** "balanced" (n / (nClasses · count of the class), fit only) or { label: weight } (others 1); default none. */
+  classWeight?: "balanced" | Readonly<Record<number, number>> | null;
 }
 
 export interface SGDRegressorOptions extends CommonOptions {
@@ -82,9 +110,10 @@ export interface PartialFitOptions extends ComputeOptions {
   classes?: readonly number[];
   /** @internal the order of X's blocks for this pass (Incremental's shuffleBlocks). */
   blockOrder?: readonly number[];
+  sampleWeight?: SampleWeight;
 }
 
-const COMMON = ["penalty", "alpha", "l1Ratio", "fitIntercept", "maxIter", "tol", "nIterNoChange", "shuffle", "seed", "learningRate", "eta0", "powerT", "epsilon"] as const;
+const COMMON = ["penalty", "alpha", "l1Ratio", "fitIntercept", "maxIter", "tol", "nIterNoChange", "shuffle", "seed", "learningRate", "eta0", "powerT", "epsilon", "average", "earlyStopping", "validationFraction"] as const;
 const RATES: readonly SgdLearningRate[] = ["optimal", "constant", "invscaling", "adaptive"];
 
 /** Plain X (rows, NDArray, { data, shape }) as row-major f64; null for a collection. */
@@ -111,15 +140,24 @@ function plainMatrix(X: MatrixInput, what: string): { data: Float64Array; n: num
   return null; // toRows says what is wrong with it
 }
 
-function plainTarget(y: TargetInput, n: number, what: string): Float64Array {
-  if (y === undefined || y === null) throw new TesseraError(`${what}: y is missing`);
-  if (typeof y === "string" || y instanceof DataFrame) throw new TesseraError(`${what}: y can name a column only when X is a dataframe; X is plain data here`);
-  if (y instanceof ChunkedArray) throw new TesseraError(`${what}: X is plain data but y is a tessera array; give both as plain data or both as collections`);
+function plainTarget(y: TargetInput, n: number, what: string, name = "y"): Float64Array {
+  if (y === undefined || y === null) throw new TesseraError(`${what}: ${name} is missing`);
+  if (typeof y === "string" || y instanceof DataFrame) throw new TesseraError(`${what}: ${name} can name a column only when X is a dataframe; X is plain data here`);
+  if (y instanceof ChunkedArray) throw new TesseraError(`${what}: X is plain data but ${name} is a tessera array; give both as plain data or both as collections`);
   const values = y instanceof NDArray ? y.data : y;
-  if (!ArrayBuffer.isView(values) && !Array.isArray(values)) throw new TesseraError(`${what}: y must be a 1-d array or plain values; got ${describeInput(y)}`);
+  if (!ArrayBuffer.isView(values) && !Array.isArray(values)) throw new TesseraError(`${what}: ${name} must be a 1-d array or plain values; got ${describeInput(y)}`);
   const out = Float64Array.from(values as ArrayLike<number>);
-  if (out.length !== n) throw new TesseraError(`${what}: X has ${n} rows but y has ${out.length} values`);
+  if (out.length !== n) throw new TesseraError(`${what}: X has ${n} rows but ${name} has ${out.length} values`);
   return out;
+}
+
+/** Sample weights of a collection X as blocks persisted beside X's (arrays only). */
+async function persistWeights(sw: SampleWeight, rows: Rows, what: string, options: ComputeOptions): Promise<{ keys: Key[]; held: Held }> {
+  if (rows.rows === null) throw new TesseraError(`${what}: sampleWeight is offered with an array X (or plain data); X is a dataframe here`);
+  const W = toTarget(sw as TargetInput, rows.rows, `${what} (sampleWeight)`);
+  const spec = W[COLLECTION]();
+  const data = await persistRows({ graph: W.graph, x: [...spec.keys], y: null, d: 1, rows: rows.rows, columns: null, target: null, external: [...(spec.external ?? [])], hold: [W] }, what, options);
+  return { keys: data.x, held: data.held };
 }
 
 abstract class BaseSGD {
@@ -137,7 +175,11 @@ abstract class BaseSGD {
   readonly eta0: number;
   readonly powerT: number;
   readonly epsilon: number;
-  /** Weights, row-major [1 or nClasses, nFeaturesIn] (after fit). */
+  /** Averaging starts at this sample (0: off; true is 1). */
+  readonly average: number;
+  readonly earlyStopping: boolean;
+  readonly validationFraction: number;
+  /** Weights, row-major [1 or nClasses, nFeaturesIn] (after fit): the averaged ones once averaging has run long enough. */
   coef: Float64Array | null = null;
   nFeaturesIn = 0;
   featureNames: string[] | null = null;
@@ -148,6 +190,10 @@ abstract class BaseSGD {
   /** Passes over data so far (partialFit calls and epochs): seeds each pass's shuffle. */
   protected passes = 0;
   protected state: SgdState | null = null;
+  /** The intercepts that go with coef (averaged or not). */
+  protected bFitted: Float64Array | null = null;
+  /** Per epoch of the last fit with earlyStopping: the validation score of each model. */
+  validationScores: number[][] = [];
   protected abstract readonly name: string;
 
   protected constructor(E: string, o: CommonOptions & { loss?: string }, losses: readonly SgdLoss[], defaults: { loss: SgdLoss; learningRate: SgdLearningRate; eta0: number; powerT: number }) {
@@ -168,6 +214,10 @@ abstract class BaseSGD {
     this.eta0 = numberOption(E, "eta0", o.eta0, defaults.eta0, 0, Infinity);
     this.powerT = numberOption(E, "powerT", o.powerT, defaults.powerT, -Infinity, Infinity);
     this.epsilon = numberOption(E, "epsilon", o.epsilon, 0.1, 0, Infinity);
+    if (o.average !== undefined && typeof o.average !== "boolean" && !(Number.isInteger(o.average) && o.average >= 1)) throw new TesseraError(`${E}: average must be true, false or an integer >= 1 (the sample to start averaging at); got ${JSON.stringify(o.average)}`);
+    this.average = o.average === true ? 1 : o.average === false || o.average === undefined ? 0 : o.average;
+    this.earlyStopping = boolOption(E, "earlyStopping", o.earlyStopping, false);
+    this.validationFraction = numberOption(E, "validationFraction", o.validationFraction, 0.1, 0, 1, { lo: true, hi: true });
     if (this.learningRate === "optimal" && this.alpha === 0) throw new TesseraError(`${E}: alpha must be > 0 with learningRate "optimal" (it sets the step size)`);
     if (this.learningRate !== "optimal" && this.eta0 <= 0) throw new TesseraError(`${E}: eta0 must be > 0 with learningRate ${JSON.stringify(this.learningRate)}`);
   }
@@ -176,15 +226,26 @@ abstract class BaseSGD {
   getParams(): Record<string, unknown> {
     const p: Record<string, unknown> = { loss: this.loss };
     for (const k of COMMON) p[k] = this[k];
+    p.average = this.average === 0 ? false : this.average;
     return p;
   }
 
   /** The classes of a classifier (null for a regressor) for a fit on y's `found` labels. */
   protected abstract fitClasses(found: number[] | null, what: string): number[] | null;
 
-  protected params(d: number, classes: number[] | null): SgdParams {
+  /** Per class, its weight (classifiers; null: all 1). counts: rows per class, for "balanced". */
+  protected classWeights(_classes: number[] | null, _counts: number[] | null, _what: string): number[] | null {
+    return null;
+  }
+
+  protected params(d: number, classes: number[] | null, weights: number[] | null = null): SgdParams {
     const K = classes === null || classes.length === 2 ? 1 : classes.length;
+    const cw = weights ?? new Array<number>(classes?.length ?? 1).fill(1);
     return {
+      average: this.average,
+      // Binary: +1 is classes[1], -1 classes[0]; one-vs-rest: +1 is class k, the rest weigh 1 (scikit-learn's).
+      weightPos: K === 1 ? [classes ? cw[1]! : 1] : cw.slice(0, K),
+      weightNeg: K === 1 ? [classes ? cw[0]! : 1] : new Array<number>(K).fill(1),
       d,
       K,
       loss: this.loss,
@@ -203,45 +264,65 @@ abstract class BaseSGD {
 
   protected abstract get classList(): number[] | null;
 
-  /** Fit from scratch: epochs until the loss stops improving (per class) or maxIter. */
-  async fit(X: MatrixInput, y: TargetInput, options: ComputeOptions = {}): Promise<this> {
+  /** Fit from scratch: epochs until the loss (or the validation score) stops improving (per class) or maxIter. */
+  async fit(X: MatrixInput, y: TargetInput, options: SgdFitOptions = {}): Promise<this> {
     const what = `${this.name}.fit`;
     if (y === undefined) throw new TesseraError(`${what}: y is missing`);
+    const { sampleWeight, ...compute } = options;
+    const validation = this.earlyStopping ? { fraction: this.validationFraction, seed: this.seed, stratify: this.isClassifier } : null;
+    this.validationScores = [];
     const plain = plainMatrix(X, what);
     if (plain) {
       const yv = plainTarget(y, plain.n, what);
-      const classes = this.fitClasses(this.isClassifier ? distinct(yv, what) : null, what);
-      const params = this.params(plain.d, classes);
+      const sw = sampleWeight === undefined ? null : plainTarget(sampleWeight as TargetInput, plain.n, what, "sampleWeight");
+      const found = this.isClassifier ? distinctCounts(yv, what) : null;
+      const classes = this.fitClasses(found ? found.classes : null, what);
+      const params = this.params(plain.d, classes, this.classWeights(classes, found ? found.counts : null, what));
+      const mask = validation ? validationMask(validation, yv, 0) : null;
+      if (mask) checkSplit(mask, what);
       this.passes = 0;
+      const score = mask ? async (s: SgdState) => finishValidation(validationScore(params, trueWeights(s, params.d), s.b, plain.data, yv, sw, mask), this.isClassifier) : null;
       await this.epochs(params, plain.n, async (s) => {
         const order = this.shuffle ? permutation(plain.n, this.seed, this.stream(0)) : null;
-        sgdRows(params, s, plain.data, yv, plain.n, order, rowWhere(0, 0));
+        sgdRows(params, s, plain.data, yv, plain.n, order, rowWhere(0, 0), sw, mask);
         return s;
-      }, what, options);
+      }, score, what, compute);
       this.featureNames = null;
       return this;
     }
     const rows = await toRows(X, y, what);
-    const data = await persistRows(rows, what, options);
+    const data = await persistRows(rows, what, compute);
+    const weights = sampleWeight === undefined ? null : await persistWeights(sampleWeight, rows, what, compute).catch((err) => (data.held.release(), Promise.reject(err)));
     try {
-      const info = await inspect(data, what, { labels: this.isClassifier }, options);
+      const info = await inspect(data, what, { labels: this.isClassifier }, compute);
       const classes = this.fitClasses(info.classes, what);
-      const params = this.params(rows.d, classes);
+      const params = this.params(rows.d, classes, this.classWeights(classes, info.classCounts, what));
+      const extra = weights?.keys;
       this.passes = 0;
-      await this.epochs(params, info.n, (s) => this.pass(data, params, s, null, info.offsets, what, options), what, options);
+      const score = validation
+        ? async (s: SgdState) => {
+            const spec = { params, W: trueWeights(s, params.d), b: s.b, validation, weighted: extra !== undefined };
+            const p = await reduceBlocks<ValidationPartial>({ ...data, external: [...data.external, ...(extra ?? [])] }, { name: "ml-sgd-validate", op: "ml.sgd.validate", combine: "ml.sum", extra, spec: (block) => ({ ...spec, block }) }, what, compute);
+            if (p.n === 0) throw new TesseraError(`${what}: the validation split is empty; raise validationFraction (${this.validationFraction}) or give more rows`);
+            return finishValidation(p, this.isClassifier);
+          }
+        : null;
+      await this.epochs(params, info.n, (s) => this.pass(data, params, s, null, info.offsets, what, compute, extra ?? null, validation), score, what, compute);
       this.featureNames = rows.columns;
       return this;
     } finally {
       data.held.release();
+      weights?.held.release();
     }
   }
 
   protected abstract get isClassifier(): boolean;
 
-  private async epochs(params: SgdParams, n: number, pass: (s: SgdState) => Promise<SgdState>, what: string, options: ComputeOptions): Promise<void> {
+  private async epochs(params: SgdParams, n: number, pass: (s: SgdState) => Promise<SgdState>, score: ((s: SgdState) => Promise<number[]>) | null, what: string, options: ComputeOptions): Promise<void> {
     const K = params.K;
     let state = initialState(params);
-    const best = new Float64Array(K).fill(Infinity);
+    // The loss must fall (best is the lowest), or the validation score rise (best is the highest).
+    const best = new Float64Array(K).fill(score ? -Infinity : Infinity);
     const stale = new Int32Array(K);
     const epochsOf = new Int32Array(K).fill(this.maxIter);
     for (let epoch = 0; epoch < this.maxIter && state.active.some(Boolean); epoch++) {
@@ -250,12 +331,19 @@ abstract class BaseSGD {
       this.passes++;
       if (state.problem) throw new TesseraError(`${what}: ${state.problem}`);
       checkFinite(state, epoch, what);
+      const scores = score ? await score(state) : null;
+      if (scores) this.validationScores.push(scores);
       if (this.tol === null) continue;
       for (let k = 0; k < K; k++) {
         if (!state.active[k]) continue;
-        const loss = state.sumloss[k]!;
-        stale[k] = loss > best[k]! - this.tol * n ? stale[k]! + 1 : 0;
-        if (loss < best[k]!) best[k] = loss;
+        if (scores) {
+          stale[k] = scores[k]! < best[k]! + this.tol ? stale[k]! + 1 : 0;
+          if (scores[k]! > best[k]!) best[k] = scores[k]!;
+        } else {
+          const loss = state.sumloss[k]!;
+          stale[k] = loss > best[k]! - this.tol * n ? stale[k]! + 1 : 0;
+          if (loss < best[k]!) best[k] = loss;
+        }
         if (stale[k]! < this.nIterNoChange) continue;
         if (this.learningRate === "adaptive" && state.eta[k]! > 1e-6) {
           state.eta[k] = state.eta[k]! / 5;
@@ -276,31 +364,35 @@ abstract class BaseSGD {
   }
 
   /** One pass over the blocks (in `order`, default 0..n-1): a chain of ml.sgd tasks. */
-  protected async pass(rows: Rows, params: SgdParams, state: SgdState, order: readonly number[] | null, offsets: number[] | null, what: string, options: ComputeOptions): Promise<SgdState> {
+  protected async pass(rows: Rows, params: SgdParams, state: SgdState, order: readonly number[] | null, offsets: number[] | null, what: string, options: ComputeOptions, weights: readonly Key[] | null = null, validation: ValidationSpec | null = null): Promise<SgdState> {
     const name = `ml-sgd-${randomToken()}`;
     const nodes: GraphNode[] = [];
     const blocks = order ?? rows.x.map((_, i) => i);
     if (blocks.length === 0) throw new TesseraError(`${what}: X has no blocks`);
     let prev: Key | null = null;
     blocks.forEach((b, step) => {
-      const spec: SgdBlockSpec = { params, shuffle: this.shuffle ? { seed: this.seed, stream: this.stream(b) } : null, block: b, offset: offsets ? offsets[b]! : null };
+      const spec: SgdBlockSpec = { params, weighted: weights !== null, validation, shuffle: this.shuffle ? { seed: this.seed, stream: this.stream(b) } : null, block: b, offset: offsets ? offsets[b]! : null };
       if (prev === null) spec.state = state;
       const key = blockKey(name, [step]);
-      nodes.push(new Task(key, "ml.sgd", [opSpec(spec), new TaskRef(rows.x[b]!), new TaskRef(rows.y![b]!), ...(prev ? [new TaskRef(prev)] : [])]));
+      const w = weights ? [new TaskRef(weights[b]!)] : [];
+      nodes.push(new Task(key, "ml.sgd", [opSpec(spec), new TaskRef(rows.x[b]!), new TaskRef(rows.y![b]!), ...w, ...(prev ? [new TaskRef(prev)] : [])]));
       prev = key;
     });
     const graph = rows.graph.withLayer(new MaterializedLayer(name, nodes, [...rows.graph.layers.keys()]));
-    return computeValue(new GraphValue(graph, [prev!], rows.external, (v) => v[0] as SgdState), what, options);
+    return computeValue(new GraphValue(graph, [prev!], [...rows.external, ...(weights ?? [])], (v) => v[0] as SgdState), what, options);
   }
 
   /** Take the state's weights as the fitted model (its scale folded in, as at the end of scikit-learn's _plain_sgd). */
-  protected adopt(params: SgdParams, state: SgdState): void {
+  protected adopt(params: Pick<SgdParams, "d">, state: SgdState): void {
     foldScale(state, params.d);
     this.state = state;
-    this.coef = Float64Array.from(state.W);
+    // scikit-learn: the averaged coefficients once averaging has seen a sample (average <= t - 1).
+    const averaged = state.avg !== null && this.average > 0 && this.average <= state.t - 1;
+    this.coef = Float64Array.from(averaged ? state.avg!.aw : state.W);
+    this.bFitted = Float64Array.from(averaged ? state.avg!.b : state.b);
     this.nFeaturesIn = params.d;
     this.t = state.t;
-    this.setIntercept(state.b);
+    this.setIntercept(this.bFitted);
   }
 
   protected abstract setIntercept(b: Float64Array): void;
@@ -312,20 +404,21 @@ abstract class BaseSGD {
   async partialFit(X: MatrixInput, y: TargetInput, options: PartialFitOptions = {}): Promise<this> {
     const what = `${this.name}.partialFit`;
     if (y === undefined) throw new TesseraError(`${what}: y is missing`);
-    const { classes: given, blockOrder, ...compute } = options;
+    const { classes: given, blockOrder, sampleWeight, ...compute } = options;
     const plain = plainMatrix(X, what);
     const d = plain ? plain.d : null;
     const classes = this.partialClasses(given, what);
     const prepare = (d: number): SgdParams => {
       if (this.state && d !== this.nFeaturesIn) throw new TesseraError(`${what}: X has ${d} features, but the model was fitted with ${this.nFeaturesIn}`);
-      return this.params(d, classes);
+      return this.params(d, classes, this.classWeights(classes, null, what));
     };
     if (plain) {
       const params = prepare(d!);
       const yv = plainTarget(y, plain.n, what);
+      const sw = sampleWeight === undefined ? null : plainTarget(sampleWeight as TargetInput, plain.n, what, "sampleWeight");
       const s = startPass(this.state ?? initialState(params));
       const order = this.shuffle ? permutation(plain.n, this.seed, this.stream(0)) : null;
-      sgdRows(params, s, plain.data, yv, plain.n, order, rowWhere(0, 0));
+      sgdRows(params, s, plain.data, yv, plain.n, order, rowWhere(0, 0), sw);
       this.passes++;
       if (s.problem) throw new TesseraError(`${what}: ${s.problem}`);
       checkFinite(s, 0, what);
@@ -338,7 +431,13 @@ abstract class BaseSGD {
     if (blockOrder) {
       for (const b of blockOrder) if (!Number.isInteger(b) || b < 0 || b >= rows.x.length) throw new TesseraError(`${what}: block ${b} is out of range (X has ${rows.x.length} blocks)`);
     }
-    const s = await this.pass(rows, params, startPass(this.state ?? initialState(params)), blockOrder ?? null, rows.rows ? rowOffsets(rows.rows) : null, what, compute);
+    const weights = sampleWeight === undefined ? null : await persistWeights(sampleWeight, rows, what, compute);
+    let s: SgdState;
+    try {
+      s = await this.pass(rows, params, startPass(this.state ?? initialState(params)), blockOrder ?? null, rows.rows ? rowOffsets(rows.rows) : null, what, compute, weights?.keys ?? null);
+    } finally {
+      weights?.held.release();
+    }
     this.passes++;
     if (s.problem) throw new TesseraError(`${what}: ${s.problem}`);
     checkFinite(s, 0, what);
@@ -350,8 +449,8 @@ abstract class BaseSGD {
   protected abstract partialClasses(given: readonly number[] | undefined, what: string): number[] | null;
 
   protected weights(method: string): { d: number; K: number; W: Float64Array; b: Float64Array } {
-    if (!this.coef || !this.state) throw notFitted(this.name, method);
-    return { d: this.nFeaturesIn, K: this.state.b.length, W: this.coef, b: this.state.b };
+    if (!this.coef || !this.state || !this.bFitted) throw notFitted(this.name, method);
+    return { d: this.nFeaturesIn, K: this.bFitted.length, W: this.coef, b: this.bFitted };
   }
 
   /** w·x + b per row (per class for more than two classes), lazily. */
@@ -373,16 +472,19 @@ abstract class BaseSGD {
         classes: this.classList,
         nIter: this.nIter,
         passes: this.passes,
-        state: { W: [...s.W], b: [...s.b], t: s.t, active: s.active, eta: [...s.eta], u: [...s.u], q: s.q ? [...s.q] : null },
+        state: { W: [...s.W], b: [...s.b], t: s.t, active: s.active, eta: [...s.eta], u: [...s.u], q: s.q ? [...s.q] : null, avg: s.avg ? { aw: [...s.avg.aw], b: [...s.avg.b] } : null },
     });
   }
 
   /** Restore what toJSON saved (for fromJSON). */
   protected restore(fitted: Record<string, unknown> | null): this {
     if (!fitted) return this;
-    const f = fitted as { nFeaturesIn: number; featureNames: string[] | null; nIter: number; passes: number; state: { W: number[]; b: number[]; t: number; active: boolean[]; eta: number[]; u: number[]; q: number[] | null } };
+    const f = fitted as { nFeaturesIn: number; featureNames: string[] | null; nIter: number; passes: number; state: { W: number[]; b: number[]; t: number; active: boolean[]; eta: number[]; u: number[]; q: number[] | null; avg?: { aw: number[]; b: number[] } | null } };
     const st = f.state;
-    const s: SgdState = { W: Float64Array.from(st.W), b: Float64Array.from(st.b), t: st.t, active: [...st.active], wscale: new Float64Array(st.b.length).fill(1), eta: Float64Array.from(st.eta), u: Float64Array.from(st.u), q: st.q ? Float64Array.from(st.q) : null, sumloss: new Float64Array(st.b.length), n: 0, problem: null };
+    const K = st.b.length;
+    // The average is saved made explicit (a = 0, div = 1: foldScale ran at the end of the fit).
+    const avg = st.avg ? { aw: Float64Array.from(st.avg.aw), b: Float64Array.from(st.avg.b), a: new Float64Array(K), div: new Float64Array(K).fill(1) } : this.average > 0 ? { aw: Float64Array.from(st.W), b: Float64Array.from(st.b), a: new Float64Array(K), div: new Float64Array(K).fill(1) } : null;
+    const s: SgdState = { W: Float64Array.from(st.W), b: Float64Array.from(st.b), t: st.t, active: [...st.active], wscale: new Float64Array(K).fill(1), eta: Float64Array.from(st.eta), u: Float64Array.from(st.u), q: st.q ? Float64Array.from(st.q) : null, sumloss: new Float64Array(K), n: 0, problem: null, avg };
     this.adopt({ d: f.nFeaturesIn } as SgdParams, s);
     this.featureNames = f.featureNames;
     this.nIter = f.nIter;
@@ -396,14 +498,32 @@ function checkFinite(s: SgdState, epoch: number, what: string): void {
   throw new TesseraError(`${what}: the weights overflowed at epoch ${epoch + 1}; scale the data (StandardScaler, MinMaxScaler) or lower eta0 / alpha`);
 }
 
-function distinct(y: Float64Array, what: string): number[] {
-  const seen = new Set<number>();
+function distinctCounts(y: Float64Array, what: string): { classes: number[]; counts: number[] } {
+  const seen = new Map<number, number>();
   for (const v of y) {
     if (Number.isNaN(v)) throw new TesseraError(`${what}: y has NaN (or a null)`);
-    seen.add(v);
+    seen.set(v, (seen.get(v) ?? 0) + 1);
     if (seen.size > MAX_CLASSES) throw new TesseraError(`${what}: y has more than ${MAX_CLASSES} distinct values; a classifier needs class labels (is y a continuous target?)`);
   }
-  return [...seen].sort((a, b) => a - b);
+  const classes = [...seen.keys()].sort((a, b) => a - b);
+  return { classes, counts: classes.map((c) => seen.get(c)!) };
+}
+
+/** The weights as they are (W times its scale), K x d. */
+function trueWeights(s: SgdState, d: number): Float64Array {
+  return s.W.map((w, i) => w * s.wscale[Math.floor(i / d)]!);
+}
+
+/** Per model: accuracy of its sign on the validation rows, or R² (scikit-learn's score on them). */
+function finishValidation(p: ValidationPartial, classifier: boolean): number[] {
+  if (classifier) return Array.from(p.correct, (c) => c / p.n);
+  const ss = p.syy - (p.sy * p.sy) / p.n;
+  return [ss > 0 ? 1 - p.sse / ss : p.sse === 0 ? 1 : 0];
+}
+
+function checkSplit(mask: Uint8Array, what: string): void {
+  const held = mask.reduce((a, b) => a + b, 0);
+  if (held === 0 || held === mask.length) throw new TesseraError(`${what}: the validation split holds ${held} of ${mask.length} rows; earlyStopping needs some rows on each side (validationFraction)`);
 }
 
 function checkClasses(classes: readonly number[], what: string): number[] {
@@ -423,16 +543,35 @@ export class SGDClassifier extends BaseSGD {
   /** One intercept per row of coef. */
   intercept: Float64Array | null = null;
   private readonly classesOption: number[] | null;
+  readonly classWeight: "balanced" | Readonly<Record<number, number>> | null;
 
   constructor(options: SGDClassifierOptions = {}) {
     const E = "SGDClassifier";
-    checkKeys(E, options, ["loss", "classes", ...COMMON]);
+    checkKeys(E, options, ["loss", "classes", "classWeight", ...COMMON]);
     super(E, options, ["hinge", "log_loss", "modified_huber"], { loss: "hinge", learningRate: "optimal", eta0: 0, powerT: 0.5 });
     this.classesOption = options.classes === undefined ? null : checkClasses(options.classes, E);
+    const cw = options.classWeight ?? null;
+    if (cw !== null && cw !== "balanced" && !(typeof cw === "object" && !Array.isArray(cw) && Object.entries(cw).every(([k, v]) => Number.isFinite(Number(k)) && typeof v === "number" && Number.isFinite(v) && v >= 0))) {
+      throw new TesseraError(`${E}: classWeight must be "balanced", null or an object { label: weight } with finite weights >= 0; got ${JSON.stringify(cw)}`);
+    }
+    this.classWeight = cw;
+  }
+
+  protected override classWeights(classes: number[] | null, counts: number[] | null, what: string): number[] | null {
+    const cw = this.classWeight;
+    if (cw === null || classes === null) return null;
+    if (cw === "balanced") {
+      if (!counts) throw new TesseraError(`${what}: classWeight "balanced" needs the counts of the whole y, which partialFit does not see; give weights { label: weight } instead`);
+      const n = counts.reduce((a, b) => a + b, 0);
+      return classes.map((_, i) => (counts[i] ? n / (classes.length * counts[i]!) : 1));
+    }
+    const extra = Object.keys(cw).map(Number).filter((l) => !classes.includes(l));
+    if (extra.length > 0) throw new TesseraError(`${what}: classWeight has label(s) ${extra.join(", ")}, which are not among the classes [${classes.join(", ")}]`);
+    return classes.map((c) => cw[c] ?? 1);
   }
 
   override getParams(): Record<string, unknown> {
-    return { ...super.getParams(), ...(this.classesOption ? { classes: this.classesOption } : {}) };
+    return { ...super.getParams(), ...(this.classesOption ? { classes: this.classesOption } : {}), ...(this.classWeight !== null ? { classWeight: this.classWeight } : {}) };
   }
 
   protected get isClassifier(): boolean {

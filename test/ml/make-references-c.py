@@ -94,5 +94,37 @@ out["pca_digits10"] = {
     "full": {"explainedVariance": pf.explained_variance_.tolist(), "explainedVarianceRatio": pf.explained_variance_ratio_.tolist(), "noiseVariance": pf.noise_variance_, "components": pf.components_.tolist()},
 }
 
+# SGD with shuffle=False (scikit-learn's updates in row order, so deterministic) on the
+# standardized datasets: average, class_weight and sample_weight; max_iter / tol as given.
+# Early stopping draws its split with numpy's generator, so only its accuracy and epochs are kept.
+def sgd_fit(m, X, y, **fit):
+    m.fit(X, y, **fit)
+    return {"coef": m.coef_.ravel().tolist(), "intercept": np.atleast_1d(m.intercept_).tolist(), "nIter": int(m.n_iter_), "t": float(m.t_)}
+
+
+Zb = StandardScaler().fit_transform(Xb)
+Zi = StandardScaler().fit_transform(Xi)
+Zw = StandardScaler().fit_transform(Xw)
+Xg, yg = load_diabetes()
+Zg = StandardScaler().fit_transform(Xg)
+swb = 1.0 + (np.arange(len(yb)) % 3)  # sample weights 1, 2, 3, 1, 2, 3, ...
+swg = 0.5 + (np.arange(len(yg)) % 4) / 2
+sgd = out["sgd"] = {}
+sgd["average"] = sgd_fit(SGDClassifier(average=True, shuffle=False, max_iter=20, tol=None), Zb, yb)
+sgd["average_log_l1"] = sgd_fit(SGDClassifier(loss="log_loss", penalty="elasticnet", alpha=1e-3, average=50, shuffle=False, max_iter=10, tol=None), Zb, yb)
+sgd["average_iris"] = sgd_fit(SGDClassifier(average=True, shuffle=False, max_iter=10, tol=None), Zi, yi)
+sgd["average_regressor"] = sgd_fit(SGDRegressor(average=True, shuffle=False, max_iter=10, tol=None), Zg, yg)
+sgd["balanced"] = sgd_fit(SGDClassifier(class_weight="balanced", shuffle=False, max_iter=10, tol=None), Zb, yb)
+sgd["class_map"] = sgd_fit(SGDClassifier(class_weight={0: 2.0, 1: 0.5}, shuffle=False, max_iter=10, tol=None), Zb, yb)
+sgd["balanced_wine"] = sgd_fit(SGDClassifier(class_weight="balanced", shuffle=False, max_iter=10, tol=None), Zw, yw)
+sgd["sample_weight"] = sgd_fit(SGDClassifier(loss="log_loss", shuffle=False, max_iter=10, tol=None), Zb, yb, sample_weight=swb)
+sgd["sample_weight_regressor"] = sgd_fit(SGDRegressor(shuffle=False, max_iter=10, tol=None), Zg, yg, sample_weight=swg)
+Xd2, yd2 = load_digits()
+Zd = StandardScaler().fit_transform(Xd2)
+es = [SGDClassifier(early_stopping=True, random_state=rs).fit(Zd, yd2) for rs in range(5)]
+sgd["early_stopping_digits"] = {"accuracy": [m.score(Zd, yd2) for m in es], "nIter": [int(m.n_iter_) for m in es]}
+esr = [SGDRegressor(early_stopping=True, random_state=rs).fit(Zg, yg) for rs in range(5)]
+sgd["early_stopping_diabetes"] = {"r2": [m.score(Zg, yg) for m in esr], "nIter": [int(m.n_iter_) for m in esr]}
+
 with open(os.path.join(HERE, "references-c.json"), "w") as f:
     json.dump(out, f)

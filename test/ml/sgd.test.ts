@@ -2,9 +2,10 @@
 // make-references-b.py): with shuffle false the updates are scikit-learn's, so the
 // coefficients must agree whatever the blocks; shuffled fits must reach a close accuracy.
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, dataframe as dd, ml, type Client } from "../../dist/index.js";
-import { HAVE_DATASETS, loadCsv, loadDiabetes, maxRelDiff, rowsPerBlock, standardize, type Dataset } from "./helpers.js";
+import { DATASETS, HAVE_DATASETS, loadCsv, loadDiabetes, maxRelDiff, rowsPerBlock, standardize, type Dataset } from "./helpers.js";
 
 interface Fitted {
   coef: number[];
@@ -215,5 +216,122 @@ describe.skipIf(!HAVE_DATASETS)("SGDRegressor", () => {
     const unfitted = ml.fromJSON(new ml.SGDClassifier({ alpha: 0.5 }).toJSON()) as InstanceType<typeof ml.SGDClassifier>;
     expect(unfitted.alpha).toBe(0.5);
     expect(() => unfitted.predict([[1]])).toThrow(/not fitted yet/);
+  });
+});
+
+// average, classWeight, sampleWeight and earlyStopping against scikit-learn (references-c.json,
+// make-references-c.py): shuffle false makes the updates scikit-learn's, so the coefficients agree.
+describe.skipIf(!HAVE_DATASETS)("SGD averaging, class and sample weights, early stopping", () => {
+  interface Ref {
+    coef: number[];
+    intercept: number[];
+    nIter: number;
+    t: number;
+  }
+  const C = JSON.parse(readFileSync(new URL("./references-c.json", import.meta.url), "utf8")).sgd as Record<string, Ref> & {
+    early_stopping_digits: { accuracy: number[]; nIter: number[] };
+    early_stopping_diabetes: { r2: number[]; nIter: number[] };
+  };
+  const intercepts = (m: { intercept: Float64Array | number | null }) => (typeof m.intercept === "number" ? [m.intercept] : Array.from(m.intercept!));
+  const expectRef = (m: { coef: Float64Array | null; intercept: Float64Array | number | null; nIter: number; t: number }, ref: Ref, tol: number) => {
+    expect(maxRelDiff(m.coef!, ref.coef)).toBeLessThan(tol);
+    expect(maxRelDiff(intercepts(m), ref.intercept)).toBeLessThan(tol);
+    expect([m.nIter, m.t]).toEqual([ref.nIter, ref.t]);
+  };
+  const bc = () => scaled(loadCsv("breast_cancer.csv"));
+
+  it("average (true or a start sample, with elastic net) gives scikit-learn's averaged coefficients, for plain data and 1, 3, 7 blocks", async () => {
+    const ds = bc();
+    for (const blocks of [1, 3, 7]) {
+      const { X, y } = arrays(ds, blocks);
+      expectRef(await new ml.SGDClassifier({ average: true, shuffle: false, maxIter: 20, tol: null }).fit(X, y), C.average!, 1e-10);
+    }
+    const rows = rowsOf(ds);
+    expectRef(await new ml.SGDClassifier({ loss: "log_loss", penalty: "elasticnet", alpha: 1e-3, average: 50, shuffle: false, maxIter: 10, tol: null }).fit(rows, Array.from(ds.y)), C.average_log_l1!, 1e-9);
+    const iris = scaled(loadCsv("iris.csv"));
+    expectRef(await new ml.SGDClassifier({ average: true, shuffle: false, maxIter: 10, tol: null }).fit(rowsOf(iris), Array.from(iris.y)), C.average_iris!, 1e-10);
+    const dia = scaled(loadDiabetes());
+    const { X, y } = arrays(dia, 3);
+    expectRef(await new ml.SGDRegressor({ average: true, shuffle: false, maxIter: 10, tol: null }).fit(X, y), C.average_regressor!, 1e-10);
+  });
+
+  it("classWeight (balanced, a map; binary and one-vs-rest) and sampleWeight scale the updates as scikit-learn's", async () => {
+    const ds = bc();
+    const { X, y } = arrays(ds, 3);
+    expectRef(await new ml.SGDClassifier({ classWeight: "balanced", shuffle: false, maxIter: 10, tol: null }).fit(X, y), C.balanced!, 1e-10);
+    expectRef(await new ml.SGDClassifier({ classWeight: { 0: 2, 1: 0.5 }, shuffle: false, maxIter: 10, tol: null }).fit(rowsOf(ds), Array.from(ds.y)), C.class_map!, 1e-10);
+    const wine = scaled(loadCsv("wine_data.csv"));
+    expectRef(await new ml.SGDClassifier({ classWeight: "balanced", shuffle: false, maxIter: 10, tol: null }).fit(arrays(wine, 4).X, arrays(wine, 4).y), C.balanced_wine!, 1e-10);
+    const swb = Float64Array.from({ length: ds.n }, (_, i) => 1 + (i % 3));
+    // log_loss amplifies one-ulp differences in exp over the epochs (see above).
+    expectRef(await new ml.SGDClassifier({ loss: "log_loss", shuffle: false, maxIter: 10, tol: null }).fit(rowsOf(ds), Array.from(ds.y), { sampleWeight: swb }), C.sample_weight!, 1e-6);
+    const dia = scaled(loadDiabetes());
+    const swg = Float64Array.from({ length: dia.n }, (_, i) => 0.5 + (i % 4) / 2);
+    for (const blocks of [1, 7]) {
+      const { X: Xd, y: yd } = arrays(dia, blocks);
+      // Weights as a tessera array blocked unlike X: rechunked to X's blocks.
+      const w = da.fromTypedArray(swg, { chunks: [rowsPerBlock(dia.n, 2)] });
+      expectRef(await new ml.SGDRegressor({ shuffle: false, maxIter: 10, tol: null }).fit(Xd, yd, { sampleWeight: w }), C.sample_weight_regressor!, 1e-10);
+    }
+    // partialFit takes sampleWeight too: one pass with weights 2 equals the first epoch of a fit with weights 2.
+    const once = await new ml.SGDRegressor({ shuffle: false, maxIter: 1, tol: null }).fit(rowsOf(dia), Array.from(dia.y), { sampleWeight: new Float64Array(dia.n).fill(2) });
+    const pf = await new ml.SGDRegressor({ shuffle: false }).partialFit(arrays(dia, 3).X, arrays(dia, 3).y, { sampleWeight: da.fromTypedArray(new Float64Array(dia.n).fill(2), { chunks: [rowsPerBlock(dia.n, 3)] }) });
+    expect(maxRelDiff(pf.coef!, once.coef!)).toBeLessThan(1e-12);
+  });
+
+  it("earlyStopping stops on a held-out split's score: digits and diabetes come close to scikit-learn's accuracy / R² in a few epochs", async () => {
+    const digits = (() => {
+      const rows = gunzipSync(readFileSync(new URL("digits.csv.gz", DATASETS))).toString("utf8").trim().split("\n");
+      const X = new Float64Array(rows.length * 64);
+      const y = new Float64Array(rows.length);
+      rows.forEach((r, i) => r.split(",").forEach((v, j) => (j < 64 ? (X[i * 64 + j] = Number(v)) : (y[i] = Number(v)))));
+      return scaled({ X, y, n: rows.length, d: 64 });
+    })();
+    const ref = C.early_stopping_digits;
+    for (const blocks of [1, 3]) {
+      const { X, y } = arrays(digits, blocks);
+      const clf = await new ml.SGDClassifier({ earlyStopping: true, seed: 1 }).fit(X, y);
+      expect(await clf.score(X, y)).toBeGreaterThan(Math.min(...ref.accuracy) - 0.02);
+      // Stopped by the rule (nIterNoChange epochs without a gain of tol), long before maxIter.
+      expect(clf.nIter).toBeGreaterThanOrEqual(6);
+      expect(clf.nIter).toBeLessThan(30);
+      expect(clf.validationScores.length).toBe(clf.nIter);
+      expect(clf.validationScores[0]!.length).toBe(10); // one score per one-vs-rest model
+    }
+    const dia = scaled(loadDiabetes());
+    const { X, y } = arrays(dia, 3);
+    const reg = await new ml.SGDRegressor({ earlyStopping: true, validationFraction: 0.2 }).fit(X, y);
+    expect(await reg.score(X, y)).toBeGreaterThan(Math.min(...C.early_stopping_diabetes.r2) - 0.03);
+    expect(reg.nIter).toBeLessThan(60);
+    // The split is fit's: partialFit trains on every row.
+    const all = await new ml.SGDRegressor({ earlyStopping: true, shuffle: false }).partialFit(rowsOf(dia), Array.from(dia.y));
+    expect(all.t).toBe(dia.n + 1);
+  });
+
+  it("round-trips the average through toJSON, and names bad options and weights", async () => {
+    const ds = bc();
+    const rows = rowsOf(ds);
+    const y = Array.from(ds.y);
+    const m = await new ml.SGDClassifier({ average: 100, classWeight: { 1: 3 }, shuffle: false, maxIter: 3, tol: null }).fit(rows, y);
+    const back = ml.fromJSON(JSON.parse(JSON.stringify(m))) as InstanceType<typeof ml.SGDClassifier>;
+    expect(back.average).toBe(100);
+    expect(back.classWeight).toEqual({ 1: 3 });
+    expect(maxRelDiff(back.coef!, m.coef!)).toBe(0);
+    await m.partialFit(rows, y);
+    await back.partialFit(rows, y);
+    expect(maxRelDiff(back.coef!, m.coef!)).toBe(0);
+    expect(maxRelDiff(back.intercept!, m.intercept!)).toBe(0);
+    expect(() => new ml.SGDClassifier({ average: -2 })).toThrow(/SGDClassifier: average must be true, false or an integer >= 1 .*got -2/);
+    expect(() => new ml.SGDClassifier({ classWeight: "auto" as never })).toThrow(/SGDClassifier: classWeight must be "balanced", null or an object/);
+    expect(() => new ml.SGDRegressor({ validationFraction: 1 })).toThrow(/SGDRegressor: validationFraction must be a number in \(0, 1\), got 1/);
+    expect(() => new ml.SGDRegressor({ classWeight: "balanced" } as never)).toThrow(/SGDRegressor: unknown option "classWeight"/);
+    await expect(new ml.SGDClassifier({ classWeight: { 7: 2 } }).fit(rows, y)).rejects.toThrow(/SGDClassifier.fit: classWeight has label\(s\) 7, which are not among the classes \[0, 1\]/);
+    await expect(new ml.SGDClassifier({ classWeight: "balanced" }).partialFit(rows, y, { classes: [0, 1] })).rejects.toThrow(/SGDClassifier.partialFit: classWeight "balanced" needs the counts of the whole y/);
+    await expect(new ml.SGDClassifier().fit(rows, y, { sampleWeight: [1, 2] })).rejects.toThrow(/SGDClassifier.fit: X has 569 rows but sampleWeight has 2 values/);
+    const bad = Float64Array.from({ length: ds.n }, (_, i) => (i === 7 ? -1 : 1));
+    await expect(new ml.SGDClassifier().fit(arrays(ds, 3).X, arrays(ds, 3).y, { sampleWeight: bad })).rejects.toThrow(/SGDClassifier.fit: sampleWeight has -1 at row 7; weights must be finite and >= 0/);
+    const df = dd.fromArrays({ a: [1, 2, 3, 4], t: [0, 1, 0, 1] }, { npartitions: 2 });
+    await expect(new ml.SGDClassifier().fit(df, "t", { sampleWeight: [1, 1, 1, 1] })).rejects.toThrow(/SGDClassifier.fit: sampleWeight is offered with an array X \(or plain data\); X is a dataframe here/);
+    await expect(new ml.SGDRegressor({ earlyStopping: true }).fit([[1], [2]], [1, 2])).rejects.toThrow(/SGDRegressor.fit: the validation split holds 0 of 2 rows/);
   });
 });
