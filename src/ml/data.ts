@@ -96,6 +96,12 @@ export function toMatrix(X: MatrixInput, what: string): ChunkedArray {
 }
 
 function fromRows(rows: readonly (readonly number[])[], what: string): ChunkedArray {
+  const { data, d } = rowsData(rows, what);
+  return fromTypedArray(data, { shape: [rows.length, d], chunks: [rows.length, Math.max(1, d)] });
+}
+
+/** An array of rows as row-major f64, every row checked (the same length, numbers). */
+export function rowsData(rows: readonly (readonly number[])[], what: string): { data: Float64Array; d: number } {
   if (rows.length === 0) throw new TesseraError(`${what}: X has no rows`);
   if (!rows.every((r) => Array.isArray(r))) throw new TesseraError(`${what}: X must be an array of rows (arrays of numbers); got ${describeInput(rows)}`);
   const d = rows[0]!.length;
@@ -108,7 +114,7 @@ function fromRows(rows: readonly (readonly number[])[], what: string): ChunkedAr
       data[i * d + j] = v;
     }
   });
-  return fromTypedArray(data, { shape: [rows.length, d], chunks: [rows.length, Math.max(1, d)] });
+  return { data, d };
 }
 
 /** y as a 1-d float64 array with X's row blocks (lazy). */
