@@ -22,7 +22,7 @@ export { RobustScaler, type RobustScalerOptions } from "./preprocessing.js";
 export { OneHotEncoder, OrdinalEncoder, type OneHotEncoderOptions, type OrdinalEncoderOptions } from "./encoders.js";
 export { SimpleImputer, type SimpleImputerOptions, type ImputeStrategy } from "./impute.js";
 export { PolynomialFeatures, type PolynomialFeaturesOptions } from "./polynomial.js";
-export { PCA, type PCAOptions } from "./pca.js";
+export { PCA, type PCAOptions, type PCASolver } from "./pca.js";
 export { accuracyScore, logLoss, r2Score, meanSquaredError, meanAbsoluteError, confusionMatrix, rocAucScore, type MetricInput, type MetricOptions, type RocAucOptions } from "./metrics.js";
 export { fromJSON, registerEstimator, type EstimatorJSON } from "./serialize.js";
 export { SGDClassifier, SGDRegressor, type SGDClassifierOptions, type SGDRegressorOptions, type PartialFitOptions, type SgdFitOptions, type SampleWeight } from "./sgd.js";
