@@ -127,10 +127,13 @@ export interface Steal {
 
 /**
  * For each worker with an idle thread, up to half of the busiest worker's surplus: the newest
- * queued tasks (those least likely to have started), when worth moving. A paused worker runs
+ * queued tasks (those least likely to have started), when worth moving: their expected
+ * duration (`expected`, what their prefix takes now — the charge made when a task was
+ * assigned may date from before any task of its prefix had finished) exceeds the time to move
+ * the inputs the thief lacks. A paused worker runs
  * nothing: all it holds is surplus, and it is the first victim.
  */
-export function planSteals(t: TaskTable, workers: readonly WorkerState[], o: PlacementOptions): Steal[] {
+export function planSteals(t: TaskTable, workers: readonly WorkerState[], o: PlacementOptions, expected: (slot: number) => number = (slot) => t.charged[slot]!): Steal[] {
   const list = workers.filter((w) => w && w.running);
   const thieves = list.filter((w) => !w.paused && w.processing.size < w.nthreads);
   if (thieves.length === 0) return [];
@@ -150,7 +153,7 @@ export function planSteals(t: TaskTable, workers: readonly WorkerState[], o: Pla
     for (let i = queued.length - 1; i >= running && want > 0; i--) {
       const slot = queued[i]!;
       if ((t.flags[slot]! & STEALING) !== 0 || !allowed(t, slot, thief)) continue;
-      const seconds = t.charged[slot]!;
+      const seconds = expected(slot);
       if (seconds < o.minStealSeconds) continue;
       let missing = 0;
       const arena = t.depArena[slot]!;

@@ -292,7 +292,9 @@ export class Scheduler {
 
   private steal(): void {
     if (this.queue.size > 0 || this.workers.size < 2) return;
-    for (const { victim, slot } of planSteals(this.t, this.byIndex, this.placement)) {
+    const t = this.t;
+    const expected = (slot: number) => estimate(this.prefixes[t.prefix[slot]!]!, this.placement);
+    for (const { victim, slot } of planSteals(t, this.byIndex, this.placement, expected)) {
       this.emit({ type: "steal", worker: victim.id, key: this.t.key[slot]! });
     }
   }

@@ -309,6 +309,21 @@ describe("scheduler state machine", () => {
     expect(computes(out)).toEqual([`${stolenKey}@w1`]);
   });
 
+  it("does not steal a task for the duration charged before its prefix was known, when moving its input costs more", () => {
+    const s = withWorkers(1);
+    // A 100 MB input on w0 (0.4 s to move at the assumed 250 MB/s), then four tasks of a prefix
+    // never seen: each charged the unknown-duration default (0.5 s), which would pay for a move.
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("big-1")], wanted: ["big-1"] });
+    s.handle(finished("w0", "big-1", 100e6));
+    const tasks = Array.from({ length: 4 }, (_, i) => spec(`step-${i}`, ["big-1"], i));
+    let out = s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
+    expect(computes(out).length).toBe(4);
+    // The first finishes in 10 ms: the others are now known to be short.
+    out = s.handle(finished("w0", "step-0", 8, 0.01));
+    out = s.handle({ type: "worker-added", worker: "w1", nthreads: 1, memoryLimit: 1e9 });
+    expect(out.filter((i) => i.type === "steal")).toEqual([]);
+  });
+
   it("reports the transition story with stimuli and workers", () => {
     const s = withWorkers(1);
     s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1")], wanted: ["a-1"] }, 5);
