@@ -59,4 +59,23 @@ describe("KeyIndex", () => {
     expect(t.index.size).toBe(0);
     expect([...t.index.values()]).toEqual([]);
   });
+
+  it("compacts when stale entries far outnumber live ones, and starts afresh when none is live", () => {
+    const t = table();
+    for (let i = 0; i < 20000; i++) t.add(`k${i}`);
+    // Keep every 16th: 1250 live, 18750 stale, past 8 to 1, so the live ones moved.
+    for (let i = 0; i < 20000; i++) if (i % 16 !== 0) t.drop(`k${i}`);
+    const map = (t.index as unknown as { map: Map<string, number> }).map;
+    expect(map.size).toBeLessThan(20000);
+    for (let i = 0; i < 20000; i += 1) {
+      const slot = t.index.get(`k${i}`);
+      if (i % 16 === 0) expect(t.keys[slot!]).toBe(`k${i}`);
+      else expect(slot).toBeUndefined();
+    }
+    for (let i = 0; i < 20000; i += 16) t.drop(`k${i}`);
+    expect((t.index as unknown as { map: Map<string, number> }).map.size).toBe(0);
+    const again = t.add("k0"); // a reused slot, a fresh map
+    expect(t.index.get("k0")).toBe(again);
+    expect(t.index.size).toBe(1);
+  });
 });
