@@ -278,6 +278,26 @@ export class Client implements FutureOwner {
   }
 
   /**
+   * Move stored data between workers so each holds about as many bytes of it (Dask's
+   * `Client.rebalance`): `what` is a persisted collection, futures or keys; nothing means every
+   * key in memory. Keys go largest first from workers over the mean to the least loaded, each
+   * fetched by its new holder over the peer channels; resolves once the moves are done, with
+   * how many keys and bytes moved. Meant for a quiet cluster (after `persist`, before the work
+   * on the data): keys that tasks are waiting for stay where they are.
+   */
+  async rebalance(what?: Collection<unknown> | Future | readonly (Future | Key)[]): Promise<{ moved: number; bytes: number }> {
+    this.checkOpen();
+    let keys: Key[] | undefined;
+    if (what !== undefined) {
+      if (isCollection(what)) keys = [...what[COLLECTION]().keys];
+      else if (what instanceof Future) keys = [what.key];
+      else if (Array.isArray(what)) keys = what.map((k) => (k instanceof Future ? k.key : k));
+      else throw new TesseraError("rebalance: pass a persisted collection, futures or keys (or nothing, for everything in memory)");
+    }
+    return this.runner.rebalance(this.id, keys);
+  }
+
+  /**
    * Make every worker import `url` and register its exported functions as ops named
    * `<name>.<export>`; returns the op names. Use them with `op("name.fn")` or as a string.
    */

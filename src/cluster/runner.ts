@@ -34,6 +34,7 @@ interface Batch {
   free?: Key[];
   steal?: Key[];
   cancel?: Key[];
+  acquire?: { keys: Key[]; holders: WorkerId[] };
 }
 
 interface PendingGather {
@@ -95,6 +96,8 @@ export class Runner {
   private events: SchedulerEvent[] = [];
   private scheduled = false;
   private gatherId = 0;
+  private readonly rebalances = new Map<number, (r: { moved: number; bytes: number }) => void>();
+  private rebalanceId = 0;
   private scatterTurn = 0;
   private closed = false;
 
@@ -157,6 +160,19 @@ export class Runner {
 
   disconnectClient(id: ClientId): void {
     this.sinks.delete(id);
+  }
+
+  /**
+   * Move stored keys between workers so each holds about the same bytes of them (`keys`
+   * undefined: every key in memory); resolves when the moves have ended. See
+   * scheduler/rebalance.ts.
+   */
+  rebalance(client: ClientId, keys?: readonly Key[]): Promise<{ moved: number; bytes: number }> {
+    const id = ++this.rebalanceId;
+    return new Promise((resolve) => {
+      this.rebalances.set(id, resolve);
+      this.submit({ type: "rebalance", client, id, ...(keys ? { keys } : {}) });
+    });
   }
 
   /** Observe worker reports (finished and failed tasks, in columns). Returns an unsubscribe function. */
@@ -327,6 +343,18 @@ export class Runner {
         case "cancel-task":
           (batchOf(ins.worker).cancel ??= []).push(ins.key);
           break;
+        case "acquire": {
+          const a = (batchOf(ins.worker).acquire ??= { keys: [], holders: [] });
+          a.keys.push(...ins.keys);
+          a.holders.push(...ins.holders);
+          break;
+        }
+        case "rebalanced": {
+          const done = this.rebalances.get(ins.id);
+          this.rebalances.delete(ins.id);
+          done?.({ moved: ins.moved, bytes: ins.bytes });
+          break;
+        }
         case "report": {
           reports ??= new Map();
           let r = reports.get(ins.client);

@@ -82,7 +82,9 @@ export type SchedulerEvent =
   | { type: "data-added"; client: ClientId; worker: WorkerId; key: Key; nbytes: number }
   | { type: "steal-response"; worker: WorkerId; key: Key; stolen: boolean }
   /** A worker could not fetch `dep` (needed by `key`) from `holder`. */
-  | { type: "missing-data"; worker: WorkerId; key: Key; dep: Key; holder: WorkerId };
+  | { type: "missing-data"; worker: WorkerId; key: Key; dep: Key; holder: WorkerId }
+  /** Spread these keys (every key in memory when undefined) evenly over the workers (rebalance.ts). */
+  | { type: "rebalance"; client: ClientId; id: number; keys?: readonly Key[] };
 
 /**
  * Where a task's remote input lives, and whether the holder may hand over its only copy. A
@@ -119,6 +121,10 @@ export type Instruction =
   | { type: "free"; worker: WorkerId; keys: Key[] }
   | { type: "steal"; worker: WorkerId; key: Key }
   | { type: "cancel-task"; worker: WorkerId; key: Key }
+  /** Fetch these keys from their holders (a rebalance moving them here). */
+  | { type: "acquire"; worker: WorkerId; keys: Key[]; holders: WorkerId[] }
+  /** Every move of a rebalance request has ended. */
+  | { type: "rebalanced"; client: ClientId; id: number; moved: number; bytes: number }
   | { type: "report"; client: ClientId; key: Key; state: "memory"; nbytes: number }
   | { type: "report"; client: ClientId; key: Key; state: "erred"; error: SerializedError }
   | { type: "report"; client: ClientId; key: Key; state: "cancelled"; reason: string };

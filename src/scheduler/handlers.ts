@@ -47,6 +47,8 @@ export function dispatchEvent(s: Scheduler, e: SchedulerEvent): void {
       return onDataAdded(s, e.client, e.worker, e.key, e.nbytes);
     case "steal-response":
       return onStealResponse(s, e.worker, e.key, e.stolen);
+    case "rebalance":
+      return s.rebalancer.start(e.client, e.id, e.keys);
     case "missing-data":
       return onMissingData(s, e.worker, e.key, e.dep, e.holder);
   }
@@ -189,6 +191,7 @@ function onWorkerRemoved(s: Scheduler, id: WorkerId, reason: string): void {
   const t = s.t;
   w.running = false;
   s.workers.delete(id);
+  s.rebalancer.workerGone(w);
   s.totalThreads -= w.nthreads;
   for (const slot of [...w.processing.items]) {
     t.suspicious[slot]!++;
@@ -266,12 +269,14 @@ function onReplicaAdded(s: Scheduler, id: WorkerId, key: Key, nbytes: number, mo
   const t = s.t;
   if (slot === undefined || t.state[slot] !== MEMORY) {
     s.free(id, key);
+    s.rebalancer.arrived(key, w);
     return;
   }
   if (t.nbytes[slot]! < 0) t.nbytes[slot] = nbytes;
   s.addHolder(slot, w);
   const from = movedFrom !== undefined ? s.workers.get(movedFrom) : undefined;
   if (from) s.removeHolder(slot, from);
+  s.rebalancer.arrived(key, w);
 }
 
 function onDataAdded(s: Scheduler, client: ClientId, id: WorkerId, key: Key, nbytes: number): void {
@@ -314,6 +319,8 @@ function onStealResponse(s: Scheduler, id: WorkerId, key: Key, stolen: boolean):
 
 function onMissingData(s: Scheduler, id: WorkerId, key: Key, depKey: Key, holderId: WorkerId): void {
   const t = s.t;
+  // A rebalance's fetch (no task behind it) reports the key as its own dependent.
+  if (key === depKey) s.rebalancer.failed(depKey);
   const dep = s.tasks.get(depKey);
   const holder = s.workers.get(holderId);
   if (dep !== undefined && holder && t.holds(dep, holder.index)) {

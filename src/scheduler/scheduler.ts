@@ -14,6 +14,7 @@
 
 import { keyPrefix, type Key } from "../graph/task.js";
 import { KeyIndex } from "./key-index.js";
+import { Rebalancer } from "./rebalance.js";
 import type { ClientId, DepLocation, Instruction, SchedulerEvent, StoryEntry, TaskStateName, WorkerId } from "./events.js";
 import { Heap } from "./heap.js";
 import { StoryLog } from "./story.js";
@@ -68,6 +69,7 @@ export class Scheduler {
   readonly unrunnable = new Set<number>();
   /** Every worker ever added, by index (gone ones have `running` false); read by the metrics feed. */
   readonly byIndex: WorkerState[] = [];
+  /** @internal */ readonly rebalancer: Rebalancer = new Rebalancer(this);
   /** Per key prefix: duration estimate and progress counters, by prefix id; read by the metrics feed. */
   readonly prefixes: PrefixState[] = [];
   private readonly prefixIds = new Map<string, number>();

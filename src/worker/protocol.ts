@@ -84,6 +84,8 @@ export type ToWorker =
       free?: Key[];
       steal?: Key[];
       cancel?: Key[];
+      /** Fetch these keys from these holders and keep them (a rebalance). */
+      acquire?: { keys: Key[]; holders: WorkerId[] };
     }
   /** Put data into the store (scatter). */
   | { t: "put"; keys: Key[]; values: unknown[] }

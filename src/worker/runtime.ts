@@ -122,6 +122,7 @@ export class WorkerRuntime {
           if (msg.steal) for (const k of msg.steal) this.steal(k, byKey.get(k));
         }
         if (msg.compute) this.compute(msg.compute);
+        if (msg.acquire) this.acquire(msg.acquire.keys, msg.acquire.holders);
         break;
       case "put":
         for (let i = 0; i < msg.keys.length; i++) this.store.put(msg.keys[i]!, msg.values[i], sizeOf(msg.values[i]));
@@ -206,6 +207,21 @@ export class WorkerRuntime {
       if (t.missing === 0) this.makeReady(t);
     }
     if (requests) for (const [holder, r] of requests) this.requestFetch(holder, r.keys, r.move);
+  }
+
+  /** Fetch keys to keep here (a rebalance), each from its holder; arrivals are reported as replicas. */
+  private acquire(keys: readonly Key[], holders: readonly WorkerId[]): void {
+    const requests = new Map<WorkerId, Key[]>();
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const holder = holders[i]!;
+      if (this.store.has(key) || this.fetches.has(key)) continue;
+      this.fetches.set(key, { dep: { key, holders: [holder], nbytes: 0, move: false }, tried: 0, holder, waiting: [] });
+      let r = requests.get(holder);
+      if (!r) requests.set(holder, (r = []));
+      r.push(key);
+    }
+    for (const [holder, ks] of requests) this.requestFetch(holder, ks, ks.map(() => false));
   }
 
   private track(t: LocalTask): void {
@@ -344,6 +360,11 @@ export class WorkerRuntime {
       return;
     }
     this.fetches.delete(key);
+    if (f.waiting.length === 0) {
+      // A rebalance's fetch: no task to give up, the key names itself.
+      this.report.missing.push({ key, dep: key, holder });
+      this.pending++;
+    }
     for (const t of f.waiting) {
       if (t.state !== FETCHING) continue;
       t.state = CANCELLED;

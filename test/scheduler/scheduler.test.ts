@@ -324,6 +324,28 @@ describe("scheduler state machine", () => {
     expect(out.filter((i) => i.type === "steal")).toEqual([]);
   });
 
+  it("rebalances: plans acquires to the lighter worker, frees the old copy on arrival, and reports when every move has ended", () => {
+    const s = withWorkers(2);
+    const data = (key: string, nbytes: number): SchedulerEvent => ({ type: "data-added", client: "c", worker: "w0", key, nbytes });
+    s.handle([data("k-1", 400), data("k-2", 300), data("k-3", 200), data("k-4", 100)]);
+    let out = s.handle({ type: "rebalance", client: "c", id: 7 });
+    // 1000 bytes on w0: moving 400 and then 100 leaves 500 / 500 (300 next would not lower the larger load).
+    expect(out).toEqual([{ type: "acquire", worker: "w1", keys: ["k-1", "k-4"], holders: ["w0", "w0"] }]);
+    out = s.handle({ type: "replica-added", worker: "w1", key: "k-1", nbytes: 400 });
+    expect(frees(out)).toEqual(["k-1@w0"]);
+    expect(s.whoHas("k-1")).toEqual(["w1"]);
+    // The other fetch failed (reported by the worker with the key as its own dependent).
+    out = s.handle({ type: "missing-data", worker: "w1", key: "k-4", dep: "k-4", holder: "w0" });
+    expect(out.filter((i) => i.type === "rebalanced")).toEqual([{ type: "rebalanced", client: "c", id: 7, moved: 1, bytes: 400 }]);
+    // A receiver that goes away ends its moves too.
+    s.handle({ type: "worker-added", worker: "w2", nthreads: 1, memoryLimit: 1e9 });
+    out = s.handle({ type: "rebalance", client: "c", id: 8, keys: ["k-2", "k-3"] });
+    const acquire = out.find((i) => i.type === "acquire");
+    expect(acquire).toBeDefined();
+    out = s.handle({ type: "worker-removed", worker: acquire!.type === "acquire" ? acquire!.worker : "", reason: "test" });
+    expect(out.filter((i) => i.type === "rebalanced")).toEqual([{ type: "rebalanced", client: "c", id: 8, moved: 0, bytes: 0 }]);
+  });
+
   it("reports the transition story with stimuli and workers", () => {
     const s = withWorkers(1);
     s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1")], wanted: ["a-1"] }, 5);
