@@ -12,6 +12,7 @@
  *                bound on the distance to it and a lower bound on the distance to every
  *                other centre, carried from iteration to iteration; a row is measured again
  *                only when its bounds no longer prove its centre is the nearest.
+ *   mlMoments    per column: the mean, Σ (x - mean)² (two passes), and optionally min / max.
  *   mlGram       the centred scatter of [x, y]: Σ (z - m)(z - m)ᵀ over rows, z = (x_i, y_i),
  *                upper triangle only (the host mirrors it). The normal equations of
  *                linear regression, combined across blocks by Chan's update.
@@ -500,6 +501,51 @@ export function mlKmeansStep(x: usize, n: i32, d: i32, pack: usize, k: i32, errS
     store<f64>(o + 16, Math.sqrt(nearLow2));
   }
   return full;
+}
+
+/**
+ * Column moments of x (n x d): mean (d) = Σ x / n, then m2 (d) = Σ (x - mean)²; mn and mx (0 =
+ * skip) the columns' min and max. Each column sums its rows in row order, as a plain loop would.
+ * mean, m2, mn, mx belong to the caller: mean and m2 zeroed, mn +∞ and mx -∞.
+ */
+export function mlMoments(x: usize, n: i32, d: i32, mean: usize, m2: usize, mn: usize, mx: usize): void {
+  const rowBytes = <usize>d << 3;
+  const even = d & ~1;
+  for (let i = 0; i < n; i++) {
+    const xi = x + <usize>i * rowBytes;
+    for (let j = 0; j < even; j += 2) {
+      const o = <usize>j << 3;
+      const v = v128.load(xi + o);
+      v128.store(mean + o, f64x2.add(v128.load(mean + o), v));
+      if (mn) {
+        v128.store(mn + o, f64x2.pmin(v128.load(mn + o), v));
+        v128.store(mx + o, f64x2.pmax(v128.load(mx + o), v));
+      }
+    }
+    if (even < d) {
+      const o = <usize>even << 3;
+      const v = load<f64>(xi + o);
+      store<f64>(mean + o, load<f64>(mean + o) + v);
+      if (mn) {
+        if (v < load<f64>(mn + o)) store<f64>(mn + o, v);
+        if (v > load<f64>(mx + o)) store<f64>(mx + o, v);
+      }
+    }
+  }
+  if (n > 0) for (let j = 0; j < d; j++) store<f64>(mean + (<usize>j << 3), load<f64>(mean + (<usize>j << 3)) / <f64>n);
+  for (let i = 0; i < n; i++) {
+    const xi = x + <usize>i * rowBytes;
+    for (let j = 0; j < even; j += 2) {
+      const o = <usize>j << 3;
+      const e = f64x2.sub(v128.load(xi + o), v128.load(mean + o));
+      v128.store(m2 + o, f64x2.add(v128.load(m2 + o), f64x2.mul(e, e)));
+    }
+    if (even < d) {
+      const o = <usize>even << 3;
+      const e = load<f64>(xi + o) - load<f64>(mean + o);
+      store<f64>(m2 + o, load<f64>(m2 + o) + e * e);
+    }
+  }
 }
 
 /**

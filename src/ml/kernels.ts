@@ -1,7 +1,7 @@
 /**
  * The math of one block, as the workers run it: thin wrappers over the wasm kernels of
- * assembly/ml.ts (logistic loss and gradient, nearest centres, centred Gram matrix) and the
- * JS loops that are one-off passes (column moments, finding a NaN). Partials are small plain
+ * assembly/ml.ts (logistic loss and gradient, nearest centres, column moments, centred Gram
+ * matrix) and the JS loop that finds a NaN. Partials are small plain
  * objects (numbers and Float64Arrays) that travel inline and combine in block order.
  *
  * Blocks are f64 row-major [rows, d] in wasm memory (`ptr`); any temporary is allocated first
@@ -18,12 +18,13 @@ interface MlExports {
   mlKmeansNearest(x: number, n: number, d: number, pack: number, k: number, errScale: number, cmax: number, base: number, prev: number, out: number): number;
   mlPackBytes(k: number, d: number): number;
   mlGram(x: number, n: number, d: number, y: number, m: number, out: number, t: number): void;
+  mlMoments(x: number, n: number, d: number, mean: number, m2: number, mn: number, mx: number): void;
 }
 
 function ml(k: Kernels): MlExports {
   const ex = k.exports as unknown as Partial<MlExports>;
-  if (typeof ex.mlLogistic !== "function" || typeof ex.mlKmeans !== "function" || typeof ex.mlKmeansStep !== "function" || typeof ex.mlKmeansNearest !== "function" || typeof ex.mlGram !== "function") {
-    throw new TesseraError("the wasm module has no machine-learning kernels (mlLogistic, mlKmeans, mlKmeansStep, mlKmeansNearest, mlGram): rebuild it with `npm run build:wasm`");
+  if (typeof ex.mlLogistic !== "function" || typeof ex.mlKmeans !== "function" || typeof ex.mlKmeansStep !== "function" || typeof ex.mlKmeansNearest !== "function" || typeof ex.mlMoments !== "function" || typeof ex.mlGram !== "function") {
+    throw new TesseraError("the wasm module has no machine-learning kernels (mlLogistic, mlKmeans, mlKmeansStep, mlKmeansNearest, mlMoments, mlGram): rebuild it with `npm run build:wasm`");
   }
   return ex as MlExports;
 }
@@ -56,33 +57,28 @@ export interface Moments {
   max?: Float64Array;
 }
 
-export function blockMoments(v: Float64Array, rows: number, d: number, minmax: boolean): Moments {
-  const mean = new Float64Array(d);
-  const m2 = new Float64Array(d);
-  for (let i = 0; i < rows; i++) for (let j = 0, o = i * d; j < d; j++) mean[j] += v[o + j]!;
-  if (rows > 0) for (let j = 0; j < d; j++) mean[j] /= rows;
-  // Two passes (mean, then squared deviations): exact enough for data far from zero.
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0, o = i * d; j < d; j++) {
-      const e = v[o + j]! - mean[j]!;
-      m2[j] += e * e;
+/** Moments of a block of rows in wasm memory (x: rows x d f64), two passes (mlMoments). */
+export function blockMoments(k: Kernels, x: number, rows: number, d: number, minmax: boolean): Moments {
+  const work = scratch(k, (minmax ? 4 : 2) * d);
+  try {
+    const v = work.view();
+    v.fill(0, 0, 2 * d);
+    if (minmax) {
+      v.fill(Infinity, 2 * d, 3 * d);
+      v.fill(-Infinity, 3 * d, 4 * d);
     }
-  }
-  const out: Moments = { n: rows, mean, m2 };
-  if (minmax) {
-    const min = new Float64Array(d).fill(Infinity);
-    const max = new Float64Array(d).fill(-Infinity);
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0, o = i * d; j < d; j++) {
-        const x = v[o + j]!;
-        if (x < min[j]!) min[j] = x;
-        if (x > max[j]!) max[j] = x;
-      }
+    const at = (i: number) => work.ptr + i * d * 8;
+    ml(k).mlMoments(x, rows, d, at(0), at(1), minmax ? at(2) : 0, minmax ? at(3) : 0);
+    const r = work.view();
+    const out: Moments = { n: rows, mean: r.slice(0, d), m2: r.slice(d, 2 * d) };
+    if (minmax) {
+      out.min = r.slice(2 * d, 3 * d);
+      out.max = r.slice(3 * d, 4 * d);
     }
-    out.min = min;
-    out.max = max;
+    return out;
+  } finally {
+    work.done();
   }
-  return out;
 }
 
 /** Chan et al.'s parallel update: the moments of a's rows followed by b's. */

@@ -124,7 +124,7 @@ registerOp("ml.info", (spec: InfoSpec, x: unknown, y?: unknown) =>
         info.classes = [...seen.keys()].sort((a, b) => a - b);
         info.classCounts = info.classes.map((c) => seen.get(c)!);
       }
-      if (spec.moments || spec.minmax) info.moments = blockMoments(k.view("float64", xm.ptr, xm.rows * xm.d), xm.rows, xm.d, spec.minmax);
+      if (spec.moments || spec.minmax) info.moments = blockMoments(k, xm.ptr, xm.rows, xm.d, spec.minmax);
       return info;
     });
   }),
