@@ -33,6 +33,7 @@ const CHECKS = [
   "task-error",
   "cross-origin-isolated",
   "worker-to-worker",
+  "rebalance",
   "close",
   "out-of-core",
 ];

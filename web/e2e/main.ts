@@ -9,7 +9,7 @@
  * minified one.
  */
 
-import { LocalCluster, TaskError, array as da, delayed, op, type Client, type WorkerMetrics } from "tessera";
+import { LocalCluster, TaskError, array as da, delayed, op, type Client, type Future, type WorkerMetrics } from "tessera";
 import type { CheckResult, E2EReport } from "./report.js";
 
 const CHECK_TIMEOUT_MS = 15_000;
@@ -127,6 +127,22 @@ const checks: Check[] = [
         ok,
         result: `${w0} -> ${w1}: moved ${moved}, copied ${copied} (${(bytes / 1e6).toFixed(1)} MB); sum ${got} on ${ranOn}`,
       };
+    },
+  },
+  {
+    name: "rebalance",
+    async run(client) {
+      const [w0, w1] = client.workers;
+      if (!w0 || !w1) return { ok: false, result: `need 2 workers, have ${client.workers.length}` };
+      // Six 1 MiB arrays on one worker; rebalance moves three to the other, worker to worker.
+      const fs = (await client.scatter(Array.from({ length: 6 }, (_, i) => new Float64Array(2 ** 17).fill(i)), { workers: [w0] })) as Future[];
+      const r = await client.rebalance(fs);
+      const holders = fs.map((f) => client.whoHas(f)[f.key]!);
+      const onW1 = holders.filter((h) => h.length === 1 && h[0] === w1).length;
+      const values = (await client.gather(fs)) as Float64Array[];
+      const intact = values.every((v, i) => v.length === 2 ** 17 && v.every((x) => x === i));
+      for (const f of fs) f.release();
+      return { ok: r.moved === 3 && onW1 === 3 && holders.every((h) => h.length === 1) && intact, result: `moved ${r.moved} (${r.bytes} B); ${onW1} of 6 now on ${w1}; values intact: ${intact}` };
     },
   },
 ];
