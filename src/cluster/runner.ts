@@ -416,6 +416,7 @@ export class Runner {
     for (let i = 0; i < r.replicaKeys.length; i++) {
       ev.push({ type: "replica-added", worker, key: r.replicaKeys[i]!, nbytes: r.replicaBytes[i]! });
     }
+    if (r.moved) for (const m of r.moved) ev.push({ type: "replica-added", worker, key: m.key, nbytes: m.nbytes, movedFrom: m.from });
     for (const s of r.stolen) ev.push({ type: "steal-response", worker, key: s.key, stolen: s.stolen });
     for (const m of r.missing) ev.push({ type: "missing-data", worker, key: m.key, dep: m.dep, holder: m.holder });
     if (r.paused !== undefined) ev.push({ type: "worker-paused", worker, paused: r.paused });

@@ -6,7 +6,7 @@
 
 import * as Comlink from "comlink/dist/esm/comlink.mjs";
 import type { WorkerId } from "../scheduler/events.js";
-import type { PortLike, WorkerRuntime } from "./runtime.js";
+import type { PortLike, WorkerDebugState, WorkerRuntime } from "./runtime.js";
 import type { MemoryMetrics } from "./spill-store.js";
 
 export interface WorkerMetrics {
@@ -34,6 +34,8 @@ export interface WorkerControl {
   registerModule(url: string, name: string): Promise<string[]>;
   connectPeer(peer: WorkerId, port: MessagePort): Promise<void>;
   metrics(): Promise<WorkerMetrics>;
+  /** What the worker is doing now (debugging a stall): see WorkerRuntime.debugState. */
+  state(): Promise<WorkerDebugState>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export function controlOf(rt: WorkerRuntime): WorkerControl {
     registerModule: (url, name) => rt.registry.importModule(url, name),
     connectPeer: async (peer, port) => rt.connectPeer(peer, port as unknown as PortLike),
     metrics: async () => rt.metrics(),
+    state: async () => rt.debugState(),
     close: async () => rt.close(),
   };
 }
@@ -58,6 +61,7 @@ export function remoteControl(port: PortLike): WorkerControl {
     registerModule: (url, name) => remote.registerModule(url, name),
     connectPeer: (peer, p) => remote.connectPeer(peer, Comlink.transfer(p, [p as unknown as Transferable])),
     metrics: () => remote.metrics(),
+    state: () => remote.state(),
     close: () => remote.close(),
   };
 }

@@ -17,8 +17,11 @@ export const CANCELLED = 3;
 export class LocalTask implements TaskContext {
   state = FETCHING;
   missing = 0;
-  /** Inputs moved here for this task alone: dropped once it is done, stolen or cancelled. */
-  movedIn: Key[] | undefined;
+  /**
+   * Inputs moved here for this task alone (their holder handed over its only copy): dropped
+   * once it has run; kept and reported as held here if it leaves without running.
+   */
+  movedIn: { key: Key; from: WorkerId; nbytes: number }[] | undefined;
   /** Stored inputs this task read, pinned in memory (not spilled) until it has run. */
   pinned: Key[] | undefined;
   /** Small inputs that came inline with the task (never stored). */

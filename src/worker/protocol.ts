@@ -108,10 +108,16 @@ export interface Report {
   erred: { key: Key; error: SerializedError; start: number; stop: number }[];
   /**
    * Inputs this worker copied from peers and now also holds. Inputs moved here (the task was
-   * their last user) are not reported: the worker drops them when that task is done.
+   * their last user) are not reported: the worker drops them when that task is done (unless it
+   * leaves without running: `moved`).
    */
   replicaKeys: Key[];
   replicaBytes: number[];
+  /**
+   * Inputs moved here for a task that then left without running (cancelled, stolen, another
+   * input missing, failed): this worker holds the only copy now, not `from`.
+   */
+  moved?: { key: Key; from: WorkerId; nbytes: number }[];
   stolen: { key: Key; stolen: boolean }[];
   missing: { key: Key; dep: Key; holder: WorkerId }[];
   /** The worker went over (true) or back under (false) its pause threshold since the last report. */

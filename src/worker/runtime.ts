@@ -45,6 +45,20 @@ export interface PortLike {
   close?(): void;
 }
 
+/** WorkerRuntime.debugState: a snapshot for finding where work stopped. */
+export interface WorkerDebugState {
+  id: WorkerId;
+  tasks: { key: Key; state: string; missing: number }[];
+  readyQueued: number;
+  looping: boolean;
+  loopScheduled: boolean;
+  paused: boolean;
+  fetches: { key: Key; holder: WorkerId; tried: number; waiting: Key[] }[];
+  fetchRequests: { id: number; holder: WorkerId; keys: Key[]; ageMs: number }[];
+  deferredFetches: { holder: WorkerId; keys: Key[] }[];
+  pendingReports: number;
+}
+
 export interface RuntimeOptions {
   id: WorkerId;
   /** Accept functions shipped as source (local clusters only). */
@@ -156,6 +170,24 @@ export class WorkerRuntime {
     };
   }
 
+  /** What this worker is doing now, for debugging a stall: its tasks, fetches in flight, pause. */
+  debugState(): WorkerDebugState {
+    const names = ["fetching", "ready", "running", "cancelled"];
+    const now = performance.now();
+    return {
+      id: this.id,
+      tasks: this.bySlot.filter((t): t is LocalTask => t !== undefined).map((t) => ({ key: t.key, state: names[t.state] ?? String(t.state), missing: t.missing })),
+      readyQueued: this.ready.size,
+      looping: this.looping,
+      loopScheduled: this.loopScheduled,
+      paused: this.store.paused,
+      fetches: [...this.fetches].map(([key, f]) => ({ key, holder: f.holder, tried: f.tried, waiting: f.waiting.map((t) => t.key) })),
+      fetchRequests: [...this.fetchRequests].map(([id, r]) => ({ id, holder: r.holder, keys: r.keys, ageMs: Math.round(now - r.since) })),
+      deferredFetches: this.deferredFetches.map((f) => ({ holder: f.holder, keys: f.keys })),
+      pendingReports: this.pending,
+    };
+  }
+
   close(): void {
     for (const t of this.bySlot) t?.abort("worker closing");
     this.bySlot.length = 0;
@@ -243,14 +275,31 @@ export class WorkerRuntime {
     return m;
   }
 
-  /** The task leaves this worker: inputs moved here for it alone go with it. */
-  private retire(t: LocalTask): void {
+  /**
+   * The task leaves this worker. Inputs moved here for it alone go with it when it has run
+   * (`ran`). When it has not (cancelled, stolen, an input missing, or it failed and may run
+   * again elsewhere) they are the only copies left, and the scheduler still names their old
+   * holder: they stay, and are reported as held here (dropping them had the scheduler send the
+   * task back to the old holder for them, find them missing and recompute them, again and
+   * again when two of a task's inputs took turns going missing).
+   */
+  private retire(t: LocalTask, ran = false): void {
     const i = t.ref % REF_SLOTS;
     if (this.bySlot[i] === t) {
       this.bySlot[i] = undefined;
       this.live--;
     }
-    if (t.movedIn) for (const k of t.movedIn) this.store.delete(k);
+    if (!t.movedIn) return;
+    for (const m of t.movedIn) {
+      if (ran) this.store.delete(m.key);
+      else if (this.store.has(m.key)) this.reportMoved(m);
+    }
+    t.movedIn = undefined;
+  }
+
+  private reportMoved(m: { key: Key; from: WorkerId; nbytes: number }): void {
+    (this.report.moved ??= []).push(m);
+    this.pending++;
   }
 
   private makeReady(t: LocalTask): void {
@@ -330,7 +379,10 @@ export class WorkerRuntime {
       if (req) (this.report.fetched ??= []).push({ key, from: req.holder, nbytes, start: this.origin + req.since, stop: this.origin + performance.now() });
       if (f?.dep.move) {
         // The only copy now, and only its waiting task needs it: dropped when that task is done.
-        for (const t of f.waiting) (t.movedIn ??= []).push(key);
+        const from = req?.holder ?? peer;
+        const live = f.waiting.filter((t) => t.state === FETCHING);
+        if (live.length > 0) for (const t of live) (t.movedIn ??= []).push({ key, from, nbytes });
+        else this.reportMoved({ key, from, nbytes }); // its task left while it was on the way
       } else {
         this.report.replicaKeys.push(key);
         this.report.replicaBytes.push(nbytes);
@@ -550,7 +602,7 @@ export class WorkerRuntime {
       return;
     }
     const stop = performance.now();
-    this.retire(t);
+    this.retire(t, true);
     t.state = CANCELLED; // done: a late cancel or steal finds nothing
     const nbytes = sizeOf(value);
     this.store.put(t.key, value, nbytes);

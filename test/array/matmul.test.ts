@@ -17,7 +17,7 @@ afterAll(() => client.close());
 
 // A test of this file has hung (timed out) about once in 10-40 runs, never under a debugger:
 // when one fails, print what the scheduler holds, so a CI log says where it stopped.
-afterEach((ctx) => {
+afterEach(async (ctx) => {
   if (ctx.task.result?.state !== "fail") return;
   type Sched = {
     counts(): Record<string, number>;
@@ -28,11 +28,27 @@ afterEach((ctx) => {
     unrunnable: Set<number>;
   };
   const s = (client as unknown as { runner: { scheduler: Sched } }).runner.scheduler;
-  const stuck = [...s.tasks.keys()].filter((k) => !["memory", "forgotten"].includes(s.stateOf(k)));
+  // Tasks that should be moving first (processing, waiting, ready), then the rest.
+  const rank = (k: string) => ["processing", "waiting", "ready"].indexOf(s.stateOf(k)) >>> 0;
+  const stuck = [...s.tasks.keys()].filter((k) => !["memory", "forgotten"].includes(s.stateOf(k))).sort((a, b) => rank(a) - rank(b));
   const lines = [`scheduler after "${ctx.task.name}": ${JSON.stringify(s.counts())}; ${stuck.length} of ${s.tasks.size} keys not in memory`];
-  for (const k of stuck.slice(0, 8)) lines.push(`  ${k} ${s.stateOf(k)} ${JSON.stringify(s.story(k).slice(-6))}`);
+  for (const k of stuck.slice(0, 8)) lines.push(`  ${k} ${s.stateOf(k)} ${JSON.stringify(s.story(k).slice(-10))}`);
   for (const w of s.byIndex) lines.push(`  ${w.id}: running ${w.running}, paused ${w.paused}, processing ${w.processing.size}`);
   lines.push(`  unrunnable ${s.unrunnable.size}`);
+  // Every transition from the first lost input on, in order: how the loop began.
+  type Entry = { key: string; from: string; to: string; stimulus: string; worker?: string };
+  const all: Entry[] = [];
+  for (const k of s.tasks.keys()) for (const e of s.story(k) as Entry[]) all.push(e);
+  const seq = (e: Entry) => Number(/-(\d+)$/.exec(e.stimulus)?.[1] ?? 0);
+  all.sort((a, b) => seq(a) - seq(b));
+  const first = all.findIndex((e) => e.stimulus.startsWith("missing-data"));
+  for (const e of all.slice(Math.max(0, first - 25), first + 40)) lines.push(`    ${e.stimulus} ${e.key} ${e.from}->${e.to} ${e.worker ?? ""}`);
+  // And what each worker thinks it is doing.
+  const runner = (client as unknown as { runner: { workerIds: string[]; link(id: string): { control: { state(): Promise<unknown> } } | undefined } }).runner;
+  for (const id of runner.workerIds) {
+    const st = await Promise.race([runner.link(id)?.control.state(), new Promise((r) => setTimeout(() => r("no answer in 2 s"), 2000))]);
+    lines.push(`  ${id} says: ${JSON.stringify(st)}`);
+  }
   console.error(lines.join("\n"));
 });
 
