@@ -4,6 +4,7 @@
  *   ml.pca.qr      R of the QR of the centred block; combined: R of the stacked Rs (TSQR)
  *   ml.pca.power   Aᵀ(A P) of the centred block A: the randomized solver's power iteration
  *   ml.pca.flip    per component the row of largest |score| (scikit-learn's sign rule)
+ *   ml.pca.loglike Σ (x - mean)ᵀ P (x - mean) over the block, P the fitted model's precision
  */
 
 import { withKernels } from "../kernels/instance.js";
@@ -107,3 +108,43 @@ registerOp("ml.pca.flip.combine", (...parts: FlipPartial[]): FlipPartial => {
   return acc;
 });
 
+
+export interface LoglikeSpec {
+  d: number;
+  k: number;
+  mean: Float64Array;
+  /** Components, k x d, orthonormal rows. */
+  C: Float64Array;
+  /** The model covariance's variance along each component, and σ² off them (0: k = d). */
+  lambda: Float64Array;
+  noise: number;
+}
+
+/**
+ * The quadratic form of the probabilistic PCA model's precision, per block: along component c
+ * it is (x·C_c)² / λ_c, and the rest of ‖x‖² (off the components) over σ².
+ */
+registerOp("ml.pca.loglike", (spec: LoglikeSpec, x: unknown) =>
+  withKernels((k): { n: number; q: number } => {
+    const m = matrix(k, x, spec.d, "ml.pca.loglike X");
+    return using([m], () => {
+      const v = k.view("float64", m.ptr, m.rows * m.d);
+      const { d, C, mean, lambda, noise } = spec;
+      const r = new Float64Array(d);
+      let q = 0;
+      for (let i = 0; i < m.rows; i++) {
+        let norm = 0;
+        for (let j = 0; j < d; j++) norm += (r[j] = v[i * d + j]! - mean[j]!) ** 2;
+        let along = 0;
+        for (let c = 0; c < spec.k; c++) {
+          let s = 0;
+          for (let j = 0; j < d; j++) s += r[j]! * C[c * d + j]!;
+          q += (s * s) / lambda[c]!;
+          along += s * s;
+        }
+        if (noise > 0) q += Math.max(0, norm - along) / noise;
+      }
+      return { n: m.rows, q };
+    });
+  }),
+);

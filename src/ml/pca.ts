@@ -31,7 +31,7 @@ import { toRows, type MatrixInput, type Rows } from "./data.js";
 import { autoPowerIterations, randomizedSvd } from "./pca-randomized.js";
 import { checkSeed } from "./random.js";
 import { boolOption, checkKeys, intOption, notFitted } from "./estimator.js";
-import type { FlipPartial, QrPartial } from "./ops-pca.js";
+import type { FlipPartial, LoglikeSpec, QrPartial } from "./ops-pca.js";
 import { transformed } from "./prep.js";
 import type { Transformed } from "./preprocessing.js";
 import { jacobiSvd } from "./qr.js";
@@ -200,6 +200,32 @@ export class PCA {
   private model(method: string) {
     if (!this.components || !this.explainedVariance || !this.mean) throw notFitted("PCA", method);
     return { C: this.components, ev: this.explainedVariance, mean: this.mean, k: this.nComponentsFitted, d: this.nFeaturesIn };
+  }
+
+  /**
+   * The average log-likelihood of X's rows under the fitted probabilistic PCA model (scikit-
+   * learn's PCA.score): covariance Cᵀ diag(λ - σ²) C + σ² I (with whiten, scikit-learn scales
+   * the components by √λ first, and so does this), σ² the noise variance. One pass.
+   */
+  async score(X: MatrixInput, options: ComputeOptions = {}): Promise<number> {
+    const what = "PCA.score";
+    const { C, ev, mean, k, d } = this.model("score");
+    const rows = await toRows(X, undefined, what);
+    if (rows.d !== d) throw new TesseraError(`${what}: X has ${rows.d} features, but the model was fitted with ${d}`);
+    const noise = this.noiseVariance;
+    if (k < d && !(noise > 0)) {
+      throw new TesseraError(`${what}: the model has no variance off its ${k} components (noise variance ${noise}): its covariance is singular, so X has no likelihood under it`);
+    }
+    // Eigenvalues of the model covariance along each component (scikit-learn's get_covariance).
+    const lambda = Float64Array.from(ev, (e) => (this.whiten ? e : 1) * Math.max(e - noise, 0) + noise);
+    if (lambda.some((l) => !(l > 0))) throw new TesseraError(`${what}: the model covariance is singular along a component (explained variance 0)`);
+    const spec: LoglikeSpec = { d, k, mean, C, lambda, noise };
+    const s = await reduceBlocks<{ n: number; q: number }>(rows, { name: "ml-pca-loglike", op: "ml.pca.loglike", combine: "ml.sum", withY: false, spec: () => spec }, what, options);
+    if (!Number.isFinite(s.q)) throw new TesseraError(`${what}: X has NaN or infinite values`);
+    let logdet = 0;
+    for (const l of lambda) logdet += Math.log(l);
+    if (k < d) logdet += (d - k) * Math.log(noise);
+    return -0.5 * (s.q / s.n) - 0.5 * (d * Math.log(2 * Math.PI) + logdet);
   }
 
   /** Output column names of a dataframe's transform: pca0, pca1, ... (scikit-learn's). */

@@ -196,4 +196,34 @@ describe.skipIf(!HAVE_DATASETS)("PCA", () => {
     await expect(pca.transform(da.fromTypedArray(new Float64Array([1, 2, 3, NaN]), { shape: [2, 2], chunks: [1, 2] })).compute()).rejects.toThrow(/X has NaN \(or a null\) at row 1, column 1/);
     await expect(pca.transform(dd.fromArrays({ a: [1, null], b: [2, 3] as number[] }, { npartitions: 1 })).compute()).rejects.toThrow(/X has NaN \(or a null\) at row 1 of partition 0, column "a"/);
   });
+
+  it("score: scikit-learn's average log-likelihood, with and without whiten, held-out rows, and all components", async () => {
+    // References: /usr/bin/python3 with scikit-learn 1.2.1 (Debian's python3-sklearn),
+    // PCA(n_components=k, whiten=w, svd_solver="full").fit(X).score(Z) with X digits (all
+    // rows) or wine's 13 features, Z = X or digits' first 100 rows times 0.9 plus 1.
+    const REF_SCORE = {
+      digits_k10_w0: -159.99373615808088,
+      digits_k10_w0_heldout: -156.5731132817519,
+      digits_k10_w1: -176.22654889330593,
+      digits_k10_w1_heldout: -173.66362907643503,
+      digits_k30_w0: -143.25332184424195,
+      wine_all: -18.713865391489588,
+      wine_k5: -22.129211158815018,
+    };
+    const ds = loadDigits();
+    const held = ds.X.slice(0, 100 * 64).map((v) => v * 0.9 + 1);
+    for (const [k, w] of [[10, false], [10, true], [30, false]] as const) {
+      const pca = await new ml.PCA({ nComponents: k, whiten: w }).fit(matrix(ds.X, ds.n, ds.d, 3));
+      expect(await pca.score(matrix(ds.X, ds.n, ds.d, 7))).toBeCloseTo(REF_SCORE[`digits_k${k}_w${w ? 1 : 0}`], 8);
+      if (k === 10) expect(await pca.score(matrix(held, 100, 64, 2))).toBeCloseTo(REF_SCORE[`digits_k10_w${w ? 1 : 0}_heldout`], 8);
+    }
+    const wine = loadCsv("wine_data.csv");
+    const all = await new ml.PCA().fit(matrix(wine.X, wine.n, wine.d, 3));
+    expect(all.noiseVariance).toBe(0);
+    expect(await all.score(matrix(wine.X, wine.n, wine.d, 1))).toBeCloseTo(REF_SCORE.wine_all, 8);
+    const five = await new ml.PCA({ nComponents: 5 }).fit(matrix(wine.X, wine.n, wine.d, 7));
+    expect(await five.score(matrix(wine.X, wine.n, wine.d, 3))).toBeCloseTo(REF_SCORE.wine_k5, 8);
+    await expect(five.score([[1, 2]])).rejects.toThrow(/PCA.score: X has 2 features, but the model was fitted with 13/);
+    await expect(new ml.PCA().score([[1, 2]])).rejects.toThrow(/not fitted yet/);
+  });
 });
