@@ -7,6 +7,7 @@
  *   nnColSum     out[j] (=|+=) Σ_i x[i, j]                (the bias gradient)
  *   nnGemm       C (=|+=) op(A)·op(B), op = identity or transpose, f32 (below)
  *   nnAdam       one Adam/AdamW update of a flat parameter vector, in f64 per element (f64x2)
+ *   nnMeanOf     out = (Σ of `count` f32 vectors, in order, in f64) / rows   (the all-reduce's mean)
  *
  * Activation codes: 0 none, 1 relu, 2 tanh, 3 sigmoid, 4 gelu (tanh approximation); they match
  * src/nn/kernels.ts. All f32, row-major, contiguous.
@@ -367,5 +368,28 @@ export function nnAdam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f64, 
     store<f32>(m + o, <f32>mi);
     store<f32>(v + o, <f32>vi);
     store<f32>(p + o, <f32>(pi - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps)));
+  }
+}
+
+/**
+ * out[i] = f32((x0[i] + x1[i] + … + x{count-1}[i]) / rows), the sum in f64 from 0, in order,
+ * for `count` f32 vectors of n values at src + w·stride bytes: the data-parallel all-reduce's
+ * mean gradient, the same bits as the scalar f64 loop (f64x2 lanes are lane-wise IEEE).
+ */
+export function nnMeanOf(src: usize, count: i32, stride: usize, n: i32, rows: f64, out: usize): void {
+  const vr = f64x2.splat(rows);
+  const pairs = (<usize>n) & ~(<usize>1);
+  let i: usize = 0;
+  for (; i < pairs; i += 2) {
+    const o = i * 4;
+    let s = f64x2.splat(0);
+    for (let w = 0; w < count; w++) s = f64x2.add(s, f64x2.promote_low_f32x4(v128.load64_zero(src + (<usize>w) * stride + o)));
+    v128.store64_lane(out + o, f32x4.demote_f64x2_zero(f64x2.div(s, vr)), 0);
+  }
+  for (; i < <usize>n; i++) {
+    const o = i * 4;
+    let s: f64 = 0;
+    for (let w = 0; w < count; w++) s += <f64>load<f32>(src + (<usize>w) * stride + o);
+    store<f32>(out + o, <f32>(s / rows));
   }
 }

@@ -49,6 +49,10 @@ export interface TrainCase {
   /** Per replica, seconds of the loop in forward + backward and in the all-reduce (barrier waits included). */
   compute_s?: number[];
   reduce_s?: number[];
+  /** Of reduce_s, the seconds waiting at the barrier for the other replicas; then the optimizer's update, and gathering the batch's rows. */
+  wait_s?: number[];
+  update_s?: number[];
+  gather_s?: number[];
   scaling?: number;
   vs_tfjs?: number;
   goal_samples?: boolean;
@@ -97,6 +101,9 @@ interface TesseraRun {
   samples: number;
   compute: number[];
   reduce: number[];
+  wait: number[];
+  update: number[];
+  gather: number[];
   cpu: number;
   load: number;
   seconds: number;
@@ -119,7 +126,7 @@ async function tesseraRun(client: Client, X: Chunked, y: Chunked, workers: numbe
   const c = process.cpuUsage(c0);
   const cpu = (c.user + c.system) / 1e6;
   const p = run.replicaParams.map((q) => Buffer.from(q.buffer, q.byteOffset, q.byteLength));
-  return { samples: run.samplesPerSecond, compute: run.timing.map((t) => +t.compute.toFixed(2)), reduce: run.timing.map((t) => +t.reduce.toFixed(2)), cpu, load: os.loadavg()[0]!, seconds: run.seconds, call, steps: run.steps, loss: tailLoss(losses), identical: p.every((b) => b.equals(p[0]!)) };
+  return { samples: run.samplesPerSecond, compute: run.timing.map((t) => +t.compute.toFixed(2)), reduce: run.timing.map((t) => +t.reduce.toFixed(2)), wait: run.timing.map((t) => +t.wait.toFixed(2)), update: run.timing.map((t) => +t.update.toFixed(2)), gather: run.timing.map((t) => +t.gather.toFixed(2)), cpu, load: os.loadavg()[0]!, seconds: run.seconds, call, steps: run.steps, loss: tailLoss(losses), identical: p.every((b) => b.equals(p[0]!)) };
 }
 
 type Tf = typeof import("@tensorflow/tfjs-core");
@@ -243,7 +250,7 @@ export async function runTrainBench(opts: { quick: boolean; emit: (row: TrainCas
   for (const [w, r] of results) {
     const row: TrainCase = {
       case: label, impl: `tessera-${w}w`, samples_per_s: r.samples, seconds: r.seconds, rows: N, steps: r.steps, loss_end: r.loss, seconds_call: r.call,
-      cpu_seconds: r.cpu, samples_per_cpu_s: N / r.cpu, load_avg: r.load, compute_s: r.compute, reduce_s: r.reduce, ok: r.identical && Number.isFinite(r.loss),
+      cpu_seconds: r.cpu, samples_per_cpu_s: N / r.cpu, load_avg: r.load, compute_s: r.compute, reduce_s: r.reduce, wait_s: r.wait, update_s: r.update, gather_s: r.gather, ok: r.identical && Number.isFinite(r.loss),
     };
     if (Number.isFinite(tfRate)) row.vs_tfjs = r.samples / tfRate;
     if (w === 2) {

@@ -15,7 +15,7 @@
  *             waits until the client took the previous one)
  *
  * Step s: every replica writes its slot in bank s % 2, meets the others at a barrier, then sums
- * all W slots in rank order (in f64) and divides by the global row count. Every replica runs
+ * all W slots in rank order (in f64, in wasm: nnMeanOf) and divides by the global row count. Every replica runs
  * that same arithmetic on the same bytes, so all get the same mean gradient, bit for bit, and
  * stay identical after the optimizer's update. Two banks make one barrier per step enough: a
  * replica can only write bank s % 2 again at step s + 2, after everyone passed step s + 1's
@@ -26,6 +26,8 @@
  */
 
 import { TesseraError } from "../errors.js";
+import type { Kernels } from "../kernels/kernels.js";
+import { nnKernels } from "./kernels.js";
 
 const COUNT = 0, GEN = 1, ABORT = 2, LOGGED = 3, FAILED = 4, SNAP = 5, TAKEN = 6, SNAP_T = 7;
 /** Fields per step in the log. */
@@ -73,7 +75,10 @@ export class Reducer {
   readonly log: Float64Array;
   private readonly slots: Float32Array;
   private readonly snap: Float32Array;
-  private readonly sum: Float64Array;
+  /** allReduce's buffer in wasm memory: the slots of one step, in rank order (0: not yet allocated). */
+  private gather = 0;
+  /** Milliseconds this replica spent waiting at the per-step barrier. */
+  waitMs = 0;
 
   constructor(
     readonly sab: SharedArrayBuffer,
@@ -89,7 +94,6 @@ export class Reducer {
     this.log = new Float64Array(sab, o.log, LOG_FIELDS * layout.steps);
     this.slots = new Float32Array(sab, o.slots, 2 * layout.workers * layout.size);
     this.snap = new Float32Array(sab, o.snapshot, layout.snapshot);
-    this.sum = new Float64Array(rank >= 0 ? layout.size : 0);
   }
 
   get aborted(): boolean {
@@ -148,6 +152,7 @@ export class Reducer {
   }
 
   private barrier(step: number): void {
+    const w0 = performance.now();
     const gen = this.arrive();
     const t0 = Date.now();
     while (gen >= 0 && Atomics.load(this.ctl, GEN) === gen) {
@@ -158,25 +163,32 @@ export class Reducer {
       }
       Atomics.wait(this.ctl, GEN, gen, SLICE_MS);
     }
+    this.waitMs += performance.now() - w0;
   }
 
   /**
-   * Publish this replica's gradient sum and batch stats for `step`, wait for the others, and write
-   * the mean gradient over all their rows into `out`. Returns the step's totals.
+   * Publish this replica's gradient sum (at `grad` in its kernels' memory) and batch stats for
+   * `step`, wait for the others, and write the mean gradient over all their rows to `out` (f32,
+   * in the kernels' memory). Returns the step's totals.
+   *
+   * The slots of the replicas that had rows are copied, in rank order, into one buffer in wasm
+   * memory (this replica's own from its gradient, which holds the same bytes), and nnMeanOf sums
+   * them in f64 and divides: the arithmetic of a scalar loop over the shared slots, in SIMD.
    */
-  allReduce(step: number, grad: Float32Array, mine: StepTotals, out: Float32Array, ms = 0): StepTotals {
+  allReduce(k: Kernels, step: number, grad: number, mine: StepTotals, out: number, ms = 0): StepTotals {
     const { workers: W, size: P } = this.layout;
     const bank = step & 1;
     const s = (bank * W + this.rank) * 3;
     this.stats[s] = mine.rows;
     this.stats[s + 1] = mine.loss;
     this.stats[s + 2] = mine.correct;
-    if (mine.rows > 0) this.slots.set(grad, (bank * W + this.rank) * P);
-    else this.slots.fill(0, (bank * W + this.rank) * P, (bank * W + this.rank + 1) * P);
-    this.barrier(step);
+    // One replica: nobody reads the slot.
+    if (W > 1 && mine.rows > 0) this.slots.set(k.view("float32", grad, P), (bank * W + this.rank) * P);
+    if (W > 1) this.barrier(step);
     const tot: StepTotals = { rows: 0, loss: 0, correct: 0 };
-    const sum = this.sum;
-    sum.fill(0);
+    this.gather ||= k.allocArray("float32", Math.max(1, W * P));
+    const gather = k.view("float32", this.gather, W * P);
+    let count = 0;
     for (let w = 0; w < W; w++) {
       const t = (bank * W + w) * 3;
       tot.rows += this.stats[t]!;
@@ -184,9 +196,10 @@ export class Reducer {
       tot.correct += this.stats[t + 2]!;
       if (this.stats[t]! === 0) continue;
       const at = (bank * W + w) * P;
-      for (let i = 0; i < P; i++) sum[i] += this.slots[at + i]!;
+      gather.set(w === this.rank ? k.view("float32", grad, P) : this.slots.subarray(at, at + P), count * P);
+      count++;
     }
-    if (tot.rows > 0) for (let i = 0; i < P; i++) out[i] = sum[i]! / tot.rows;
+    if (tot.rows > 0) nnKernels(k).nnMeanOf(this.gather, count, 4 * P, P, tot.rows, out);
     if (this.rank === 0 && step < this.layout.steps) {
       const at = LOG_FIELDS * step;
       this.log[at] = tot.rows;
@@ -196,6 +209,12 @@ export class Reducer {
       Atomics.store(this.ctl, LOGGED, step + 1);
     }
     return tot;
+  }
+
+  /** Free the wasm buffer allReduce gathers the slots into. */
+  dispose(k: Kernels): void {
+    if (this.gather) k.free(this.gather);
+    this.gather = 0;
   }
 
   /**

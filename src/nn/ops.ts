@@ -189,7 +189,7 @@ export interface ReplicaResult {
   t: number;
   seconds: number;
   /** Seconds of the loop in: gathering rows, forward + loss + backward, the all-reduce (barrier wait included), the update. */
-  timing: { gather: number; compute: number; reduce: number; update: number };
+  timing: { gather: number; compute: number; reduce: number; update: number; wait: number };
 }
 
 registerOp("nn.replica", async function (spec: ReplicaSpec, ...blocks: unknown[]): Promise<ReplicaResult> {
@@ -210,12 +210,11 @@ registerOp("nn.replica", async function (spec: ReplicaSpec, ...blocks: unknown[]
     net.reserve(cap);
     meanPtr = k.allocArray("float32", P);
     const labels = new Float64Array(cap);
-    const zeros = new Float32Array(P);
     // Nobody blocks its thread before everyone holds its data (see Reducer.meet).
     await reducer.meet(rows);
     const t0 = performance.now();
     let order: Int32Array | null = null;
-    const timing = { gather: 0, compute: 0, reduce: 0, update: 0 };
+    const timing = { gather: 0, compute: 0, reduce: 0, update: 0, wait: 0 };
     let tick = performance.now();
     const lap = (what: keyof typeof timing) => {
       const now = performance.now();
@@ -244,7 +243,7 @@ registerOp("nn.replica", async function (spec: ReplicaSpec, ...blocks: unknown[]
         mine = { rows: n, loss: l.loss, correct: l.correct };
         lap("compute");
       }
-      const tot = reducer.allReduce(step, n > 0 ? net.gradView() : zeros, mine, k.view("float32", meanPtr, P), performance.now() - t0);
+      const tot = reducer.allReduce(k, step, net.grads, mine, meanPtr, performance.now() - t0);
       lap("reduce");
       if (tot.rows > 0) opt.step(net.params, meanPtr);
       lap("update");
@@ -252,12 +251,14 @@ registerOp("nn.replica", async function (spec: ReplicaSpec, ...blocks: unknown[]
         reducer.publish(step + 1, net.paramView(), opt.state, opt.t);
       }
     }
+    timing.wait = reducer.waitMs;
     for (const key of Object.keys(timing) as (keyof typeof timing)[]) timing[key] /= 1000;
     return { rank: spec.rank, rows, params: net.paramView().slice(), optimizerState: opt.state, t: opt.t, seconds: (performance.now() - t0) / 1000, timing };
   } catch (err) {
     reducer.abort();
     throw err;
   } finally {
+    if (net) reducer.dispose(net.k);
     net?.dispose();
     opt?.dispose();
     if (meanPtr) net?.k.free(meanPtr);

@@ -1,6 +1,7 @@
 // The nn kernels of assembly/nn.ts on one thread: nnGemm against a plain f64 product for every
 // transpose combination, across its blocking (KC 256, MC 128, NC 1024) and edge tiles; nnAdam
-// against the JS Optimizer bit for bit; the ReLU backward's mask.
+// against the JS Optimizer bit for bit; nnMeanOf against the scalar f64 loop bit for bit; the
+// ReLU backward's mask.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Kernels } from "../../src/kernels/kernels.js";
 import { nnKernels, type NnExports } from "../../src/nn/kernels.js";
@@ -83,6 +84,28 @@ describe("nnAdam", () => {
       for (const p of [pp, pg, pm, pv]) k.free(p);
     });
   }
+});
+
+describe("nnMeanOf", () => {
+  it("sums the vectors in order in f64 and divides, bit for bit what a scalar f64 loop gives", () => {
+    const n = 1001, count = 3, rows = 777;
+    const u = rng(5);
+    const xs = Array.from({ length: count }, () => Float32Array.from({ length: n }, () => (u() - 0.5) * 10 ** Math.floor(u() * 8 - 4)));
+    const all = new Float32Array(count * n);
+    xs.forEach((x, w) => all.set(x, w * n));
+    const [src, out] = [put(all), put(new Float32Array(n))];
+    nn.nnMeanOf(src, count, 4 * n, n, rows, out);
+    const want = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (const x of xs) s += x[i]!;
+      want[i] = s / rows;
+    }
+    const got = k.copyOut("float32", out, n) as Float32Array;
+    expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer))).toBe(true);
+    k.free(src);
+    k.free(out);
+  });
 });
 
 describe("nnActBack", () => {
