@@ -249,7 +249,11 @@ function gMicro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32, nr: 
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let pa = ap, pb = bp;
-  for (let p = 0; p < kc; p++) {
+  // Bounded by the A pointer, not a counter: one induction variable fewer per step of p (V8's
+  // loop already carries a stack check; the issue slots are what the tile runs out of). Unrolling
+  // the loop made TurboFan hoist the loads and spill the accumulators: slower.
+  const end = ap + (<usize>kc) * 16;
+  while (pa < end) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     const a0 = v128.load32_splat(pa);
     c00 = f32x4.add(c00, f32x4.mul(a0, b0));
