@@ -28,7 +28,7 @@ export { radixSortPairs, gatherU32, sortWords, nullFlags } from "./sort";
 export { snappyDecode } from "./snappy";
 export { dictDecode } from "./parquet";
 export { mlLogistic, mlKmeans, mlKmeansStep, mlKmeansNearest, mlPackBytes, mlMoments, mlGram } from "./ml";
-export { nnBiasAct, nnActBack, nnColSum, nnGemm, nnGemmWorkBytes, nnAdam, nnMeanOf } from "./nn";
+export { nnBiasAct, nnActBack, nnColSum, nnGemm, nnGemmWorkBytes, nnAdam, nnMeanOf, nnGatherRows } from "./nn";
 
 /** Bumped whenever an export's meaning changes; the loader checks it against src/kernels/abi.ts. */
 export function abiVersion(): i32 {

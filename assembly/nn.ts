@@ -8,6 +8,7 @@
  *   nnGemm       C (=|+=) op(A)·op(B), op = identity or transpose, f32 (below)
  *   nnAdam       one Adam/AdamW update of a flat parameter vector, in f64 per element (f64x2)
  *   nnMeanOf     out = (Σ of `count` f32 vectors, in order, in f64) / rows   (the all-reduce's mean)
+ *   nnGatherRows dst[r] = x[order[lo + r]] for n rows of d f32s           (a replica's batch)
  *
  * Activation codes: 0 none, 1 relu, 2 tanh, 3 sigmoid, 4 gelu (tanh approximation); they match
  * src/nn/kernels.ts. All f32, row-major, contiguous.
@@ -395,5 +396,21 @@ export function nnMeanOf(src: usize, count: i32, stride: usize, n: i32, rows: f6
     let s: f64 = 0;
     for (let w = 0; w < count; w++) s += <f64>load<f32>(src + (<usize>w) * stride + o);
     store<f32>(out + o, <f32>(s / rows));
+  }
+}
+
+/** dst[r, :] = x[order[lo + r], :] for r < n: rows of d f32 values, order an i32 permutation. */
+export function nnGatherRows(x: usize, d: i32, order: usize, lo: i32, n: i32, dst: usize): void {
+  const bytes = (<usize>d) * 4;
+  const vec = bytes & ~(<usize>15);
+  let q = dst;
+  let o = order + (<usize>lo) * 4;
+  for (let r = 0; r < n; r++) {
+    const src = x + (<usize>load<i32>(o)) * bytes;
+    let j: usize = 0;
+    for (; j < vec; j += 16) v128.store(q + j, v128.load(src + j));
+    for (; j < bytes; j += 4) store<f32>(q + j, load<f32>(src + j));
+    q += bytes;
+    o += 4;
   }
 }

@@ -17,12 +17,13 @@ export interface NnExports {
   nnGemmWorkBytes(): number;
   nnAdam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number, wd: number, decoupled: number): void;
   nnMeanOf(src: number, count: number, stride: number, n: number, rows: number, out: number): void;
+  nnGatherRows(x: number, d: number, order: number, lo: number, n: number, dst: number): void;
 }
 
 /** Activation codes shared with assembly/nn.ts. */
 export const ACT: Record<Activation | "none", number> = { none: 0, relu: 1, tanh: 2, sigmoid: 3, gelu: 4 };
 
-const NEEDED = ["nnBiasAct", "nnActBack", "nnColSum", "nnGemm", "nnGemmWorkBytes", "nnAdam", "nnMeanOf"] as const;
+const NEEDED = ["nnBiasAct", "nnActBack", "nnColSum", "nnGemm", "nnGemmWorkBytes", "nnAdam", "nnMeanOf", "nnGatherRows"] as const;
 
 export function nnKernels(k: Kernels): NnExports {
   const ex = k.exports as unknown as Partial<NnExports>;

@@ -20,7 +20,7 @@ import { matrix, vector } from "../ml/blocks.js";
 import { WasmChunk, asBlock } from "../array/block.js";
 import { Reducer, type ReduceLayout } from "./allreduce.js";
 import { decodeCheckpoint } from "./checkpoint.js";
-import { mixSeed, permutation } from "./kernels.js";
+import { mixSeed, nnKernels, permutation } from "./kernels.js";
 import { Network, initialParameters } from "./network.js";
 import { KernelOptimizer } from "./optim.js";
 import type { LossName, OptimizerSpec, SequentialSpec } from "./spec.js";
@@ -196,10 +196,14 @@ registerOp("nn.replica", async function (spec: ReplicaSpec, ...blocks: unknown[]
   const reducer = new Reducer(spec.sab, spec.layout, spec.rank, spec.timeoutMs);
   let net: Network | undefined;
   let opt: KernelOptimizer | undefined;
-  let meanPtr = 0;
+  let k: Kernels | undefined;
+  // wasm buffers of this replica: its rows, the shuffle, the mean gradient (0: not allocated).
+  let X = 0, orderPtr = 0, meanPtr = 0;
   try {
-    const k = await getKernels();
-    const { X, Y, rows } = shard(k, blocks, spec);
+    k = await getKernels();
+    const sh = shard(k, blocks, spec);
+    X = sh.X;
+    const { Y, rows } = sh;
     net = new Network(k, spec.spec, spec.init?.params ?? initialParameters(spec.spec));
     const S = spec.stepsPerEpoch;
     opt = new KernelOptimizer(k, spec.optimizer, net.size, spec.epochs * S, spec.init ?? undefined);
@@ -209,6 +213,8 @@ registerOp("nn.replica", async function (spec: ReplicaSpec, ...blocks: unknown[]
     const cap = Math.ceil(rows / S) + 1;
     net.reserve(cap);
     meanPtr = k.allocArray("float32", P);
+    orderPtr = k.allocArray("int32", Math.max(1, rows));
+    const nk = nnKernels(k);
     const labels = new Float64Array(cap);
     // Nobody blocks its thread before everyone holds its data (see Reducer.meet).
     await reducer.meet(rows);
@@ -224,18 +230,17 @@ registerOp("nn.replica", async function (spec: ReplicaSpec, ...blocks: unknown[]
     for (let step = spec.startStep; step < spec.endStep; step++) {
       const epoch = Math.floor(step / S), s = step % S;
       // The shuffle is a function of (seed, epoch, rank): a resumed run draws the same one.
-      if (s === 0 || order === null) order = permutation(rows, mixSeed(spec.seed, epoch, spec.rank));
+      if (s === 0 || order === null) {
+        order = permutation(rows, mixSeed(spec.seed, epoch, spec.rank));
+        k.view("int32", orderPtr, rows).set(order);
+      }
       // This replica's share of the global batch: an equal slice of its shuffled rows.
       const lo = Math.floor((s * rows) / S), hi = Math.floor(((s + 1) * rows) / S);
       const n = hi - lo;
       let mine = { rows: n, loss: 0, correct: 0 };
       if (n > 0) {
-        const input = k.view("float32", net.inputPtr(n), n * d);
-        for (let r = 0; r < n; r++) {
-          const src = order[lo + r]! * d, dst = r * d;
-          for (let j = 0; j < d; j++) input[dst + j] = X[src + j]!;
-          labels[r] = Y[order[lo + r]!]!;
-        }
+        nk.nnGatherRows(X, d, orderPtr, lo, n, net.inputPtr(n));
+        for (let r = 0; r < n; r++) labels[r] = Y[order[lo + r]!]!;
         lap("gather");
         net.forward(n, true, mixSeed(step, spec.rank));
         const l = net.loss(spec.loss, labels.subarray(0, n), n);
@@ -258,30 +263,40 @@ registerOp("nn.replica", async function (spec: ReplicaSpec, ...blocks: unknown[]
     reducer.abort();
     throw err;
   } finally {
-    if (net) reducer.dispose(net.k);
     net?.dispose();
     opt?.dispose();
-    if (meanPtr) net?.k.free(meanPtr);
+    if (k) {
+      reducer.dispose(k);
+      for (const p of [X, orderPtr, meanPtr]) if (p) k.free(p);
+    }
   }
 });
 
-/** This replica's rows, gathered from its blocks into one f32 X and f64 y. */
-function shard(k: Kernels, blocks: unknown[], spec: ReplicaSpec): { X: Float32Array; Y: Float64Array; rows: number } {
+/**
+ * This replica's rows, gathered from its blocks into one f32 X in wasm memory (a pointer: each
+ * step's batch is gathered from it by nnGatherRows; the caller frees it) and an f64 y.
+ */
+function shard(k: Kernels, blocks: unknown[], spec: ReplicaSpec): { X: number; Y: Float64Array; rows: number } {
   const xs = blocks.slice(0, spec.blocks).map((b, i) => matrix(k, b, spec.d, `nn.replica X block ${i}`));
   const ys = blocks.slice(spec.blocks).map((b, i) => vector(k, b, `nn.replica y block ${i}`));
+  let X = 0;
   try {
     const rows = xs.reduce((s, m) => s + m.rows, 0);
-    const X = new Float32Array(rows * spec.d);
+    X = k.allocArray("float32", Math.max(1, rows * spec.d));
     const Y = new Float64Array(rows);
     let at = 0;
     xs.forEach((m, i) => {
       const ym = ys[i]!;
       if (ym.rows !== m.rows) throw new TesseraError(`nn.fitDataParallel: y has ${ym.rows} values for the ${m.rows} rows of X in one block`);
-      X.set(k.view("float64", m.ptr, m.rows * spec.d), at * spec.d);
+      // Views after the allocation (it may grow the memory).
+      k.view("float32", X + 4 * at * spec.d, m.rows * spec.d).set(k.view("float64", m.ptr, m.rows * spec.d));
       Y.set(k.view("float64", ym.ptr, ym.rows), at);
       at += m.rows;
     });
     return { X, Y, rows };
+  } catch (err) {
+    if (X) k.free(X);
+    throw err;
   } finally {
     for (const m of [...xs, ...ys]) m.done();
   }

@@ -145,6 +145,8 @@ class WorkerLost extends Error {
 }
 
 const MAX_RESTARTS = 3;
+/** How often the client reads the step log while a run goes on (onStep / onEpoch come in batches). */
+const DRAIN_MS = 100;
 
 export async function fitDataParallel(client: Client, spec: SequentialSpec, data: { x: MatrixInput; y: TargetInput }, options: FitOptions = {}): Promise<FitResult> {
   const what = "nn.fitDataParallel";
@@ -293,7 +295,8 @@ export async function fitDataParallel(client: Client, spec: SequentialSpec, data
           takeOne();
         }
       })();
-      const timer = setInterval(drain, 20);
+      // A few wake-ups a second: the replicas' threads want both cores, and events come in batches anyway.
+      const timer = setInterval(drain, DRAIN_MS);
       let results: ReplicaResult[];
       try {
         const external = [...keys, ...rows.external];

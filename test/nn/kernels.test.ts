@@ -1,7 +1,7 @@
 // The nn kernels of assembly/nn.ts on one thread: nnGemm against a plain f64 product for every
 // transpose combination, across its blocking (KC 256, MC 128, NC 1024) and edge tiles; nnAdam
-// against the JS Optimizer bit for bit; nnMeanOf against the scalar f64 loop bit for bit; the
-// ReLU backward's mask.
+// against the JS Optimizer bit for bit; nnMeanOf against the scalar f64 loop bit for bit;
+// nnGatherRows; the ReLU backward's mask.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Kernels } from "../../src/kernels/kernels.js";
 import { nnKernels, type NnExports } from "../../src/nn/kernels.js";
@@ -105,6 +105,24 @@ describe("nnMeanOf", () => {
     expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer))).toBe(true);
     k.free(src);
     k.free(out);
+  });
+});
+
+describe("nnGatherRows", () => {
+  it("copies the rows a permutation slice names, for widths with and without a SIMD tail", () => {
+    for (const d of [16, 7, 1]) {
+      const rows = 50;
+      const x = Float32Array.from({ length: rows * d }, (_, i) => i + 0.5);
+      const order = Int32Array.from({ length: rows }, (_, i) => (i * 17) % rows);
+      const [px, pd] = [put(x), put(new Float32Array(20 * d))];
+      const po = k.allocArray("int32", rows);
+      k.view("int32", po, rows).set(order);
+      nn.nnGatherRows(px, d, po, 10, 20, pd);
+      const want = new Float32Array(20 * d);
+      for (let r = 0; r < 20; r++) want.set(x.subarray(order[10 + r]! * d, (order[10 + r]! + 1) * d), r * d);
+      expect(Array.from(k.copyOut("float32", pd, 20 * d))).toEqual(Array.from(want));
+      for (const p of [px, pd, po]) k.free(p);
+    }
   });
 });
 
