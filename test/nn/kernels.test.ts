@@ -25,7 +25,7 @@ function put(a: Float32Array): number {
 }
 
 describe("nnGemm", () => {
-  const shapes: [number, number, number][] = [[1, 1, 1], [5, 3, 7], [17, 9, 13], [130, 70, 300], [4, 8, 4], [3, 2, 1025], [129, 1030, 5]];
+  const shapes: [number, number, number][] = [[1, 1, 1], [5, 3, 7], [17, 9, 13], [130, 70, 300], [4, 8, 4], [3, 2, 1025], [129, 1030, 5], [130, 2, 300], [9, 3, 600], [130, 70, 2], [6, 5, 3]];
   for (const [m, n, kk] of shapes) {
     it(`C (=|+=) op(A)·op(B), m ${m} n ${n} k ${kk}, every transpose, leading dimensions wider than the rows`, () => {
       const u = rng(m * 1000 + n * 10 + kk);
