@@ -22,12 +22,14 @@
  * first step to the last: data already on the workers, the replicas launched); `seconds_call`
  * is the whole fitDataParallel call (persisting, launch, gather). Best of the timed runs after
  * a warm-up run (V8 compiles the workers' wasm in tiers). Every row also gives the process's CPU
- * time over the timed run (all threads) and rows per CPU-second, and the host's load average:
+ * time over the timed run (all threads) and rows per CPU-second, the host's load average, and
+ * (tessera rows) the CPU-seconds the host's other processes used meanwhile (`others_cpu_s`):
  * on a shared 2-core host, wall-clock throughput mostly measures the other tenants, and a
  * synchronous data-parallel step waits for its slowest replica. Goals: >= 150k samples/s on 2 workers,
  * >= 3x TF.js-wasm, 2-worker scaling >= 1.7x.
  */
 
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import { LocalCluster, array as da, nn, type Client } from "tessera";
 
@@ -46,6 +48,13 @@ export interface TrainCase {
   samples_per_cpu_s?: number;
   /** The host's 1-minute load average when the row was measured (2 cores: above 2 means waiting). */
   load_avg?: number;
+  /**
+   * CPU-seconds the host's other processes used during the timed run (Linux: busy time in
+   * /proc/stat minus this process's). The load average counts more than CPU use on this host;
+   * this says whether the replicas had both cores: near 0 they did, near the run's seconds one
+   * core went to someone else.
+   */
+  others_cpu_s?: number;
   /** Per replica, seconds of the loop in forward + backward and in the all-reduce (barrier waits included). */
   compute_s?: number[];
   reduce_s?: number[];
@@ -106,6 +115,7 @@ interface TesseraRun {
   gather: number[];
   cpu: number;
   load: number;
+  others: number | undefined;
   seconds: number;
   call: number;
   steps: number;
@@ -115,18 +125,32 @@ interface TesseraRun {
 
 type Chunked = ReturnType<typeof da.ones>;
 
+/** Seconds of CPU the host has spent busy (all processes; /proc/stat, Linux), or undefined elsewhere. */
+function hostBusy(): number | undefined {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: all but idle and iowait.
+    return (f.slice(0, 8).reduce((a, b) => a + b, 0) - f[3]! - f[4]!) / 100; // USER_HZ
+  } catch {
+    return undefined;
+  }
+}
+
 async function tesseraRun(client: Client, X: Chunked, y: Chunked, workers: number): Promise<TesseraRun> {
   const losses: number[] = [];
   const t0 = performance.now();
   const c0 = process.cpuUsage();
+  const h0 = hostBusy();
   const run = await nn.fitDataParallel(client, spec(), { x: X, y }, {
     epochs: 1, batchSize: BATCH, optimizer: nn.adam({ lr: LR }), workers, seed: 0, onStep: (e) => losses.push(e.loss),
   });
   const call = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const cpu = (c.user + c.system) / 1e6;
+  const h1 = hostBusy();
+  const others = h0 !== undefined && h1 !== undefined ? +(h1 - h0 - cpu).toFixed(2) : undefined;
   const p = run.replicaParams.map((q) => Buffer.from(q.buffer, q.byteOffset, q.byteLength));
-  return { samples: run.samplesPerSecond, compute: run.timing.map((t) => +t.compute.toFixed(2)), reduce: run.timing.map((t) => +t.reduce.toFixed(2)), wait: run.timing.map((t) => +t.wait.toFixed(2)), update: run.timing.map((t) => +t.update.toFixed(2)), gather: run.timing.map((t) => +t.gather.toFixed(2)), cpu, load: os.loadavg()[0]!, seconds: run.seconds, call, steps: run.steps, loss: tailLoss(losses), identical: p.every((b) => b.equals(p[0]!)) };
+  return { samples: run.samplesPerSecond, compute: run.timing.map((t) => +t.compute.toFixed(2)), reduce: run.timing.map((t) => +t.reduce.toFixed(2)), wait: run.timing.map((t) => +t.wait.toFixed(2)), update: run.timing.map((t) => +t.update.toFixed(2)), gather: run.timing.map((t) => +t.gather.toFixed(2)), cpu, load: os.loadavg()[0]!, others, seconds: run.seconds, call, steps: run.steps, loss: tailLoss(losses), identical: p.every((b) => b.equals(p[0]!)) };
 }
 
 type Tf = typeof import("@tensorflow/tfjs-core");
@@ -250,7 +274,7 @@ export async function runTrainBench(opts: { quick: boolean; emit: (row: TrainCas
   for (const [w, r] of results) {
     const row: TrainCase = {
       case: label, impl: `tessera-${w}w`, samples_per_s: r.samples, seconds: r.seconds, rows: N, steps: r.steps, loss_end: r.loss, seconds_call: r.call,
-      cpu_seconds: r.cpu, samples_per_cpu_s: N / r.cpu, load_avg: r.load, compute_s: r.compute, reduce_s: r.reduce, wait_s: r.wait, update_s: r.update, gather_s: r.gather, ok: r.identical && Number.isFinite(r.loss),
+      cpu_seconds: r.cpu, samples_per_cpu_s: N / r.cpu, load_avg: r.load, others_cpu_s: r.others, compute_s: r.compute, reduce_s: r.reduce, wait_s: r.wait, update_s: r.update, gather_s: r.gather, ok: r.identical && Number.isFinite(r.loss),
     };
     if (Number.isFinite(tfRate)) row.vs_tfjs = r.samples / tfRate;
     if (w === 2) {
