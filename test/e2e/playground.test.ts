@@ -177,6 +177,20 @@ describe("the playground", () => {
     expect(s.log).toContain("epoch 40:");
   }, 120_000);
 
+  it("runs the Parquet -> one-hot, scaler -> MLP pipeline, with held-out accuracy", async () => {
+    await page.setInputFiles("#file", []);
+    await page.fill("#url", "");
+    const s = await run(page, "pipeline");
+    expect(s.error).toBeUndefined();
+    expect(s.ok).toBe(true);
+    // 6000 rows, 6 measurements + 4 one-hot regions, 3 classes; 80% train: 15 epochs of ceil(4800 / 64) steps at most.
+    expect(s.log).toContain("6000 rows, 10 features (one-hot: region), 3 classes");
+    expect(s.values["held-out rows"]).toBeGreaterThan(1000);
+    expect(s.values["held-out accuracy"]).toBeGreaterThan(0.9);
+    expect(s.chart!.points).toBe(s.values.steps);
+    expect(s.chart!.last).toBeLessThan(s.chart!.first / 3);
+  }, 120_000);
+
   it("runs an edited program, and shows a failing one's error in the page", async () => {
     const edited = await run(page, "array", "const { array } = tessera;\nshow({ total: (await client.compute(array.ones([100, 100], { chunks: [25, 25] }).sum())).item() });");
     expect(edited.values).toEqual({ total: 10000 });
