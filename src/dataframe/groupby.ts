@@ -261,8 +261,10 @@ class GroupbyInput extends PlannedInput {
       const root = combineTree(partials, `groupby-combine-${token}`, "dataframe.groupby-combine", splitEvery, out);
       out.push(new Task(blockKey(outName, [0]), "dataframe.groupby-finalize", [finalSpec, new TaskRef(root)]));
     } else {
-      const splitName = `groupby-split-${token}-${splitOut}`;
-      const pieceName = `groupby-piece-${token}-${splitOut}`;
+      // The split count goes into the token (in hex), so the key prefix stays "groupby-split".
+      const tag = `${token}${splitOut.toString(16)}`;
+      const splitName = `groupby-split-${tag}`;
+      const pieceName = `groupby-piece-${tag}`;
       const splitSpec = opSpec({ by: this.by, n: splitOut });
       partials.forEach((p, i) => out.push(new Task(blockKey(splitName, [i]), "dataframe.groupby-split", [splitSpec, new TaskRef(p)])));
       for (let j = 0; j < splitOut; j++) {
@@ -271,7 +273,7 @@ class GroupbyInput extends PlannedInput {
           out.push(new Task(key, "tessera.getitem", [new TaskRef(blockKey(splitName, [i])), j]));
           return key;
         });
-        const root = combineTree(pieces, `groupby-combine-${token}-${splitOut}`, "dataframe.groupby-combine", splitEvery, out, [j]);
+        const root = combineTree(pieces, `groupby-combine-${tag}`, "dataframe.groupby-combine", splitEvery, out, [j]);
         out.push(new Task(blockKey(outName, [j]), "dataframe.groupby-finalize", [finalSpec, new TaskRef(root)]));
       }
     }

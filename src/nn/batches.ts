@@ -18,7 +18,7 @@ import type { Client } from "../client/client.js";
 import { TesseraError } from "../errors.js";
 import { MaterializedLayer } from "../graph/layers.js";
 import { opSpec } from "../graph/spec.js";
-import { Task, TaskRef, type GraphNode } from "../graph/task.js";
+import { Task, TaskRef, blockKey, type GraphNode } from "../graph/task.js";
 import { randomToken } from "../graph/tokenize.js";
 import { DataFrame } from "../dataframe/dataframe.js";
 import { toRows, type MatrixInput, type Rows, type TargetInput } from "../ml/data.js";
@@ -118,7 +118,7 @@ async function openSource(collection: MatrixInput, options: BatchOptions, what: 
 /** Rows per block, where the collection does not know them (dataframes): one small task per block. */
 async function blockRows(client: Client, rows: Rows, what: string): Promise<number[]> {
   const token = randomToken();
-  const nodes: GraphNode[] = rows.x.map((k, i) => new Task(`nn-rows-${token}-${i}`, "nn.rows", [new TaskRef(k)]));
+  const nodes: GraphNode[] = rows.x.map((k, i) => new Task(blockKey(`nn-rows-${token}`, [i]), "nn.rows", [new TaskRef(k)]));
   const graph = rows.graph.withLayer(new MaterializedLayer(`nn-rows-${token}`, nodes, [...rows.graph.layers.keys()]));
   return (await client.compute(new GraphValue(graph, nodes.map((n) => n.key), rows.external, (v) => v as number[])).catch((err: unknown) => rethrow(err, what))) as number[];
 }

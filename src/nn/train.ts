@@ -29,7 +29,7 @@
 import type { Client } from "../client/client.js";
 import { TaskError, TesseraError } from "../errors.js";
 import { opSpec } from "../graph/spec.js";
-import { Task, TaskRef, type Graph, type Key } from "../graph/task.js";
+import { Task, TaskRef, blockKey, type Graph, type Key } from "../graph/task.js";
 import { randomToken } from "../graph/tokenize.js";
 import { toRows, type MatrixInput, type TargetInput } from "../ml/data.js";
 import { GraphValue, Held } from "../ml/run.js";
@@ -246,7 +246,7 @@ export async function fitDataParallel(client: Client, spec: SequentialSpec, data
           checkpointEvery: ck?.every ?? 0, seed, d: rows.d, blocks: mine.length, timeoutMs: options.timeoutMs ?? 120_000,
         };
         const args = [opSpec(rs), ...mine.map((b) => new TaskRef(rows.x[b]!)), ...mine.map((b) => new TaskRef(rows.y![b]!))];
-        const key = `nn-replica-${token}-${r}`;
+        const key = blockKey(`nn-replica-${token}`, [r]);
         graph.set(key, new Task(key, "nn.replica", args, { workers: [workers[r]!] }));
         replicaKeys.push(key);
       }
@@ -427,7 +427,7 @@ function countGraph(xKeys: readonly Key[]): GraphValue<number[]> {
   const token = randomToken();
   const g: Graph = new Map();
   const keys = xKeys.map((k, i) => {
-    const key = `nn-rows-${token}-${i}`;
+    const key = blockKey(`nn-rows-${token}`, [i]);
     g.set(key, new Task(key, "nn.rows", [new TaskRef(k)]));
     return key;
   });

@@ -98,6 +98,10 @@ describe("groupby on a dataframe", () => {
     const shuffled = rowsOf(await df.compute()).sort((a, b) => (a.key as number) - (b.key as number));
     expect(shuffled.map((r) => [r.key, r.x_count])).toEqual(tree.map((r) => [r.key, r.x_count]));
     shuffled.forEach((r, i) => expect(r.x_sum as number).toBeCloseTo(tree[i]!.x_sum as number, 9));
+    // Its tasks group under plain prefixes (the dashboard's progress rows), no token in them.
+    const prefixes = (client as unknown as { runner: { scheduler: { prefixes: { name: string }[] } } }).runner.scheduler.prefixes.map((p) => p.name);
+    expect(prefixes).toEqual(expect.arrayContaining(["groupby-split", "groupby-piece", "groupby-combine"]));
+    expect(prefixes.filter((p) => /^groupby-.*-[0-9a-f]{6,}/.test(p))).toEqual([]);
   });
 
   it("shuffles on its own when there are many groups", async () => {

@@ -74,6 +74,10 @@ describe.skipIf(!HAVE)("fitDataParallel on digits", () => {
     // The checkpoint reloads to the same predictions.
     const again = nn.load(run.model.save());
     expect((await again.evaluate(Xtest, yte)).loss).toBe(acc.loss);
+    // Its tasks group under plain prefixes (the dashboard's progress rows), no token in them.
+    const prefixes = (client as unknown as { runner: { scheduler: { prefixes: { name: string }[] } } }).runner.scheduler.prefixes.map((p) => p.name);
+    expect(prefixes).toContain("nn-replica");
+    expect(prefixes.filter((p) => /^nn-.*-[0-9a-f]{6,}/.test(p))).toEqual([]);
   }, 30_000);
 
   it("1 and 2 workers agree to float rounding (not bit for bit: see the README)", async () => {
