@@ -15,7 +15,7 @@ import { Task, isContainer, type Graph, type Key } from "../graph/task.js";
 import { randomToken, tokenize } from "../graph/tokenize.js";
 import type { ClientId, StoryEntry, TaskSpec, WorkerId } from "../scheduler/events.js";
 import type { ClientReport, Runner } from "../cluster/runner.js";
-import { closeMetrics, metricsOf, type ProgressHandle } from "../dashboard/collector.js";
+import { closeMetrics, metricsOf, watchingMetrics, type ProgressHandle } from "../dashboard/collector.js";
 import { terminalProgress } from "../dashboard/progress-bar.js";
 import type { ComputeProgress, FeedGraph, FeedMessage, ProgressEvent } from "../dashboard/protocol.js";
 import type { WorkerMetrics } from "../worker/control.js";
@@ -321,6 +321,18 @@ export class Client implements FutureOwner {
   onMetrics(cb: (m: FeedMessage) => void): () => void {
     this.checkOpen();
     return metricsOf(this.runner).subscribe(cb);
+  }
+
+  /**
+   * A point (x, y) of the named series the dashboard charts — a training loss per step, rows
+   * per second — sent with the next feed update to whoever watches (the dashboard, onMetrics).
+   * Nothing is kept when nothing watches this cluster.
+   */
+  logMetric(name: string, x: number, y: number): void {
+    this.checkOpen();
+    if (typeof name !== "string" || name === "") throw new TesseraError(`logMetric: name must be a non-empty string, got ${JSON.stringify(name)}`);
+    if (!Number.isFinite(x) || !Number.isFinite(y)) throw new TesseraError(`logMetric(${JSON.stringify(name)}): x and y must be finite numbers, got ${x} and ${y}`);
+    watchingMetrics(this.runner)?.record(name, x, y);
   }
 
   /** Overall progress by task prefix, ~5 times a second while it changes. Returns a function that unsubscribes. */

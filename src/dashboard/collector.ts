@@ -35,6 +35,7 @@ import {
   type FeedGraph,
   type FeedMessage,
   type FeedPrefix,
+  type FeedSeries,
   type FeedTasks,
   type FeedWorker,
   type ProgressEvent,
@@ -145,6 +146,8 @@ export class MetricsCollector {
   private activity: ActivityBuffer;
   private pendingErrors: FeedError[] = [];
   private keptErrors: FeedError[] = [];
+  private pendingSeries = new Map<string, FeedSeries>();
+  private readonly keptSeries = new Map<string, FeedSeries>();
   private history: { base: number; time: number; tasks: FeedTasks; activity: FeedActivity }[] = [];
   private historyCount = 0;
   private readonly opIds = new Map<string, number>();
@@ -213,6 +216,15 @@ export class MetricsCollector {
     };
   }
 
+  /** A point of a named series (client.logMetric), sent with the next update. */
+  record(name: string, x: number, y: number): void {
+    let s = this.pendingSeries.get(name);
+    if (!s) this.pendingSeries.set(name, (s = { name, x: [], y: [] }));
+    s.x.push(x);
+    s.y.push(y);
+    this.update();
+  }
+
   /** The state now, as a new subscriber's first message (what `subscribe` delivers first). */
   snapshot(): FeedMessage {
     const s = this.runner.scheduler;
@@ -235,6 +247,7 @@ export class MetricsCollector {
       errors: this.keptErrors.slice(),
       ops: this.opNames.slice(0, this.opsSent),
       opsFrom: 0,
+      series: [...this.keptSeries.values()].map((s) => ({ name: s.name, x: s.x.slice(), y: s.y.slice() })),
     };
   }
 
@@ -401,6 +414,8 @@ export class MetricsCollector {
     const activity = this.activity.drain(base);
     const errors = this.pendingErrors;
     this.pendingErrors = [];
+    const series = [...this.pendingSeries.values()];
+    this.pendingSeries = new Map();
     const workers = this.workers(s);
     const workerText = JSON.stringify(workers);
     const workersChanged = workerText !== this.lastWorkers;
@@ -408,10 +423,10 @@ export class MetricsCollector {
     const ops = this.opNames.slice(this.opsSent);
     const opsFrom = this.opsSent;
     this.opsSent = this.opNames.length;
-    const news = tasks.seen > 0 || activity.seen > 0 || progress.length > 0 || errors.length > 0 || workersChanged || ops.length > 0;
+    const news = tasks.seen > 0 || activity.seen > 0 || progress.length > 0 || errors.length > 0 || workersChanged || ops.length > 0 || series.length > 0;
     const send = news || now - this.lastSent >= this.o.heartbeat;
     if (send) this.seq++;
-    const msg: FeedMessage = { kind: "update", seq: this.seq, time: now, base, tasks, activity, progress, workers, errors, ops, opsFrom };
+    const msg: FeedMessage = { kind: "update", seq: this.seq, time: now, base, tasks, activity, progress, workers, errors, ops, opsFrom, series };
     this.remember(msg, now);
     let snap: FeedMessage | undefined;
     for (const sub of this.subscribers) {
@@ -425,6 +440,19 @@ export class MetricsCollector {
 
   /** Keep the tasks and errors of a message for later snapshots. */
   private remember(msg: FeedMessage, now: number): void {
+    for (const s of msg.series) {
+      let k = this.keptSeries.get(s.name);
+      if (!k) this.keptSeries.set(s.name, (k = { name: s.name, x: [], y: [] }));
+      for (let i = 0; i < s.x.length; i++) {
+        k.x.push(s.x[i]!);
+        k.y.push(s.y[i]!);
+      }
+      // The newest points of each series, for snapshots.
+      if (k.x.length > SERIES_KEPT) {
+        k.x.splice(0, k.x.length - SERIES_KEPT);
+        k.y.splice(0, k.y.length - SERIES_KEPT);
+      }
+    }
     if (msg.errors.length > 0) {
       for (const e of msg.errors) this.keptErrors.push(e);
       if (this.keptErrors.length > this.o.errorsKept) this.keptErrors.splice(0, this.keptErrors.length - this.o.errorsKept);
@@ -613,6 +641,9 @@ function safely<T>(listener: (value: T) => void, value: T): void {
   }
 }
 
+/** Points kept per series for snapshots. */
+const SERIES_KEPT = 10_000;
+
 const collectors = new WeakMap<Runner, MetricsCollector>();
 
 /** The runner's collector, made on first use. */
@@ -620,6 +651,11 @@ export function metricsOf(runner: Runner, options?: CollectorOptions): MetricsCo
   let c = collectors.get(runner);
   if (!c) collectors.set(runner, (c = new MetricsCollector(runner, options)));
   return c;
+}
+
+/** The runner's collector if one was made (something watches the cluster), else undefined. */
+export function watchingMetrics(runner: Runner): MetricsCollector | undefined {
+  return collectors.get(runner);
 }
 
 /** Stop the runner's collector, if it has one (the client closed). */

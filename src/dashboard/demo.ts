@@ -30,7 +30,12 @@ export interface DemoApi<A extends DemoArray> {
 export interface DemoClient<A> {
   persist(x: A): A;
   compute(x: unknown, options?: { optimize?: boolean }): Promise<unknown>;
+  logMetric(name: string, x: number, y: number): void;
 }
+
+/** The series the workload logs (as a training loop logs its loss), and its number of points. */
+export const DEMO_SERIES = "demo: 1/(1+i)";
+export const DEMO_SERIES_POINTS = 20;
 
 export interface WorkloadOptions {
   /** Number of load tasks (default 1500: about 3200 tasks in all). */
@@ -116,6 +121,8 @@ export async function runDemoWorkload<A extends DemoArray>(
       (err: Error) => err.message,
     ),
   ]);
+  // A series for the dashboard's logged-series panel, as a training loop logs its loss per step.
+  for (let i = 0; i < DEMO_SERIES_POINTS; i++) client.logMetric(DEMO_SERIES, i, 1 / (1 + i));
   // The mean is a 0-d NDArray.
   const both = totals as [number, { data: ArrayLike<number> }];
   return { tasks, total: both[0], mean: both[1].data[0]!, failure, persisted };

@@ -139,6 +139,17 @@ export interface FeedMessage {
   /** Op names new in this message, in id order, starting at id `opsFrom`. */
   ops: string[];
   opsFrom: number;
+  /**
+   * Points of named series (client.logMetric: a training loss per step, samples per second):
+   * new ones in an update, those kept in a snapshot.
+   */
+  series: FeedSeries[];
+}
+
+export interface FeedSeries {
+  name: string;
+  x: number[];
+  y: number[];
 }
 
 /** Overall progress: sums over prefixes, and each prefix (client.onProgress). */

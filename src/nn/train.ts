@@ -261,7 +261,12 @@ export async function fitDataParallel(client: Client, spec: SequentialSpec, data
           const at = LOG_FIELDS * seen;
           const [n, l, c, ms] = [watcher.log[at]!, watcher.log[at + 1]!, watcher.log[at + 2]!, watcher.log[at + 3]!];
           const epoch = Math.floor(seen / S);
-          options.onStep?.({ step: seen, epoch, loss: n > 0 ? l / n : NaN, rows: n, seconds: ms / 1000, samplesPerSecond: ms > lastMs ? (1000 * n) / (ms - lastMs) : NaN });
+          const stepLoss = n > 0 ? l / n : NaN;
+          const rate = ms > lastMs ? (1000 * n) / (ms - lastMs) : NaN;
+          options.onStep?.({ step: seen, epoch, loss: stepLoss, rows: n, seconds: ms / 1000, samplesPerSecond: rate });
+          // To the dashboard too (a chart per series), when something watches the cluster.
+          if (Number.isFinite(stepLoss)) client.logMetric("training loss", seen, stepLoss);
+          if (Number.isFinite(rate)) client.logMetric("training samples/s", seen, rate);
           lastMs = ms;
           acc.rows += n;
           acc.loss += l;

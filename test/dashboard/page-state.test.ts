@@ -28,10 +28,26 @@ const message = (kind: FeedMessage["kind"], time: number, extra: Partial<FeedMes
   errors: [],
   ops: [],
   opsFrom: 0,
+  series: [],
   ...extra,
 });
 
 describe("DashboardState", () => {
+  it("keeps logged series: a snapshot's, then each update's new points; a snapshot starts again", () => {
+    const s = new DashboardState(100);
+    s.apply(message("snapshot", 2000, { series: [{ name: "loss", x: [0, 1], y: [2, 1.5] }] }));
+    s.apply(message("update", 2100, { series: [{ name: "loss", x: [2], y: [1.2] }, { name: "samples/s", x: [2], y: [900] }] }));
+    expect(s.metrics.get("loss")).toEqual({ x: [0, 1, 2], y: [2, 1.5, 1.2] });
+    expect(s.metrics.get("samples/s")).toEqual({ x: [2], y: [900] });
+    s.apply(message("snapshot", 2200, { series: [{ name: "loss", x: [5], y: [0.5] }] }));
+    expect([...s.metrics.keys()]).toEqual(["loss"]);
+    expect(s.metrics.get("loss")).toEqual({ x: [5], y: [0.5] });
+    // A feed from an older server has no series at all.
+    s.apply({ ...message("update", 2300), series: undefined } as unknown as FeedMessage);
+    expect(s.metrics.get("loss")!.x.length).toBe(1);
+  });
+
+
   it("adds updates to a snapshot and starts again at the next snapshot", () => {
     const s = new DashboardState(100);
     s.apply(message("snapshot", 1000, { tasks: tasks(["a-1", "a-2"]), ops: ["load"], progress: [{ id: 0, name: "a", total: 4, done: 2, erred: 0, processing: 1 }] }));

@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { LocalCluster, array, delayed, op, startDashboard, type Client, type DashboardServer } from "../../dist/index.js";
-import { FAILURE_MESSAGE, runWorkload, type WorkloadResult } from "../../web/dashboard/workload.js";
+import { DEMO_SERIES, DEMO_SERIES_POINTS, FAILURE_MESSAGE, runWorkload, type WorkloadResult } from "../../web/dashboard/workload.js";
 import { launchChromium, type BrowserSession } from "./browser.js";
 import { serveStatic, type StaticServer } from "./server.js";
 import { assertBuilt, ROOT } from "./built.js";
@@ -50,6 +50,8 @@ interface PageView {
   connection: string;
   /** The most memory the chart saw held by the workers together (bytes). */
   peakMemory: number;
+  /** The logged-series charts: name, points drawn, last value. */
+  metrics: { name: string; points: number; last: number }[];
 }
 
 /** What the page shows, read from its data- attributes and its canvas. */
@@ -93,6 +95,7 @@ function readPage(page: Page): Promise<PageView> {
       summary: { ...document.getElementById("summary")!.dataset } as Record<string, string>,
       connection: document.getElementById("connection")!.dataset.state ?? "",
       peakMemory: Math.max(0, ...(window.__tesseraDashboard?.state.series.memory ?? [])),
+      metrics: [...document.querySelectorAll<HTMLElement>("#metrics .metric")].map((e) => ({ name: e.dataset.name!, points: Number(e.dataset.points), last: Number(e.dataset.last) })),
     };
   });
 }
@@ -108,6 +111,7 @@ async function waitSettled(page: Page): Promise<void> {
       const managed = workers.map((w) => Number(w.dataset.managed));
       const holding = workers.length === 2 && managed.every((m) => m > 0) && managed.reduce((s, m) => s + m, 0) >= 8e6;
       const drawn = Number(document.querySelector<HTMLElement>("#stream canvas")!.dataset.drawn) > 0;
+      if (!document.querySelector<HTMLElement>("#metrics .metric")?.dataset.points) return false;
       return full && holding && drawn && document.querySelectorAll("#errors tbody tr").length > 0;
     },
     null,
@@ -279,6 +283,10 @@ describe("the dashboard page fed by a Node dashboard server", () => {
 
   it("shows task rectangles, full progress bars, memory bars and the failed task", () => {
     checkView(view!, result!.tasks, true);
+  });
+
+  it("charts the series the workload logged (client.logMetric)", () => {
+    expect(view!.metrics).toEqual([{ name: DEMO_SERIES, points: DEMO_SERIES_POINTS, last: 1 / DEMO_SERIES_POINTS }]);
   });
 
   it("shows inputs fetched between the workers, and each worker's CPU", () => {

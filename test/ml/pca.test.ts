@@ -201,7 +201,7 @@ describe.skipIf(!HAVE_DATASETS)("PCA", () => {
     // References: /usr/bin/python3 with scikit-learn 1.2.1 (Debian's python3-sklearn),
     // PCA(n_components=k, whiten=w, svd_solver="full").fit(X).score(Z) with X digits (all
     // rows) or wine's 13 features, Z = X or digits' first 100 rows times 0.9 plus 1.
-    const REF_SCORE = {
+    const REF_SCORE: Record<string, number> = {
       digits_k10_w0: -159.99373615808088,
       digits_k10_w0_heldout: -156.5731132817519,
       digits_k10_w1: -176.22654889330593,

@@ -93,6 +93,31 @@ describe.skipIf(!HAVE)("fitDataParallel on digits", () => {
     expect(Math.abs(a.accuracy! - b.accuracy!)).toBeLessThan(0.05);
   }, 20_000);
 
+  it("streams each step's loss and samples/s to the dashboard feed (client.logMetric)", async () => {
+    const { Xs, ytr } = await prepared();
+    const points = new Map<string, number[]>();
+    // Updates only: the first message is a snapshot, with what earlier runs logged; the fit
+    // starts once it has come.
+    let snapshot!: () => void;
+    const subscribed = new Promise<void>((r) => (snapshot = r));
+    const stop = client.onMetrics((m) => {
+      if (m.kind === "snapshot") snapshot();
+      else for (const s of m.series) points.set(s.name, [...(points.get(s.name) ?? []), ...s.y]);
+    });
+    try {
+      await subscribed;
+      const run = await nn.fitDataParallel(client, spec, { x: Xs, y: ytr }, { epochs: 1, batchSize: 128, optimizer: nn.adam({ lr: 3e-3 }), seed: 0 });
+      for (let i = 0; i < 50 && (points.get("training loss")?.length ?? 0) < run.steps; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(points.get("training loss")!.length).toBe(run.steps);
+      expect(points.get("training loss")!.every((v) => v > 0 && Number.isFinite(v))).toBe(true);
+      expect(points.get("training samples/s")!.length).toBeGreaterThan(0);
+    } finally {
+      stop();
+    }
+    expect(() => client.logMetric("", 0, 1)).toThrow(/logMetric: name must be a non-empty string/);
+    expect(() => client.logMetric("x", 0, NaN)).toThrow(/x and y must be finite numbers, got 0 and NaN/);
+  }, 20_000);
+
   it("a bad label stops every replica with an error naming it", async () => {
     const X = da.fromTypedArray(new Float64Array(40 * 2).fill(1), { shape: [40, 2], chunks: [10, 2] });
     const y = da.fromTypedArray(new Float64Array(40).fill(7), { chunks: [10] });

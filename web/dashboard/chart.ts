@@ -6,7 +6,7 @@
 
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { formatBytes, formatCount } from "./colors.js";
+import { formatBytes, formatCount, formatValue } from "./colors.js";
 import type { Series } from "./state.js";
 
 export class RateChart {
@@ -39,5 +39,49 @@ export class RateChart {
     // Copies: the state keeps appending to its arrays, and uPlot keeps what it is given.
     this.plot.setData([s.time.slice(), s.rate.slice(), s.memory.slice(), s.measured.slice()]);
     this.host.dataset.points = String(s.time.length);
+  }
+}
+
+/**
+ * The series the client logged (client.logMetric), one small line chart each, made as names
+ * first appear; the section stays hidden until there is one.
+ */
+export class MetricCharts {
+  private readonly plots = new Map<string, { plot: uPlot; box: HTMLElement }>();
+
+  constructor(private readonly section: HTMLElement, private readonly host: HTMLElement) {}
+
+  render(metrics: ReadonlyMap<string, { x: number[]; y: number[] }>): void {
+    this.section.classList.toggle("empty", metrics.size === 0);
+    for (const [name, s] of metrics) {
+      let p = this.plots.get(name);
+      if (!p) {
+        const box = document.createElement("div");
+        box.className = "metric";
+        box.dataset.name = name;
+        this.host.append(box);
+        const width = () => Math.max(260, Math.floor(this.host.clientWidth / 2) - 12);
+        const plot = new uPlot(
+          {
+            width: width(),
+            height: 150,
+            title: name,
+            legend: { live: false },
+            cursor: { drag: { x: false, y: false } },
+            scales: { x: { time: false }, y: { auto: true } },
+            series: [{}, { label: name, stroke: "#4e79a7", width: 1.25, value: (_u, v) => (v == null ? "—" : formatValue(v)) }],
+            axes: [{}, { size: 56, values: (_u, ticks) => ticks.map((t) => formatValue(t)) }],
+          },
+          [[], []],
+          box,
+        );
+        new ResizeObserver(() => plot.setSize({ width: width(), height: 150 })).observe(this.host);
+        this.plots.set(name, (p = { plot, box }));
+      }
+      if (Number(p.box.dataset.points ?? -1) === s.x.length && s.x.length < 10_000) continue;
+      p.plot.setData([s.x.slice(), s.y.slice()]);
+      p.box.dataset.points = String(s.x.length);
+      p.box.dataset.last = String(s.y.at(-1) ?? "");
+    }
   }
 }

@@ -8,7 +8,7 @@
  */
 
 import type { FeedGraph, FeedMessage } from "tessera";
-import { RateChart } from "./chart.js";
+import { MetricCharts, RateChart } from "./chart.js";
 import { formatCount } from "./colors.js";
 import { GraphView } from "./graph.js";
 import { ErrorsPanel, ProgressPanel, WorkersPanel, WorkerTable } from "./panels.js";
@@ -58,6 +58,7 @@ export function mountDashboard(options: DashboardOptions = {}): DashboardView {
   const errors = new ErrorsPanel($<HTMLTableSectionElement>("#errors tbody"), $("#errors"));
   const graph = new GraphView($<HTMLCanvasElement>("#graph canvas"), $("#graph .caption"), $("#graph .legend"), $("#graph .tip"));
   const chart = new RateChart($("#rate .chart"));
+  const metrics = new MetricCharts($("#metrics"), $("#metrics .charts"));
   const summary = $("#summary");
   const connection = $("#connection");
   const main = $("main");
@@ -72,6 +73,7 @@ export function mountDashboard(options: DashboardOptions = {}): DashboardView {
       progress.render(state.prefixes.values());
       workers.render(state.workers);
       chart.render(state.series);
+      metrics.render(state.metrics);
     }
     if (view === "workers") table.render(state.workers);
     if (view === "graph") graph.render(state.graph, state.lastGraph);

@@ -113,6 +113,8 @@ export interface Series {
 }
 
 const SERIES_POINTS = 600;
+/** Points kept per logged metric series. */
+const METRIC_POINTS = 10_000;
 const ERRORS_KEPT = 500;
 
 export class DashboardState {
@@ -127,6 +129,8 @@ export class DashboardState {
   readonly prefixes = new Map<number, FeedPrefix>();
   workers: FeedWorker[] = [];
   errors: FeedError[] = [];
+  /** Named series the client logged (client.logMetric: a training loss per step), by name. */
+  metrics = new Map<string, { x: number[]; y: number[] }>();
   series: Series = { time: [], rate: [], memory: [], measured: [], processing: [] };
   /** Latest task stop seen (epoch ms); 0 before any. */
   latestStop = 0;
@@ -176,6 +180,17 @@ export class DashboardState {
     }
     for (const p of m.progress) this.prefixes.set(p.id, p);
     this.workers = m.workers;
+    // Absent from feeds of servers older than this page.
+    for (const s of m.series ?? []) {
+      let k = this.metrics.get(s.name);
+      if (!k) this.metrics.set(s.name, (k = { x: [], y: [] }));
+      k.x.push(...s.x);
+      k.y.push(...s.y);
+      if (k.x.length > METRIC_POINTS) {
+        k.x.splice(0, k.x.length - METRIC_POINTS);
+        k.y.splice(0, k.y.length - METRIC_POINTS);
+      }
+    }
     if (m.kind === "snapshot") this.errors = m.errors.slice();
     else if (m.errors.length > 0) this.errors.push(...m.errors);
     if (this.errors.length > ERRORS_KEPT) this.errors.splice(0, this.errors.length - ERRORS_KEPT);
@@ -228,6 +243,7 @@ export class DashboardState {
     this.ops = [];
     this.prefixes.clear();
     this.errors = [];
+    this.metrics.clear();
     this.latestStop = 0;
     this.seen = 0;
     this.lastTime = 0;

@@ -7,7 +7,7 @@
 import { array, delayed, type Client } from "tessera";
 import { runDemoWorkload, type WorkloadOptions } from "../../src/dashboard/demo.js";
 
-export { FAILURE_MESSAGE, type WorkloadOptions, type WorkloadResult } from "../../src/dashboard/demo.js";
+export { DEMO_SERIES, DEMO_SERIES_POINTS, FAILURE_MESSAGE, type WorkloadOptions, type WorkloadResult } from "../../src/dashboard/demo.js";
 
 export function runWorkload(client: Client, options: WorkloadOptions = {}) {
   return runDemoWorkload({ delayed, array }, client, options);
