@@ -13,7 +13,6 @@ import type { Key } from "../graph/task.js";
 import type { ClientId, DepLocation, Instruction, SchedulerEvent, StoryEntry, TaskSpec, WorkerId } from "../scheduler/events.js";
 import { Scheduler, type SchedulerOptions } from "../scheduler/scheduler.js";
 import type { ComputeBatch, FromWorker, Report, SourceDef, ToWorker } from "../worker/protocol.js";
-import { packCompute } from "../worker/batch.js";
 import { sizeOf } from "../worker/store.js";
 import { prepareForPost } from "../worker/transfer.js";
 import { encodeNode, isGraphNode, opsOf } from "../worker/wire.js";
@@ -365,12 +364,7 @@ export class Runner {
         }
       }
     }
-    batches.forEach((b, w) => {
-      const link = this.links.get(w);
-      // Packed for a structured clone; a link that passes messages by reference needs no packing.
-      if (b.compute && link && !link.sharesMemory) packCompute(b.compute);
-      link?.post({ t: "batch", ...b }, []);
-    });
+    batches.forEach((b, w) => this.links.get(w)?.post({ t: "batch", ...b }, []));
     reports?.forEach((r, client) => this.sinks.get(client)?.(r));
   }
 

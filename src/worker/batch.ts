@@ -5,49 +5,7 @@
 
 import { isContainer, type Key } from "../graph/task.js";
 import type { DepLocation } from "../scheduler/events.js";
-import type { ComputeBatch, Report, WireArg, WireInner } from "./protocol.js";
-
-/** Batches smaller than this go as they are: packing them saves less than it costs. */
-const PACK_MIN = 32;
-
-/**
- * Packs a compute batch for posting (in place): ops as a table and an index per task, the
- * tasks' arguments in one flat array. A structured clone reads back one small array per task
- * at ~2.5 µs each; these few arrays cost ~0.1 µs a task in all.
- */
-export function packCompute(c: ComputeBatch): void {
-  const n = c.keys.length;
-  if (n < PACK_MIN || c.opIndex) return;
-  const opNames: string[] = [];
-  const seen = new Map<string, number>();
-  const opIndex = new Int32Array(n);
-  const argEnd = new Int32Array(n);
-  const argv: WireArg[] = [];
-  for (let i = 0; i < n; i++) {
-    const op = c.ops[i]!;
-    let j = seen.get(op);
-    if (j === undefined) {
-      j = opNames.push(op) - 1;
-      seen.set(op, j);
-    }
-    opIndex[i] = j;
-    const a = c.args[i]!;
-    for (let k = 0; k < a.length; k++) argv.push(a[k]!);
-    argEnd[i] = argv.length;
-  }
-  c.opNames = opNames;
-  c.opIndex = opIndex;
-  c.argv = argv;
-  c.argEnd = argEnd;
-  c.ops = [];
-  c.args = [];
-}
-
-/** Task i's op and arguments, from either layout. */
-export function taskCall(c: ComputeBatch, i: number): { op: string; args: readonly WireArg[] } {
-  if (!c.opIndex) return { op: c.ops[i]!, args: c.args[i]! };
-  return { op: c.opNames![c.opIndex[i]!]!, args: c.argv!.slice(i === 0 ? 0 : c.argEnd![i - 1]!, c.argEnd![i]!) };
-}
+import type { ComputeBatch, Report, WireInner } from "./protocol.js";
 
 /** Small inputs per task index (undefined when the batch has none). */
 export function unpackInline(c: ComputeBatch): Map<Key, unknown>[] | undefined {

@@ -51,15 +51,6 @@ export interface ComputeBatch {
   /** Op per task; "" for a fused task, whose calls are in `fused`. */
   ops: string[];
   args: (readonly WireArg[])[];
-  /**
-   * The same, packed for the wire (`packCompute`; then ops and args are empty): op names once
-   * with an index per task, and every task's arguments in one array, task i's ending at
-   * argEnd[i]. A structured clone of one array per task costs ~2.5 µs a task to read back.
-   */
-  opNames?: string[];
-  opIndex?: Int32Array;
-  argv?: WireArg[];
-  argEnd?: Int32Array;
   /** Fused tasks: task index and its calls. */
   fusedTask?: number[];
   fused?: (readonly WireInner[])[];
