@@ -448,9 +448,9 @@ const STATE_BYTES: usize = 24;
  * against its centre, and then if need be against all of them. eps (>= 0) absorbs the
  * rounding of bounds carried over many iterations. dsums (k x d) and dcounts (k): a row that
  * changes centre moves its values from the old centre's to the new (on the first iteration
- * every row adds to its centre's). Returns the number of rows measured against all centres.
+ * every row adds to its centre's).
  */
-export function mlKmeansStep(x: usize, n: i32, d: i32, pack: usize, k: i32, errScale: f64, cmax: f64, s: usize, p: usize, eps: f64, old: usize, out: usize, dsums: usize, dcounts: usize): i32 {
+export function mlKmeansStep(x: usize, n: i32, d: i32, pack: usize, k: i32, errScale: f64, cmax: f64, s: usize, p: usize, eps: f64, old: usize, out: usize, dsums: usize, dcounts: usize): void {
   // Every other centre moved at most the largest move, or the second largest for the centre
   // that moved most.
   let p1: f64 = 0, p2: f64 = 0;
@@ -466,7 +466,6 @@ export function mlKmeansStep(x: usize, n: i32, d: i32, pack: usize, k: i32, errS
     }
   }
   const rowBytes = <usize>d << 3;
-  let full = 0;
   for (let i = 0; i < n; i++) {
     const xi = x + <usize>i * rowBytes;
     const o = out + <usize>i * STATE_BYTES;
@@ -485,7 +484,6 @@ export function mlKmeansStep(x: usize, n: i32, d: i32, pack: usize, k: i32, errS
         continue;
       }
     }
-    full++;
     nearestOf(xi, d, pack, k, errScale, cmax);
     const best = nearBest;
     if (best != a) {
@@ -500,7 +498,6 @@ export function mlKmeansStep(x: usize, n: i32, d: i32, pack: usize, k: i32, errS
     store<f64>(o + 8, Math.sqrt(nearD2));
     store<f64>(o + 16, Math.sqrt(nearLow2));
   }
-  return full;
 }
 
 /**

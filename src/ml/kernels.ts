@@ -14,7 +14,7 @@ import type { Kernels } from "../kernels/kernels.js";
 interface MlExports {
   mlLogistic(x: number, n: number, d: number, y: number, w: number, b: number, K: number, g: number, gb: number, z: number): number;
   mlKmeans(x: number, n: number, d: number, c: number, k: number, labels: number, mind: number, sums: number, counts: number): number;
-  mlKmeansStep(x: number, n: number, d: number, pack: number, k: number, errScale: number, cmax: number, s: number, p: number, eps: number, old: number, out: number, dsums: number, dcounts: number): number;
+  mlKmeansStep(x: number, n: number, d: number, pack: number, k: number, errScale: number, cmax: number, s: number, p: number, eps: number, old: number, out: number, dsums: number, dcounts: number): void;
   mlKmeansNearest(x: number, n: number, d: number, pack: number, k: number, errScale: number, cmax: number, base: number, prev: number, out: number): number;
   mlPackBytes(k: number, d: number): number;
   mlGram(x: number, n: number, d: number, y: number, m: number, out: number, t: number): void;
@@ -276,13 +276,13 @@ export interface KmeansStepInputs {
 /** Per row f64s of the Hamerly state: centre, upper bound, lower bound. */
 export const KMEANS_STATE_WIDTH = 3;
 
-/** f64s after the per-row state: dsums (nc x d), dcounts (nc), rows measured in full. */
-export const kmeansStepTrailer = (nc: number, d: number): number => nc * d + nc + 1;
+/** f64s after the per-row state: dsums (nc x d) and dcounts (nc). */
+export const kmeansStepTrailer = (nc: number, d: number): number => nc * d + nc;
 
 /**
  * One Hamerly step over a block: `state` (a pointer to 3·rows f64s, or 0 on the first
  * iteration) in, a new state written at `out` (3·rows f64s, then the trailer: the block's
- * changes to the centres' sums and counts, and how many rows were measured in full).
+ * changes to the centres' sums and counts).
  */
 export function kmeansStepBlock(k: Kernels, x: number, rows: number, d: number, inputs: KmeansStepInputs, state: number, out: number): void {
   const nc = inputs.nc;
@@ -295,8 +295,7 @@ export function kmeansStepBlock(k: Kernels, x: number, rows: number, d: number, 
     else v.fill(0, nc);
     const trailer = out + KMEANS_STATE_WIDTH * rows * 8;
     k.view("float64", trailer, kmeansStepTrailer(nc, d)).fill(0);
-    const full = ml(k).mlKmeansStep(x, rows, d, pack.ptr, nc, pack.errScale, pack.cmax, work.ptr, work.ptr + nc * 8, inputs.eps, state, out, trailer, trailer + nc * d * 8);
-    k.view("float64", trailer, kmeansStepTrailer(nc, d))[nc * d + nc] = full;
+    ml(k).mlKmeansStep(x, rows, d, pack.ptr, nc, pack.errScale, pack.cmax, work.ptr, work.ptr + nc * 8, inputs.eps, state, out, trailer, trailer + nc * d * 8);
   } finally {
     work.done();
     pack.done();

@@ -304,12 +304,12 @@ class Passes {
    * One Lloyd step with Hamerly's bounds on every block: the new states stay on the workers,
    * their changes to the sums and counts come back (one round trip).
    */
-  async step(prev: State | null, inputs: KmeansStepInputs): Promise<{ state: State; delta: { sums: Float64Array; counts: Float64Array; measured: number } }> {
+  async step(prev: State | null, inputs: KmeansStepInputs): Promise<{ state: State; delta: { sums: Float64Array; counts: Float64Array } }> {
     const d = this.d;
     const state = this.persistBlocks("ml-kmeans-step", "ml.kmeans.step", opSpec<KmeansStepSpec>({ d, ...inputs }), prev);
     try {
       const rows: Rows = { ...this.data, x: state.keys, y: null, d: 1, graph: new HighLevelGraph(), external: state.keys };
-      const delta = await reduceBlocks<{ sums: Float64Array; counts: Float64Array; measured: number }>(
+      const delta = await reduceBlocks<{ sums: Float64Array; counts: Float64Array }>(
         rows,
         { name: "ml-kmeans-delta", op: "ml.kmeans.delta", combine: "ml.sum", spec: () => ({ d, nc: inputs.nc }) },
         this.what,

@@ -289,7 +289,7 @@ registerOp("ml.kmeans.step", (spec: KmeansStepSpec, x: unknown, prev?: unknown) 
   }),
 );
 
-/** A step's changes to the centres' sums and counts, and the rows it measured in full. */
+/** A step's changes to the centres' sums and counts. */
 registerOp("ml.kmeans.delta", (spec: { d: number; nc: number }, state: unknown) =>
   withKernels((k) => {
     const sm = vector(k, state, "ml.kmeans.delta state");
@@ -297,7 +297,7 @@ registerOp("ml.kmeans.delta", (spec: { d: number; nc: number }, state: unknown) 
       const t = kmeansStepTrailer(spec.nc, spec.d);
       const v = k.view("float64", sm.ptr + (sm.rows - t) * 8, t);
       const m = spec.nc * spec.d;
-      return { sums: v.slice(0, m), counts: v.slice(m, m + spec.nc), measured: v[m + spec.nc]! };
+      return { sums: v.slice(0, m), counts: v.slice(m, m + spec.nc) };
     });
   }),
 );
