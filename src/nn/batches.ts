@@ -184,11 +184,11 @@ function fetchWindow(src: Source, blocks: readonly number[]): Promise<WindowRows
 async function* readShard(src: Source, parts: readonly number[]): AsyncGenerator<Batch> {
   const { batchSize: n, rows: { d } } = src;
   const hasY = src.rows.y !== null;
-  const todo = windows(src, parts);
+  const queue = windows(src, parts);
   const pending: Promise<WindowRows>[] = [];
   let next = 0;
   const refill = () => {
-    while (next < todo.length && pending.length < src.prefetch + 1) pending.push(fetchWindow(src, todo[next++]!));
+    while (next < queue.length && pending.length < src.prefetch + 1) pending.push(fetchWindow(src, queue[next++]!));
   };
   // A batch that straddles two windows is gathered here.
   let carryX = new Float32Array(0), carryY = new Float32Array(0), filled = 0;

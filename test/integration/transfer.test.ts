@@ -7,6 +7,17 @@ import { WorkerRuntime } from "../../dist/worker/runtime.js";
 import type { FromWorker, Report } from "../../dist/worker/protocol.js";
 
 let client: Client;
+
+/** Two worker runtimes joined by a channel, without a cluster: `a`'s reports are kept. */
+function twoRuntimes() {
+  const ch = new MessageChannel();
+  const reports: FromWorker[] = [];
+  const a = new WorkerRuntime({ id: "a", allowSource: false, post: (m) => reports.push(m) });
+  const b = new WorkerRuntime({ id: "b", allowSource: false, post: () => {} });
+  a.connectPeer("b", ch.port1);
+  b.connectPeer("a", ch.port2);
+  return { a, b, reports, ch };
+}
 beforeAll(async () => {
   client = await startCluster();
 });
@@ -56,12 +67,7 @@ describe("worker-to-worker transfer", () => {
   });
 
   it("detaches the holder's buffer when it moves a value (zero copy, two runtimes)", async () => {
-    const ch = new MessageChannel();
-    const reports: FromWorker[] = [];
-    const a = new WorkerRuntime({ id: "a", allowSource: false, post: (m) => reports.push(m) });
-    const b = new WorkerRuntime({ id: "b", allowSource: false, post: () => {} });
-    a.connectPeer("b", ch.port1);
-    b.connectPeer("a", ch.port2);
+    const { a, b, reports, ch } = twoRuntimes();
     const data = new Float64Array(1000).fill(3);
     b.handle({ t: "put", keys: ["x-1"], values: [data] });
     a.handle({
@@ -100,12 +106,7 @@ describe("a task that leaves without running", () => {
   // its holder: it sent y-1 back for it, found it gone, recomputed it, and with two inputs taking
   // turns going missing, never got out: the rare matmul test hang). It stays, reported as moved.
   it("keeps an input moved here for it, and reports it as held here", async () => {
-    const ch = new MessageChannel();
-    const reports: FromWorker[] = [];
-    const a = new WorkerRuntime({ id: "a", allowSource: false, post: (m) => reports.push(m) });
-    const b = new WorkerRuntime({ id: "b", allowSource: false, post: () => {} });
-    a.connectPeer("b", ch.port1);
-    b.connectPeer("a", ch.port2);
+    const { a, b, reports, ch } = twoRuntimes();
     b.handle({ t: "put", keys: ["x-1"], values: [new Float64Array(1000).fill(3)] });
     a.handle({
       t: "batch",
