@@ -21,8 +21,10 @@
  * would be freed under the task). Aliased values (one object under two keys) are not spilled
  * either: writing out one key would free nothing. A spilled value comes back transparently on
  * `get`, from one read per buffer; a block that was in wasm memory comes back as plain data.
- * A value the spill format cannot write (a class instance) stays in memory, counted as
- * unspillable; a disk that fails leaves the value in memory, and the store waits a second before
+ * Values under NEVER_SPILL_BYTES are never spilled and keep no place in the LRU order: their key
+ * and entry take more memory than they do, and a no-op task's result would otherwise pay two
+ * LRU moves and a pin per use. A value the spill format cannot write (a class instance) stays
+ * in memory, counted as unspillable; a disk that fails leaves the value in memory, and the store waits a second before
  * it writes again (a warning, an error count and the last message in the metrics, no crash).
  */
 
@@ -115,7 +117,12 @@ interface Entry {
   copy: string | undefined;
   /** The spill format cannot write this value: never try again. */
   unspillable: boolean;
+  /** Under NEVER_SPILL_BYTES: not in the LRU order, never pinned, never spilled. */
+  small: boolean;
 }
+
+/** Values smaller than this stay in memory (see the header). */
+export const NEVER_SPILL_BYTES = 1024;
 
 const MEASURE_MS = 100;
 /** After a failed write, wait this long before writing again. */
@@ -123,8 +130,9 @@ const RETRY_MS = 1000;
 
 export class SpillStore implements ChunkStore {
   private readonly entries = new Map<Key, Entry>();
-  /** Entries in memory, least recently used first. */
+  /** Entries in memory that may be spilled (not small), least recently used first. */
   private readonly fast = new Map<Key, Entry>();
+  private smallKeys = 0;
   private readonly pins = new Map<Key, number>();
   private readonly keysPerObject = new Map<object, number>();
   /**
@@ -209,8 +217,10 @@ export class SpillStore implements ChunkStore {
     const e = this.entries.get(key);
     if (e === undefined) return undefined;
     if (e.file === undefined) {
-      this.fast.delete(key);
-      this.fast.set(key, e);
+      if (!e.small) {
+        this.fast.delete(key);
+        this.fast.set(key, e);
+      }
       return e.value;
     }
     return this.unspill(key, e);
@@ -223,7 +233,7 @@ export class SpillStore implements ChunkStore {
   put(key: Key, value: unknown, nbytes: number): void {
     if (isResource(value)) value[RETAIN]();
     if (this.entries.has(key)) this.drop(key, this.entries.get(key)!);
-    const e: Entry = { value, nbytes, file: undefined, diskBytes: 0, copy: undefined, unspillable: false };
+    const e: Entry = { value, nbytes, file: undefined, diskBytes: 0, copy: undefined, unspillable: false, small: nbytes < NEVER_SPILL_BYTES };
     this.entries.set(key, e);
     this.toMemory(key, e);
     // Not protected: it is the most recent, so it goes last, and one value bigger than target
@@ -258,6 +268,7 @@ export class SpillStore implements ChunkStore {
   }
 
   pin(key: Key): void {
+    if (this.entries.get(key)?.small === true) return; // never spilled: nothing to protect
     this.pins.set(key, (this.pins.get(key) ?? 0) + 1);
   }
 
@@ -322,7 +333,7 @@ export class SpillStore implements ChunkStore {
     const m: MemoryMetrics = {
       limit: this.limit,
       thresholds: { ...this.thresholds },
-      managedKeys: this.fast.size,
+      managedKeys: this.fast.size + this.smallKeys,
       managed: this.managed,
       managedPeak: this.managedPeak,
       spilledKeys: this.spilledKeys,
@@ -505,7 +516,8 @@ export class SpillStore implements ChunkStore {
   // ---- bookkeeping ----------------------------------------------------------------------
 
   private toMemory(key: Key, e: Entry): void {
-    this.fast.set(key, e);
+    if (e.small) this.smallKeys++;
+    else this.fast.set(key, e);
     this.managed += e.nbytes;
     if (this.managed > this.managedPeak) this.managedPeak = this.managed;
     const v = e.value;
@@ -521,7 +533,8 @@ export class SpillStore implements ChunkStore {
 
   /** Take an in-memory entry out of the memory accounts, releasing what it holds. */
   private fromMemory(key: Key, e: Entry): void {
-    this.fast.delete(key);
+    if (e.small) this.smallKeys--;
+    else this.fast.delete(key);
     this.managed -= e.nbytes;
     if (e.unspillable) {
       e.unspillable = false;

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, existsSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { SpillStore, type MemoryThresholds } from "../../src/worker/spill-store.js";
+import { NEVER_SPILL_BYTES, SpillStore, type MemoryThresholds } from "../../src/worker/spill-store.js";
 import { NodeDisk } from "../../src/worker/disk-node.js";
 import type { SpillDisk } from "../../src/worker/spill-disk.js";
 import { REFS, RELEASE, RETAIN } from "../../src/worker/resource.js";
@@ -114,6 +114,25 @@ describe("SpillStore", () => {
     put(s, "y", chunk(2, 5));
     expect(s.isSpilled("p")).toBe(true); // unpinned, and the least recently used
     expect(s.isSpilled("y")).toBe(false);
+  });
+
+  it("never spills values under NEVER_SPILL_BYTES, but counts them, and spills the big ones around them", () => {
+    const { s } = store({ disk: tempDisk() });
+    const small = new Float64Array(NEVER_SPILL_BYTES / 8 - 1); // just under
+    put(s, "n", 42);
+    put(s, "small", small);
+    s.pin("n"); // a no-op for a value that never spills; unpin must not mind
+    for (let i = 0; i < 8; i++) put(s, `x${i}`, chunk(2, i));
+    expect(s.isSpilled("n") || s.isSpilled("small")).toBe(false);
+    expect(s.isSpilled("x0")).toBe(true); // the oldest big one went, not the older small ones
+    const m = s.memory();
+    expect(m.managedKeys + m.spilledKeys).toBe(10);
+    expect(m.managed).toBe(sizeOf(42) + small.byteLength + (10 - m.spilledKeys - 2) * 2 * MB);
+    s.unpin("n");
+    expect(s.get("n")).toBe(42);
+    expect(s.get("small")).toBe(small);
+    expect(s.delete("small") && s.delete("n")).toBe(true);
+    expect(s.memory().managedKeys).toBe(8 - s.memory().spilledKeys);
   });
 
   it("releases a wasm-memory value it spills; it comes back as plain data", () => {
