@@ -33,6 +33,7 @@ export type SchedulerEvent =
   | {
       type: "update-graph";
       client: ClientId;
+      /** Distinct keys (a graph's): the scheduler does not check a submission against itself. */
       tasks: readonly TaskSpec[];
       wanted: readonly Key[];
       /**

@@ -13,6 +13,8 @@ import { WorkerState } from "./task-state.js";
 import { loseData } from "./transitions.js";
 
 const RANK_GENERATION = 2 ** 32;
+/** With more outputs than this, finding them costs about what deferring the index saves. */
+const MAX_DEFERRED_WANTED = 64;
 
 export function dispatchEvent(s: Scheduler, e: SchedulerEvent): void {
   switch (e.type) {
@@ -68,20 +70,30 @@ s: Scheduler,
   const freshSpecs: number[] = [];
   /** Slot of every spec, new or already known (for depIndex). */
   const slotOf = depIndex ? new Int32Array(specs.length) : undefined;
+  // Nothing live: no spec can be known already (a submission's keys are distinct), and its keys
+  // are hashed only when looked up (see KeyIndex). The wanted ones are found here instead.
+  const defer = depIndex !== undefined && s.tasks.size === 0 && wanted.length <= MAX_DEFERRED_WANTED;
+  const wantedSet = defer ? new Set(wanted) : undefined;
+  const wantedSlots = defer ? new Map<Key, number>() : undefined;
   let edges = 0;
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i]!;
-    const known = s.tasks.get(spec.key);
-    if (known !== undefined) {
-      if (slotOf) slotOf[i] = known;
-      continue; // already known: dedupe by key
+    if (!defer) {
+      const known = s.tasks.get(spec.key);
+      if (known !== undefined) {
+        if (slotOf) slotOf[i] = known;
+        continue; // already known: dedupe by key
+      }
     }
     const prefix = s.prefixOf(spec.key);
     s.prefixes[prefix]!.added();
     const slot = t.alloc(spec.key, spec.run, prefix, spec.priority ?? 0, gen * RANK_GENERATION + spec.order);
     if (spec.retries) t.retries[slot] = spec.retries;
     if (spec.workers && spec.workers.length > 0) t.restrictions[slot] = spec.workers;
-    s.tasks.set(spec.key, slot);
+    if (defer) {
+      s.tasks.addDeferred(slot);
+      if (wantedSet!.has(spec.key)) wantedSlots!.set(spec.key, slot);
+    } else s.tasks.set(spec.key, slot);
     if (slotOf) slotOf[i] = slot;
     fresh.push(slot);
     freshSpecs.push(i);
@@ -99,7 +111,8 @@ s: Scheduler,
     for (let j = 0; j < keys.length; j++) {
       const k = keys[j]!;
       const d = depIndex ? depIndex[at + j]! : -1;
-      const dep = d >= 0 ? slotOf![d]! : s.tasks.get(k);
+      // Deferred: nothing outside the submission is live, so a key not in it is missing.
+      const dep = d >= 0 ? slotOf![d]! : defer ? undefined : s.tasks.get(k);
       if (dep === undefined) {
         t.exception[slot] ??= {
           name: "MissingDependency",
@@ -115,7 +128,7 @@ s: Scheduler,
   }
   for (const slot of fresh) if (t.exception[slot]) s.recommend(slot, ERRED);
   for (const key of wanted) {
-    const slot = s.tasks.get(key);
+    const slot = wantedSlots ? wantedSlots.get(key) : s.tasks.get(key);
     if (slot === undefined) {
       const error = { name: "MissingKey", message: `${key} is not in the submitted graph nor held by the cluster`, key };
       s.emit({ type: "report", client, key, state: "erred", error });

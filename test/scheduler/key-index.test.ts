@@ -78,4 +78,42 @@ describe("KeyIndex", () => {
     expect(t.index.get("k0")).toBe(again);
     expect(t.index.size).toBe(1);
   });
+  it("puts deferred slots in on the first lookup, skipping released ones and slots reused since", () => {
+    const t = table();
+    const deferred = (key: string): number => {
+      const slot = t.keys.length;
+      t.keys[slot] = key;
+      t.index.addDeferred(slot);
+      return slot;
+    };
+    const a = deferred("a");
+    const b = deferred("b");
+    deferred("c");
+    expect(t.index.size).toBe(3);
+    // b goes before anything is looked up; its slot is reused by "d", indexed at once.
+    t.index.delete("b");
+    t.keys[b] = "d";
+    t.index.set("d", b);
+    expect(t.index.get("a")).toBe(a);
+    expect(t.index.get("b")).toBeUndefined();
+    expect(t.index.get("d")).toBe(b);
+    expect([...t.index.keys()].sort()).toEqual(["a", "c", "d"]);
+    expect(t.index.size).toBe(3);
+    // Scans from the end find late keys at once; lookups that scan the whole list (absent keys)
+    // put it into the map once they have cost twice its length.
+    const map = () => (t.index as unknown as { map: Map<string, number> }).map;
+    const late = Array.from({ length: 100 }, (_, i) => deferred(`late${i}`));
+    expect(t.index.get("late99")).toBe(late[99]);
+    expect(map().has("late99")).toBe(false);
+    for (let i = 0; i < 2; i++) expect(t.index.get("absent")).toBeUndefined();
+    expect(map().has("late0")).toBe(true);
+    expect(t.index.get("late0")).toBe(late[0]);
+    for (let i = 0; i < 100; i++) t.drop(`late${i}`);
+    // Deferred again after everything went: a fresh start.
+    for (const k of ["a", "c", "d"]) t.drop(k);
+    expect(t.index.size).toBe(0);
+    const e = deferred("e");
+    expect([...t.index.values()]).toEqual([e]);
+    expect(t.index.get("a")).toBeUndefined();
+  });
 });

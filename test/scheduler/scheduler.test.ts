@@ -424,6 +424,38 @@ describe("scheduler state machine", () => {
     expect(computes(out)).toEqual(["b-1@w0"]);
   });
 
+  it("finds every key of a submission made to an empty scheduler (its index deferred), and dedupes the next one against it", () => {
+    const s = withWorkers(1);
+    // a <- b, and b wants "x-1", which is in neither submission nor held: missing.
+    const tasks = [spec("a-1", [], 0), spec("b-1", ["a-1"], 1), spec("c-1", ["x-1"], 2)];
+    const depStart = Int32Array.from([0, 0, 1, 2]);
+    const depIndex = Int32Array.from([0, -1]);
+    let out = s.handle({ type: "update-graph", client: "c", tasks, wanted: ["b-1", "c-1", "nope-1"], depStart, depIndex });
+    expect(computes(out)).toEqual(["a-1@w0"]);
+    expect(reports(out).sort()).toEqual(["c:c-1:erred", "c:nope-1:erred"]);
+    expect(s.gatherSource("a-1", false)).toBe("processing");
+    // The same keys again, plus one more: nothing runs twice.
+    out = s.handle({
+      type: "update-graph",
+      client: "c",
+      tasks: [spec("a-1", [], 0), spec("d-1", ["a-1"], 1)],
+      wanted: ["d-1"],
+      depStart: Int32Array.from([0, 0, 1]),
+      depIndex: Int32Array.from([0]),
+    });
+    expect(computes(out)).toEqual([]);
+    out = s.handle(finished("w0", "a-1"));
+    expect(computes(out).sort()).toEqual(["b-1@w0", "d-1@w0"]);
+    expect(s.gatherSource("a-1", false)).toEqual({ worker: "w0", move: false });
+    // Released and forgotten, the keys are gone from the index; a new submission starts afresh.
+    s.handle(finished("w0", "b-1"));
+    s.handle(finished("w0", "d-1"));
+    s.handle({ type: "client-release", client: "c", keys: ["b-1", "c-1", "d-1"] });
+    expect(s.gatherSource("a-1", false)).toBe("not known to the scheduler");
+    out = s.handle({ type: "update-graph", client: "c", tasks: [spec("a-1")], wanted: ["a-1"], depStart: Int32Array.from([0, 0]), depIndex: new Int32Array(0) });
+    expect(computes(out)).toEqual(["a-1@w0"]);
+  });
+
   it("keeps locality for tasks on a long-lived input that many finished computations used", () => {
     const s = withWorkers(2);
     s.handle({ type: "update-graph", client: "c", tasks: [spec("big-1", [], 0, { workers: ["w1"] })], wanted: ["big-1"] });
