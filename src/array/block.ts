@@ -5,8 +5,9 @@
  * dtype and a shape, reference counted by the chunk store (resource.ts), freed when its last
  * key goes. Kernels read it in place. It leaves wasm memory only when it crosses to another
  * thread (its wire form is a plain BlockData with a fresh copy of the bytes) — once, at the
- * boundary. A block that arrived from elsewhere (or was put by a client) is plain BlockData;
- * kernels copy it in for the duration of one task.
+ * boundary. A block fetched from a peer worker goes into wasm memory on arrival (adoptBlock);
+ * one put by a client, or that found no room, is plain BlockData, which kernels copy in for
+ * the duration of one task.
  */
 
 import { TesseraError } from "../errors.js";
@@ -110,6 +111,28 @@ export function inWasm(k: Kernels, b: Block): InWasm {
   }
   const ptr = b.data.length > 0 ? k.copyIn(b.data) : k.allocArray(b.dtype, 1);
   return { ptr, dtype: b.dtype, shape: b.shape, done: () => k.free(ptr) };
+}
+
+/**
+ * A block fetched from a peer is kept in wasm memory (a WasmChunk), so the kernels of every
+ * later task read it in place instead of copying it in each time (a block a worker took over,
+ * by a steal or a rebalance, is read by many tasks: k-means reads each block once per
+ * iteration). Copied once here, as the first task would have, into memory that task's copy
+ * would have grown the heap to as well; where the heap cannot grow, it stays plain data.
+ */
+export function adoptBlock(value: unknown): unknown {
+  const k = kernelsLoaded();
+  if (k === undefined || !isBlockData(value) || !isDtype(value.dtype)) return value;
+  const size = product(value.shape);
+  if (size === 0 || value.data.length !== size) return value;
+  let ptr: number;
+  try {
+    ptr = k.allocArray(value.dtype, size);
+  } catch {
+    return value;
+  }
+  k.view(value.dtype, ptr, size).set(value.data as never);
+  return new WasmChunk(k, ptr, value.dtype, [...value.shape]);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { ToWorker } from "./protocol.js";
 import { WorkerRuntime, type PortLike } from "./runtime.js";
 import { exposeControl } from "./control.js";
 import { configureKernels } from "../kernels/instance.js";
-import { reviveWasmChunk } from "../array/block.js";
+import { adoptBlock, reviveWasmChunk } from "../array/block.js";
 import { openOpfsDisk } from "./disk-opfs.js";
 import { SpillStore, type MemoryThresholds } from "./spill-store.js";
 import "../array/ops.js";
@@ -57,6 +57,7 @@ async function init(msg: InitMessage): Promise<void> {
     allowSource: msg.allowSource,
     post: (m, transfer) => scope.postMessage(m, transfer),
     store,
+    adopt: adoptBlock,
   });
   try {
     for (const m of msg.modules) await runtime.registry.importModule(m.url, m.name);

@@ -10,7 +10,7 @@ import type { ToWorker } from "./protocol.js";
 import { WorkerRuntime, type PortLike } from "./runtime.js";
 import { exposeControl } from "./control.js";
 import { configureKernels, kernelsLoaded } from "../kernels/instance.js";
-import { reviveWasmChunk } from "../array/block.js";
+import { adoptBlock, reviveWasmChunk } from "../array/block.js";
 import { readWasm } from "../kernels/node.js";
 import { NodeDisk } from "./disk-node.js";
 import { SpillStore, type MemoryThresholds } from "./spill-store.js";
@@ -47,6 +47,7 @@ const rt = new WorkerRuntime({
   allowSource: data.allowSource,
   post: (msg, transfer) => port.postMessage(msg, transfer as never),
   store,
+  adopt: adoptBlock,
 });
 for (const m of data.modules) await rt.registry.importModule(m.url, m.name);
 store.setRestMemory(measureThread());

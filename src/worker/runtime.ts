@@ -67,6 +67,8 @@ export interface RuntimeOptions {
   store?: ChunkStore;
   /** Run `fn` after pending messages are handled (setImmediate in Node, a MessageChannel tick in browsers). */
   defer?(fn: () => void): void;
+  /** The form a value fetched from a peer is kept in (array blocks: in wasm memory, adoptBlock). */
+  adopt?(value: unknown): unknown;
 }
 
 interface PendingFetch {
@@ -83,6 +85,7 @@ export class WorkerRuntime {
   readonly store: ChunkStore;
   private readonly post: RuntimeOptions["post"];
   private readonly defer: (fn: () => void) => void;
+  private readonly adopt: ((value: unknown) => unknown) | undefined;
   /**
    * Tasks here (queued, fetching or running), indexed by the slot part of their ref: the
    * scheduler reuses slots, so the array stays dense and small. Cheaper than a Map by key on
@@ -120,6 +123,7 @@ export class WorkerRuntime {
     this.store = opts.store ?? new MemoryStore();
     this.post = opts.post;
     this.defer = opts.defer ?? defaultDefer();
+    this.adopt = opts.adopt;
     this.store.onResume = () => this.resume();
     this.store.onPause = () => this.reportPaused(true);
   }
@@ -370,7 +374,7 @@ export class WorkerRuntime {
     this.fetchRequests.delete(msg.id);
     for (let i = 0; i < msg.keys.length; i++) {
       const key = msg.keys[i]!;
-      const value = msg.values[i];
+      const value = this.adopt ? this.adopt(msg.values[i]) : msg.values[i];
       const f = this.fetches.get(key);
       this.fetches.delete(key);
       const nbytes = sizeOf(value);
