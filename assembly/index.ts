@@ -27,7 +27,8 @@ export {
 export { radixSortPairs, gatherU32, sortWords, nullFlags } from "./sort";
 export { snappyDecode } from "./snappy";
 export { dictDecode } from "./parquet";
-export { mlLogistic, mlKmeans, mlKmeansStep, mlKmeansNearest, mlPackBytes, mlMoments, mlGram } from "./ml";
+export { mlLogistic, mlKmeans, mlMoments, mlGram } from "./ml";
+export { mlQuadBytes, mlQuads, mlKmeansAssign, mlKmeansNearestQ } from "./kmeans";
 export { nnBiasAct, nnActBack, nnColSum, nnGemm, nnGemmWorkBytes, nnAdam, nnMeanOf, nnGatherRows } from "./nn";
 
 /** Bumped whenever an export's meaning changes; the loader checks it against src/kernels/abi.ts. */

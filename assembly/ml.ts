@@ -8,10 +8,7 @@
  *   mlKmeans     per row the nearest of k centres (exact squared distances, ties to the
  *                lower index), and optionally: its label, its distance, and the per-centre
  *                sums and counts of a Lloyd step. Returns the block's inertia.
- *   mlKmeansStep one Lloyd assignment with Hamerly's bounds: per row its centre, an upper
- *                bound on the distance to it and a lower bound on the distance to every
- *                other centre, carried from iteration to iteration; a row is measured again
- *                only when its bounds no longer prove its centre is the nearest.
+ *   (k-means' Lloyd steps and k-means‖ search over an f32 copy of the rows: kmeans.ts)
  *   mlMoments    per column: the mean, Σ (x - mean)² (two passes), and optionally min / max.
  *   mlGram       the centred scatter of [x, y]: Σ (z - m)(z - m)ᵀ over rows, z = (x_i, y_i),
  *                upper triangle only (the host mirrors it). The normal equations of
@@ -48,7 +45,7 @@
 
 /** Σ (a[j] - b[j])² for j < d. */
 // @ts-ignore: decorator
-@inline function sqdist(a: usize, b: usize, d: i32): f64 {
+@inline export function sqdist(a: usize, b: usize, d: i32): f64 {
   let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
   let j = 0;
   for (; j + 4 <= d; j += 4) {
@@ -73,7 +70,7 @@
 
 /** g[j] += r·x[j] for j < d. */
 // @ts-ignore: decorator
-@inline function axpy(r: f64, x: usize, g: usize, d: i32): void {
+@inline export function axpy(r: f64, x: usize, g: usize, d: i32): void {
   const rv = f64x2.splat(r);
   let j = 0;
   for (; j + 2 <= d; j += 2) {
@@ -249,6 +246,25 @@ export function mlLogistic(x: usize, n: i32, d: i32, y: usize, w: usize, b: usiz
   return loss;
 }
 
+/** The squared distance to the centre of the last nearestExact call. */
+export let exactD2: f64 = 0;
+
+/** The nearest of the k centres c (k x d) to row xi by f64 squared distance, ties to the lower index. */
+export function nearestExact(xi: usize, d: i32, c: usize, k: i32): i32 {
+  const rowBytes = <usize>d << 3;
+  let best = 0;
+  let bd = sqdist(xi, c, d);
+  for (let j = 1; j < k; j++) {
+    const dj = sqdist(xi, c + <usize>j * rowBytes, d);
+    if (dj < bd) {
+      bd = dj;
+      best = j;
+    }
+  }
+  exactD2 = bd;
+  return best;
+}
+
 /**
  * Nearest centre per row. x: n x d; c: k x d. Optional outputs (0 = skip): labels (i32 per
  * row), mind (f64 per row: the squared distance), sums (k x d) and counts (k) accumulated.
@@ -259,15 +275,8 @@ export function mlKmeans(x: usize, n: i32, d: i32, c: usize, k: i32, labels: usi
   const rowBytes = <usize>d << 3;
   for (let i = 0; i < n; i++) {
     const xi = x + <usize>i * rowBytes;
-    let best = 0;
-    let bd = sqdist(xi, c, d);
-    for (let j = 1; j < k; j++) {
-      const dj = sqdist(xi, c + <usize>j * rowBytes, d);
-      if (dj < bd) {
-        bd = dj;
-        best = j;
-      }
-    }
+    const best = nearestExact(xi, d, c, k);
+    const bd = exactD2;
     inertia += bd;
     if (labels) store<i32>(labels + (<usize>i << 2), best);
     if (mind) store<f64>(mind + (<usize>i << 3), bd);
@@ -277,227 +286,6 @@ export function mlKmeans(x: usize, n: i32, d: i32, c: usize, k: i32, labels: usi
     }
   }
   return inertia;
-}
-
-// ---- nearest centre: f32 scores, checked in f64 --------------------------------------------
-// Which centre is nearest is decided on scores s_c = ½‖c‖² - x·c (‖x - c‖² = ‖x‖² + 2 s_c), in
-// f32x4, four centres to a vector: half the work of exact f64 distances. x and the centres are
-// first shifted by the centres' mean m (which changes no distance) so the scores stay small.
-// The best is taken only when its lead over the runner-up is more than twice the scores'
-// rounding bound; otherwise every centre is measured exactly in f64. Either way the distance
-// to the chosen centre is exact, and the runner-up's gives a lower bound on the others.
-//
-// A packed set of centres ("pack", made by the host): at pack + 0 the centres (k x d f64), then
-// m (d f64), then per group of 4 centres d f32x4 of their shifted values, then per group an
-// f32x4 of ½‖c - m‖² (+∞ for the padding of the last group), then scratch (d + 4·groups f32).
-
-/** The nearest of the last nearestOf call, its exact squared distance, and a lower bound on the others'. */
-let nearBest: i32 = 0;
-let nearD2: f64 = 0;
-let nearLow2: f64 = 0;
-
-// @ts-ignore: decorator
-@inline function packGroups(k: i32): i32 {
-  return (k + 3) >> 2;
-}
-
-/**
- * The nearest of the k packed centres to row xi (ties to the lower index). errScale·(‖x - m‖·cmax
- * + ½cmax²) bounds a score's rounding, cmax the largest ‖c - m‖ (both from the host).
- */
-function nearestOf(xi: usize, d: i32, pack: usize, k: i32, errScale: f64, cmax: f64): void {
-  const rowBytes = <usize>d << 3;
-  const groups = packGroups(k);
-  const m = pack + <usize>k * rowBytes;
-  const ct = m + rowBytes;
-  const cn = ct + (<usize>(groups * d) << 4);
-  const xs = cn + (<usize>groups << 4);
-  const sc = xs + (<usize>d << 2);
-  // x - m: its squared norm in f64, its values in f32 (two lanes at a time).
-  let n0 = f64x2.splat(0), n1 = f64x2.splat(0);
-  let j = 0;
-  for (; j + 4 <= d; j += 4) {
-    const o = <usize>j << 3;
-    const v0 = f64x2.sub(v128.load(xi + o), v128.load(m + o));
-    const v1 = f64x2.sub(v128.load(xi + o + 16), v128.load(m + o + 16));
-    n0 = f64x2.add(n0, f64x2.mul(v0, v0));
-    n1 = f64x2.add(n1, f64x2.mul(v1, v1));
-    v128.store64_lane(xs + (<usize>j << 2), f32x4.demote_f64x2_zero(v0), 0);
-    v128.store64_lane(xs + (<usize>j << 2) + 8, f32x4.demote_f64x2_zero(v1), 0);
-  }
-  let xn = lanes(f64x2.add(n0, n1));
-  for (; j < d; j++) {
-    const v = load<f64>(xi + (<usize>j << 3)) - load<f64>(m + (<usize>j << 3));
-    xn += v * v;
-    store<f32>(xs + (<usize>j << 2), <f32>v);
-  }
-  // Scores, 8 centres at a time; even and odd features in separate sums (shorter add chains).
-  let g = 0;
-  for (; g + 2 <= groups; g += 2) {
-    const t0 = ct + (<usize>(g * d) << 4);
-    const t1 = t0 + (<usize>d << 4);
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
-    let jj = 0;
-    for (; jj + 2 <= d; jj += 2) {
-      const xa = v128.load32_splat(xs + (<usize>jj << 2));
-      const xb = v128.load32_splat(xs + (<usize>jj << 2) + 4);
-      const o = <usize>jj << 4;
-      a0 = f32x4.add(a0, f32x4.mul(xa, v128.load(t0 + o)));
-      a1 = f32x4.add(a1, f32x4.mul(xa, v128.load(t1 + o)));
-      b0 = f32x4.add(b0, f32x4.mul(xb, v128.load(t0 + o + 16)));
-      b1 = f32x4.add(b1, f32x4.mul(xb, v128.load(t1 + o + 16)));
-    }
-    if (jj < d) {
-      const xa = v128.load32_splat(xs + (<usize>jj << 2));
-      const o = <usize>jj << 4;
-      a0 = f32x4.add(a0, f32x4.mul(xa, v128.load(t0 + o)));
-      a1 = f32x4.add(a1, f32x4.mul(xa, v128.load(t1 + o)));
-    }
-    v128.store(sc + (<usize>g << 4), f32x4.sub(v128.load(cn + (<usize>g << 4)), f32x4.add(a0, b0)));
-    v128.store(sc + (<usize>g << 4) + 16, f32x4.sub(v128.load(cn + (<usize>g << 4) + 16), f32x4.add(a1, b1)));
-  }
-  if (g < groups) {
-    const t0 = ct + (<usize>(g * d) << 4);
-    let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
-    let jj = 0;
-    for (; jj + 2 <= d; jj += 2) {
-      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(xs + (<usize>jj << 2)), v128.load(t0 + (<usize>jj << 4))));
-      b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(xs + (<usize>jj << 2) + 4), v128.load(t0 + (<usize>jj << 4) + 16)));
-    }
-    if (jj < d) a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(xs + (<usize>jj << 2)), v128.load(t0 + (<usize>jj << 4))));
-    v128.store(sc + (<usize>g << 4), f32x4.sub(v128.load(cn + (<usize>g << 4)), f32x4.add(a0, b0)));
-  }
-  let b = 0;
-  let s1: f32 = load<f32>(sc);
-  let s2: f32 = Infinity;
-  for (let c = 1; c < k; c++) {
-    const v = load<f32>(sc + (<usize>c << 2));
-    if (v < s1) {
-      s2 = s1;
-      s1 = v;
-      b = c;
-    } else if (v < s2) s2 = v;
-  }
-  const err = errScale * (Math.sqrt(xn) * cmax + 0.5 * cmax * cmax);
-  // (A score that overflowed f32 is +∞ or NaN and fails the test: measured in f64.)
-  if (k == 1 || (<f64>s2 < Infinity && <f64>s2 - <f64>s1 > 2 * err)) {
-    nearBest = b;
-    nearD2 = sqdist(xi, pack + <usize>b * rowBytes, d);
-    // ‖x - c‖² >= ‖x - m‖² + 2(s2 - err) for every other c; a hair lower for xn's own rounding.
-    nearLow2 = Math.max(0, xn + 2 * (<f64>s2 - err) - 1e-12 * xn);
-    return;
-  }
-  // Too close to call in f32: every centre in f64.
-  let best = 0;
-  let bd = sqdist(xi, pack, d);
-  let sd = Infinity;
-  for (let j = 1; j < k; j++) {
-    const dj = sqdist(xi, pack + <usize>j * rowBytes, d);
-    if (dj < bd) {
-      sd = bd;
-      bd = dj;
-      best = j;
-    } else if (dj < sd) sd = dj;
-  }
-  nearBest = best;
-  nearD2 = bd;
-  nearLow2 = sd;
-}
-
-/** Bytes of a pack of k centres of d features (see nearestOf). */
-export function mlPackBytes(k: i32, d: i32): i32 {
-  const groups = packGroups(k);
-  return (k + 1) * d * 8 + groups * d * 16 + groups * 16 + d * 4 + groups * 16;
-}
-
-/**
- * k-means‖ candidates: per row the nearest of k new candidates (packed), numbered from base,
- * against the row's nearest so far in prev ([d², number] per row; 0 for none, ties keep the
- * older); written to out ([d², number] per row). Returns Σ d² (φ).
- */
-export function mlKmeansNearest(x: usize, n: i32, d: i32, pack: usize, k: i32, errScale: f64, cmax: f64, base: i32, prev: usize, out: usize): f64 {
-  const rowBytes = <usize>d << 3;
-  let phi: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    nearestOf(x + <usize>i * rowBytes, d, pack, k, errScale, cmax);
-    let d2 = nearD2;
-    let who = <f64>(base + nearBest);
-    const o = <usize>i << 4;
-    if (prev && load<f64>(prev + o) <= d2) {
-      d2 = load<f64>(prev + o);
-      who = load<f64>(prev + o + 8);
-    }
-    store<f64>(out + o, d2);
-    store<f64>(out + o + 8, who);
-    phi += d2;
-  }
-  return phi;
-}
-
-/** Distances of the state (3 f64 per row) that mlKmeansStep reads and writes. */
-const STATE_BYTES: usize = 24;
-
-/**
- * One Lloyd assignment with Hamerly's bounds (Hamerly 2010, "Making k-means even faster").
- * x: n x d; the centres of this iteration packed at pack (see nearestOf). State per row at old
- * (input) and out (output): [centre, u, l] with u >= the distance to its centre and l <= the
- * distance to every other centre (Euclidean), valid for the previous centres; old = 0 on the
- * first iteration, when every row is measured. p: how far each centre moved since then (k);
- * s: half the distance from each centre to its nearest other (k). A row whose bounds, moved
- * by p, still show u + eps < max(s, l) keeps its centre unmeasured; otherwise it is measured
- * against its centre, and then if need be against all of them. eps (>= 0) absorbs the
- * rounding of bounds carried over many iterations. dsums (k x d) and dcounts (k): a row that
- * changes centre moves its values from the old centre's to the new (on the first iteration
- * every row adds to its centre's).
- */
-export function mlKmeansStep(x: usize, n: i32, d: i32, pack: usize, k: i32, errScale: f64, cmax: f64, s: usize, p: usize, eps: f64, old: usize, out: usize, dsums: usize, dcounts: usize): void {
-  // Every other centre moved at most the largest move, or the second largest for the centre
-  // that moved most.
-  let p1: f64 = 0, p2: f64 = 0;
-  let r1 = -1;
-  if (old) {
-    for (let j = 0; j < k; j++) {
-      const pj = load<f64>(p + (<usize>j << 3));
-      if (pj > p1) {
-        p2 = p1;
-        p1 = pj;
-        r1 = j;
-      } else if (pj > p2) p2 = pj;
-    }
-  }
-  const rowBytes = <usize>d << 3;
-  for (let i = 0; i < n; i++) {
-    const xi = x + <usize>i * rowBytes;
-    const o = out + <usize>i * STATE_BYTES;
-    let a = -1;
-    if (old) {
-      const oi = old + <usize>i * STATE_BYTES;
-      a = <i32>load<f64>(oi);
-      let u = load<f64>(oi + 8) + load<f64>(p + (<usize>a << 3));
-      const l = load<f64>(oi + 16) - (a == r1 ? p2 : p1);
-      const m = Math.max(load<f64>(s + (<usize>a << 3)), l);
-      if (u + eps >= m) u = Math.sqrt(sqdist(xi, pack + <usize>a * rowBytes, d));
-      if (u + eps < m) {
-        store<f64>(o, <f64>a);
-        store<f64>(o + 8, u);
-        store<f64>(o + 16, l);
-        continue;
-      }
-    }
-    nearestOf(xi, d, pack, k, errScale, cmax);
-    const best = nearBest;
-    if (best != a) {
-      if (a >= 0) {
-        axpy(-1.0, xi, dsums + <usize>a * rowBytes, d);
-        store<f64>(dcounts + (<usize>a << 3), load<f64>(dcounts + (<usize>a << 3)) - 1);
-      }
-      axpy(1.0, xi, dsums + <usize>best * rowBytes, d);
-      store<f64>(dcounts + (<usize>best << 3), load<f64>(dcounts + (<usize>best << 3)) + 1);
-    }
-    store<f64>(o, <f64>best);
-    store<f64>(o + 8, Math.sqrt(nearD2));
-    store<f64>(o + 16, Math.sqrt(nearLow2));
-  }
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 
 import { TesseraError } from "../errors.js";
+import type { Dtype } from "../kernels/dtypes.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { asBlock, inWasm, WasmChunk, type InWasm } from "../array/block.js";
 import type { Column, Frame } from "../dataframe/frame.js";
@@ -24,10 +25,10 @@ export function matrix(k: Kernels, x: unknown, d: number, what: string): Matrix 
   return { ...inWasm(k, b), rows: b.shape[0]!, d };
 }
 
-/** A 1-d f64 block (y). */
-export function vector(k: Kernels, y: unknown, what: string): Matrix {
+/** A 1-d block (y; f64 unless said). */
+export function vector(k: Kernels, y: unknown, what: string, dtype: Dtype = "float64"): Matrix {
   const b = asBlock(y, what);
-  if (b.dtype !== "float64" || b.shape.length !== 1) throw new TesseraError(`${what}: expected a 1-d float64 block, got ${b.dtype} [${b.shape}]`);
+  if (b.dtype !== dtype || b.shape.length !== 1) throw new TesseraError(`${what}: expected a 1-d ${dtype} block, got ${b.dtype} [${b.shape}]`);
   return { ...inWasm(k, b), rows: b.shape[0]!, d: 1 };
 }
 

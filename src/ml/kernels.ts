@@ -14,17 +14,18 @@ import type { Kernels } from "../kernels/kernels.js";
 interface MlExports {
   mlLogistic(x: number, n: number, d: number, y: number, w: number, b: number, K: number, g: number, gb: number, z: number): number;
   mlKmeans(x: number, n: number, d: number, c: number, k: number, labels: number, mind: number, sums: number, counts: number): number;
-  mlKmeansStep(x: number, n: number, d: number, pack: number, k: number, errScale: number, cmax: number, s: number, p: number, eps: number, old: number, out: number, dsums: number, dcounts: number): void;
-  mlKmeansNearest(x: number, n: number, d: number, pack: number, k: number, errScale: number, cmax: number, base: number, prev: number, out: number): number;
-  mlPackBytes(k: number, d: number): number;
+  mlQuadBytes(n: number, d: number): number;
+  mlQuads(x: number, n: number, d: number, m0: number, out: number): void;
+  mlKmeansAssign(quads: number, x: number, n: number, d: number, pack: number, k: number, errA: number, errB: number, old: number, out: number, dsums: number, dcounts: number, lab: number): void;
+  mlKmeansNearestQ(quads: number, x: number, n: number, d: number, pack: number, k: number, errA: number, errB: number, base: number, prev: number, out: number, lab: number): number;
   mlGram(x: number, n: number, d: number, y: number, m: number, out: number, t: number): void;
   mlMoments(x: number, n: number, d: number, mean: number, m2: number, mn: number, mx: number): void;
 }
 
 function ml(k: Kernels): MlExports {
   const ex = k.exports as unknown as Partial<MlExports>;
-  if (typeof ex.mlLogistic !== "function" || typeof ex.mlKmeans !== "function" || typeof ex.mlKmeansStep !== "function" || typeof ex.mlKmeansNearest !== "function" || typeof ex.mlMoments !== "function" || typeof ex.mlGram !== "function") {
-    throw new TesseraError("the wasm module has no machine-learning kernels (mlLogistic, mlKmeans, mlKmeansStep, mlKmeansNearest, mlMoments, mlGram): rebuild it with `npm run build:wasm`");
+  if (typeof ex.mlLogistic !== "function" || typeof ex.mlKmeans !== "function" || typeof ex.mlKmeansAssign !== "function" || typeof ex.mlKmeansNearestQ !== "function" || typeof ex.mlMoments !== "function" || typeof ex.mlGram !== "function") {
+    throw new TesseraError("the wasm module has no machine-learning kernels (mlLogistic, mlKmeans, mlKmeansAssign, mlKmeansNearestQ, mlMoments, mlGram): rebuild it with `npm run build:wasm`");
   }
   return ex as MlExports;
 }
@@ -260,94 +261,86 @@ export function kmeansBlock(k: Kernels, x: number, rows: number, d: number, C: F
   }
 }
 
-/** What one Hamerly step (mlKmeansStep) needs besides the rows. */
-export interface KmeansStepInputs {
-  /** Centres of this iteration, nc x d. */
-  C: Float64Array;
-  nc: number;
-  /** Half the distance from each centre to its nearest other. */
-  s: Float64Array;
-  /** How far each centre moved since the previous iteration (null on the first). */
-  p: Float64Array | null;
-  /** Slack on the bound test, in distance units. */
-  eps: number;
+// ---- k-means over the f32 quads (assembly/kmeans.ts) ----------------------------------------
+
+/** Bytes of the quads (the f32 copy of a block that k-means scores) of rows x d. */
+export const quadBytes = (k: Kernels, rows: number, d: number): number => ml(k).mlQuadBytes(rows, d);
+
+/** Write the quads of x (rows x d f64), shifted by m0 (the data's mean, d), at out. */
+export function quadsBlock(k: Kernels, x: number, rows: number, d: number, m0: Float64Array, out: number): void {
+  const m = scratch(k, d);
+  try {
+    m.view().set(m0);
+    ml(k).mlQuads(x, rows, d, m.ptr, out);
+  } finally {
+    m.done();
+  }
 }
 
-/** Per row f64s of the Hamerly state: centre, upper bound, lower bound. */
-export const KMEANS_STATE_WIDTH = 3;
+/** i32 labels of a block's rows in a step's state, padded to a multiple of 4 (whole quads). */
+export const kmeansLabelSlots = (rows: number): number => (rows + 3) & ~3;
 
-/** f64s after the per-row state: dsums (nc x d) and dcounts (nc). */
+/** The trailer of a step's state, after the labels: dsums (nc x d) and dcounts (nc), f64. */
 export const kmeansStepTrailer = (nc: number, d: number): number => nc * d + nc;
 
+/** i32 slots of a step's state: the labels, then the f64 trailer (16-byte aligned after them). */
+export const kmeansStateSlots = (rows: number, nc: number, d: number): number => kmeansLabelSlots(rows) + 2 * kmeansStepTrailer(nc, d);
+
 /**
- * One Hamerly step over a block: `state` (a pointer to 3·rows f64s, or 0 on the first
- * iteration) in, a new state written at `out` (3·rows f64s, then the trailer: the block's
- * changes to the centres' sums and counts).
+ * One Lloyd assignment of a block: x (f64) and its quads in, the rows' labels written at `out`
+ * (kmeansStateSlots i32s) followed by the block's changes to the centres' sums and counts:
+ * against the labels at `old` (a previous state, or 0 on the first step, when every row adds).
  */
-export function kmeansStepBlock(k: Kernels, x: number, rows: number, d: number, inputs: KmeansStepInputs, state: number, out: number): void {
-  const nc = inputs.nc;
-  const pack = packCentres(k, inputs.C, nc, d);
-  const work = scratch(k, 2 * nc);
+export function kmeansAssignBlock(k: Kernels, quads: number, x: number, rows: number, d: number, C: Float64Array, nc: number, m0: Float64Array, old: number, out: number): void {
+  const pack = packQuadCentres(k, C, nc, d, m0);
   try {
-    const v = work.view();
-    v.set(inputs.s, 0);
-    if (inputs.p) v.set(inputs.p, nc);
-    else v.fill(0, nc);
-    const trailer = out + KMEANS_STATE_WIDTH * rows * 8;
+    const trailer = out + kmeansLabelSlots(rows) * 4;
     k.view("float64", trailer, kmeansStepTrailer(nc, d)).fill(0);
-    ml(k).mlKmeansStep(x, rows, d, pack.ptr, nc, pack.errScale, pack.cmax, work.ptr, work.ptr + nc * 8, inputs.eps, state, out, trailer, trailer + nc * d * 8);
+    ml(k).mlKmeansAssign(quads, x, rows, d, pack.ptr, nc, pack.errA, pack.errB, old, out, trailer, trailer + nc * d * 8, pack.lab);
   } finally {
-    work.done();
     pack.done();
   }
 }
 
 /**
- * k-means‖: per row the nearest of the nc new candidates C (numbered from base) or of those
- * before (`prev`, a pointer to [d², number] per row, or 0), written to `out` (the same
- * layout). Returns φ, the sum of the rows' d².
+ * Per row the nearest of the nc centres C (numbered from base) and its exact squared distance,
+ * against the row's nearest so far in prev ([d², number] per row, or 0), written to `out` (the
+ * same layout; 0: not written). Returns Σ d²: k-means‖'s φ, or with prev = out = 0 the inertia.
  */
-export function kmeansNearestBlock(k: Kernels, x: number, rows: number, d: number, C: Float64Array, nc: number, base: number, prev: number, out: number): number {
-  const pack = packCentres(k, C, nc, d);
+export function kmeansNearestBlock(k: Kernels, quads: number, x: number, rows: number, d: number, C: Float64Array, nc: number, m0: Float64Array, base: number, prev: number, out: number): number {
+  const pack = packQuadCentres(k, C, nc, d, m0);
   try {
-    return ml(k).mlKmeansNearest(x, rows, d, pack.ptr, nc, pack.errScale, pack.cmax, base, prev, out);
+    return ml(k).mlKmeansNearestQ(quads, x, rows, d, pack.ptr, nc, pack.errA, pack.errB, base, prev, out, pack.lab);
   } finally {
     pack.done();
   }
 }
 
 /**
- * Centres laid out for the wasm nearest-centre search (nearestOf in assembly/ml.ts): f64
- * centres, their mean m, f32 groups of four shifted by m, ½‖c - m‖² per centre; errScale and
- * cmax bound the rounding of its f32 scores.
+ * Centres laid out for the quads' search (assembly/kmeans.ts): f64 centres, c - m0 as f32x4
+ * splats (nc x d, so each multiplies four rows with one load), f32 ½‖c - m0‖², then scratch (4
+ * i32 labels, nc f32x4 scores). errA and errB bound a score's rounding: errA·‖x - m0‖ + errB,
+ * from errScale = 2·(d + 4)·2^-24 and cmax, the largest ‖c - m0‖.
  */
-function packCentres(k: Kernels, C: Float64Array, nc: number, d: number): { ptr: number; errScale: number; cmax: number; done(): void } {
-  const bytes = ml(k).mlPackBytes(nc, d);
-  const ptr = k.allocArray("float64", Math.ceil(bytes / 8));
-  const f = k.view("float64", ptr, (nc + 1) * d);
-  f.set(C.subarray(0, nc * d));
-  const m = new Float64Array(d);
-  for (let c = 0; c < nc; c++) for (let j = 0; j < d; j++) m[j] += C[c * d + j]! / nc;
-  f.set(m, nc * d);
-  const groups = Math.ceil(nc / 4);
-  const t = k.view("float32", ptr + (nc + 1) * d * 8, groups * d * 4 + groups * 4) as Float32Array;
+export function packQuadCentres(k: Kernels, C: Float64Array, nc: number, d: number, m0: Float64Array): { ptr: number; lab: number; errA: number; errB: number; done(): void } {
+  const hSlots = (nc + 3) & ~3;
+  const f32s = 4 * nc * d + hSlots + 4 + 4 * nc;
+  const ptr = k.allocArray("float64", nc * d + Math.ceil(f32s / 2));
+  k.view("float64", ptr, nc * d).set(C.subarray(0, nc * d));
+  const c32 = k.view("float32", ptr + nc * d * 8, 4 * nc * d + hSlots) as Float32Array;
   let cmax = 0;
-  for (let c = 0; c < groups * 4; c++) {
-    const g = c >> 2;
-    const lane = c & 3;
+  for (let c = 0; c < nc; c++) {
     let n2 = 0;
     for (let j = 0; j < d; j++) {
-      const v = c < nc ? C[c * d + j]! - m[j]! : 0;
-      t[(g * d + j) * 4 + lane] = v;
+      const v = C[c * d + j]! - m0[j]!;
+      c32.fill(v, 4 * (c * d + j), 4 * (c * d + j) + 4);
       n2 += v * v;
     }
-    t[groups * d * 4 + c] = c < nc ? n2 / 2 : Infinity;
-    if (c < nc) cmax = Math.max(cmax, Math.sqrt(n2));
+    c32[4 * nc * d + c] = n2 / 2;
+    cmax = Math.max(cmax, Math.sqrt(n2));
   }
-  // A score is d products summed in f32 from values rounded to f32: (d + 4) roundings of
-  // 2^-24 each at most, taken twice over for margin.
   const errScale = (d + 4) * 2 ** -23;
-  return { ptr, errScale, cmax, done: () => k.free(ptr) };
+  return { ptr, lab: ptr + nc * d * 8 + (4 * nc * d + hSlots) * 4, errA: errScale * cmax, errB: errScale * 0.5 * cmax * cmax, done: () => k.free(ptr) };
 }
 
 // ---- generic combines ---------------------------------------------------------------------

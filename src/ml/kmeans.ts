@@ -13,13 +13,17 @@
  *                    φ and the draws read it. Its counts weight the candidates; on the client,
  *                    weighted k-means++ over them, then weighted Lloyd iterations.
  *   Lloyd            per iteration one pass of `ml.kmeans.step` (the wasm kernel
- *                    mlKmeansStep): Hamerly's bounds per row, kept on the workers from step to
- *                    step, spare measuring the rows whose nearest centre cannot have changed;
- *                    the rest are scored against all centres in f32 and checked in f64, so
- *                    the assignments are plain Lloyd's. Each block sends back how its rows
- *                    changed the centres' sums and counts; the client moves the centres,
- *                    until they move less than tol (squared, in all)
+ *                    mlKmeansAssign): every row scored against all centres in f32, four rows
+ *                    to a vector, from the block's quads (an f32 copy made once per fit and
+ *                    kept beside it), and measured in f64 where the lead is too close to call,
+ *                    so the assignments are plain Lloyd's. The rows' labels stay on the workers
+ *                    from step to step; each block sends back how the rows that changed centre
+ *                    changed the centres' sums and counts; the client moves the centres, until
+ *                    they move less than tol (squared, in all)
  *   inertia          a last pass with the final centres
+ *
+ * Brute force beats bounds here: Hamerly's bounds (tried, until this) spared scoring most rows
+ * but cost ~2x the time per row in reading and writing their per-row state and branching on it.
  *
  * Differences from scikit-learn: one initialization (nInit 1); an empty cluster keeps its
  * centre (scikit-learn moves it to a far point); NaN in X is an error.
@@ -31,9 +35,9 @@ import type { ChunkedArray } from "../array/core.js";
 import type { DataFrame } from "../dataframe/dataframe.js";
 import { toRows, type MatrixInput, type Rows } from "./data.js";
 import { checkKeys, intOption, notFitted, numberOption } from "./estimator.js";
-import type { KmeansPartial, KmeansStepInputs } from "./kernels.js";
+import type { KmeansPartial } from "./kernels.js";
 import { kmeansPlusPlus, lloyd } from "./kmeans-local.js";
-import type { KmeansSpec, KmeansStepSpec, NearestSpec, SampleSpec } from "./ops.js";
+import type { KmeansStepSpec, NearestSpec, SampleSpec } from "./ops.js";
 import type { PredictSpec } from "./ops-predict.js";
 import { blockOutput } from "./output.js";
 import { checkSeed, Stream } from "./random.js";
@@ -113,59 +117,62 @@ export class KMeans {
       }
       const meanVar = info.moments!.m2.reduce((s, m2) => s + m2 / info.n, 0) / d;
       const tolAbs = this.tol * meanVar;
-      const passes = new Passes(data, info.rows, info.offsets, what, options);
-      let C: Float64Array;
-      if (this.init instanceof Float64Array) C = Float64Array.from(this.init);
-      else if (this.init === "random") C = await passes.rows(distinctRows(info.n, k, new Stream(this.seed, 1)));
-      else C = await this.scalable(passes, info.n, tolAbs);
-      this.initCenters = Float64Array.from(C);
-      // Lloyd iterations, each one step with Hamerly's bounds (see ml.kmeans.step): the same
-      // assignments as plain Lloyd, but a row is measured again only when the centres' moves
-      // could have changed its nearest. Sums and counts are kept here, from each step's changes.
-      const sums = new Float64Array(k * d);
-      const counts = new Float64Array(k);
-      // Bounds drift by rounding over many iterations: a slack far under any real distance.
-      const eps = 1e-9 * Math.sqrt(meanVar * d);
-      let state: State | null = null;
-      let moved: Float64Array | null = null;
-      let iter = 0;
+      const passes = await Passes.start(data, info.rows, info.offsets, info.moments!.mean, what, options);
       try {
-        while (iter < this.maxIter) {
-          const step = await passes.step(state, { C, nc: k, s: halfNearest(C, k, d), p: moved, eps });
-          state?.held.release();
-          state = step.state;
-          iter++;
-          for (let i = 0; i < k * d; i++) sums[i] += step.delta.sums[i]!;
-          for (let c = 0; c < k; c++) counts[c] += step.delta.counts[c]!;
-          const next = new Float64Array(C.length);
-          moved = new Float64Array(k);
-          let shift = 0;
-          for (let c = 0; c < k; c++) {
-            const count = counts[c]!;
-            let m2 = 0;
-            for (let j = 0; j < d; j++) {
-              const v = count > 0 ? sums[c * d + j]! / count : C[c * d + j]!;
-              next[c * d + j] = v;
-              m2 += (v - C[c * d + j]!) ** 2;
-            }
-            moved[c] = Math.sqrt(m2);
-            shift += m2;
-          }
-          C = next;
-          if (shift <= tolAbs) break;
-        }
+        await this.run(passes, info.n, tolAbs);
       } finally {
-        state?.held.release();
+        passes.quads.held.release();
       }
-      this.inertia = (await passes.kmeans(C, {})).inertia;
-      this.clusterCenters = C;
-      this.nIter = iter;
-      this.nFeaturesIn = d;
       this.featureNames = rows.columns;
       return this;
     } finally {
       data.held.release();
     }
+  }
+
+  /** Initialization, Lloyd iterations and the inertia, over the quads made for this fit. */
+  private async run(passes: Passes, n: number, tolAbs: number): Promise<void> {
+    const k = this.nClusters;
+    const d = passes.d;
+    let C: Float64Array;
+    if (this.init instanceof Float64Array) C = Float64Array.from(this.init);
+    else if (this.init === "random") C = await passes.rows(distinctRows(n, k, new Stream(this.seed, 1)));
+    else C = await this.scalable(passes, n, tolAbs);
+    this.initCenters = Float64Array.from(C);
+    // Lloyd iterations, each one step (ml.kmeans.step) that labels every row, exactly as plain
+    // Lloyd; sums and counts are kept here, from each step's changes (the rows that moved).
+    const sums = new Float64Array(k * d);
+    const counts = new Float64Array(k);
+    let state: State | null = null;
+    let iter = 0;
+    try {
+      while (iter < this.maxIter) {
+        const step = await passes.step(state, C);
+        state?.held.release();
+        state = step.state;
+        iter++;
+        for (let i = 0; i < k * d; i++) sums[i] += step.delta.sums[i]!;
+        for (let c = 0; c < k; c++) counts[c] += step.delta.counts[c]!;
+        const next = new Float64Array(C.length);
+        let shift = 0;
+        for (let c = 0; c < k; c++) {
+          const count = counts[c]!;
+          for (let j = 0; j < d; j++) {
+            const v = count > 0 ? sums[c * d + j]! / count : C[c * d + j]!;
+            next[c * d + j] = v;
+            shift += (v - C[c * d + j]!) ** 2;
+          }
+        }
+        C = next;
+        if (shift <= tolAbs) break;
+      }
+    } finally {
+      state?.held.release();
+    }
+    this.inertia = await passes.inertia(C);
+    this.clusterCenters = C;
+    this.nIter = iter;
+    this.nFeaturesIn = d;
   }
 
   /** k-means‖: candidates drawn over a few rounds, reduced to k centres on the client. */
@@ -276,42 +283,63 @@ export class KMeans {
 
 registerEstimator("KMeans", KMeans.fromJSON);
 
-/** The per-row k-means‖ state blocks on the workers. */
+/** Per-block blocks a fit keeps on the workers (quads, k-means‖ and Lloyd states). */
 interface State {
   keys: Key[];
   held: Held;
 }
 
-/** The passes of a fit over persisted rows. */
+/**
+ * The passes of a fit over persisted rows. Each X block has its quads beside it on the workers
+ * (ml.kmeans.quads: an f32 copy, four rows transposed, shifted by the data's mean m0), made once
+ * and read by every nearest-centre pass; the f64 rows are read only for the exact distances.
+ */
 class Passes {
   readonly d: number;
-  constructor(
+  private constructor(
     private readonly data: Rows,
     private readonly counts: number[],
     private readonly offsets: number[],
+    private readonly m0: Float64Array,
+    /** The quads of each X block (the caller releases them). */
+    readonly quads: State,
     private readonly what: string,
     private readonly options: ComputeOptions,
   ) {
     this.d = data.d;
   }
 
-  kmeans(C: Float64Array, want: { sums?: boolean; counts?: boolean }): Promise<KmeansPartial> {
-    const spec: KmeansSpec = { d: this.d, C, nc: C.length / this.d, sums: want.sums ?? false, counts: want.counts ?? false };
-    return reduceBlocks<KmeansPartial>(this.data, { name: "ml-kmeans", op: "ml.kmeans", combine: "ml.sum", spec: () => spec }, this.what, this.options);
+  static async start(data: Rows, counts: number[], offsets: number[], m0: Float64Array, what: string, options: ComputeOptions): Promise<Passes> {
+    const quads = persistBlocks(data, "ml-kmeans-quads", "ml.kmeans.quads", opSpec({ d: data.d, m0 }), [], options);
+    await settled(quads, what);
+    return new Passes(data, counts, offsets, m0, quads, what, options);
+  }
+
+  /** The rows with each block's quads as the op's next input. */
+  private withQuads(): Rows {
+    return { ...this.data, external: [...this.data.external, ...this.quads.keys] };
+  }
+
+  /** Σ each row's squared distance to its nearest of the centres C. */
+  async inertia(C: Float64Array): Promise<number> {
+    const spec = { d: this.d, C, nc: C.length / this.d, m0: this.m0 };
+    const pass = { name: "ml-kmeans-inertia", op: "ml.kmeans.inertia", combine: "ml.sum", spec: () => spec, extra: this.quads.keys };
+    return (await reduceBlocks<KmeansPartial>(this.withQuads(), pass, this.what, this.options)).inertia;
   }
 
   /**
-   * One Lloyd step with Hamerly's bounds on every block: the new states stay on the workers,
-   * their changes to the sums and counts come back (one round trip).
+   * One Lloyd step on every block: the new labels stay on the workers, their changes to the
+   * sums and counts come back (one round trip).
    */
-  async step(prev: State | null, inputs: KmeansStepInputs): Promise<{ state: State; delta: { sums: Float64Array; counts: Float64Array } }> {
+  async step(prev: State | null, C: Float64Array): Promise<{ state: State; delta: { sums: Float64Array; counts: Float64Array } }> {
     const d = this.d;
-    const state = this.persistBlocks("ml-kmeans-step", "ml.kmeans.step", opSpec<KmeansStepSpec>({ d, ...inputs }), prev);
+    const nc = C.length / d;
+    const state = persistBlocks(this.data, "ml-kmeans-step", "ml.kmeans.step", opSpec<KmeansStepSpec>({ d, C, nc, m0: this.m0 }), [this.quads, prev], this.options);
     try {
       const rows: Rows = { ...this.data, x: state.keys, y: null, d: 1, graph: new HighLevelGraph(), external: state.keys };
       const delta = await reduceBlocks<{ sums: Float64Array; counts: Float64Array }>(
         rows,
-        { name: "ml-kmeans-delta", op: "ml.kmeans.delta", combine: "ml.sum", spec: () => ({ d, nc: inputs.nc }) },
+        { name: "ml-kmeans-delta", op: "ml.kmeans.delta", combine: "ml.sum", spec: () => ({ d, nc }) },
         this.what,
         this.options,
       );
@@ -322,25 +350,11 @@ class Passes {
     }
   }
 
-  /** A block per row block, `op(spec, x[i], prev[i]?)`, persisted on the workers (not waited for). */
-  private persistBlocks(prefix: string, op: string, spec: unknown, prev: State | null): State {
-    const name = `${prefix}-${randomToken()}`;
-    const nodes = this.data.x.map((xk, i) => new Task(blockKey(name, [i]), op, [spec, new TaskRef(xk), ...(prev ? [new TaskRef(prev.keys[i]!)] : [])]));
-    const keys = nodes.map((t) => t.key);
-    const graph = new HighLevelGraph([new MaterializedLayer(name, nodes)]);
-    const held = currentClient().persist(new GraphValue(graph, keys, [...this.data.x, ...(prev?.keys ?? [])], () => undefined), this.options) as unknown as Held;
-    return { keys, held };
-  }
-
   /** Per row, the nearest candidate so far (state kept on the workers), given the new candidates C. */
   async nearest(prev: State | null, C: Float64Array, base: number): Promise<State> {
-    const state = this.persistBlocks("ml-kmeans-nearest", "ml.kmeans.nearest", opSpec<NearestSpec>({ d: this.d, C, nc: C.length / this.d, base }), prev);
-    try {
-      await Promise.all(state.held.futures.map((f) => f.wait()));
-    } catch (err) {
-      state.held.release();
-      rethrow(err, this.what);
-    }
+    const spec = opSpec<NearestSpec>({ d: this.d, C, nc: C.length / this.d, base, m0: this.m0 });
+    const state = persistBlocks(this.data, "ml-kmeans-nearest", "ml.kmeans.nearest", spec, [this.quads, prev], this.options);
+    await settled(state, this.what);
     return state;
   }
 
@@ -369,19 +383,28 @@ class Passes {
   }
 }
 
-/** Half the distance from each centre to its nearest other (Infinity for a lone centre). */
-function halfNearest(C: Float64Array, k: number, d: number): Float64Array {
-  const s = new Float64Array(k).fill(Infinity);
-  for (let a = 0; a < k; a++) {
-    for (let b = a + 1; b < k; b++) {
-      let m2 = 0;
-      for (let j = 0; j < d; j++) m2 += (C[a * d + j]! - C[b * d + j]!) ** 2;
-      const h = Math.sqrt(m2) / 2;
-      if (h < s[a]!) s[a] = h;
-      if (h < s[b]!) s[b] = h;
-    }
+/**
+ * A block per row block, `op(spec, x[i], inputs[0][i], ...)` (null inputs left out), persisted
+ * on the workers (not waited for).
+ */
+function persistBlocks(data: Rows, prefix: string, op: string, spec: unknown, inputs: (State | null)[], options: ComputeOptions): State {
+  const name = `${prefix}-${randomToken()}`;
+  const given = inputs.filter((s): s is State => s !== null);
+  const nodes = data.x.map((xk, i) => new Task(blockKey(name, [i]), op, [spec, new TaskRef(xk), ...given.map((s) => new TaskRef(s.keys[i]!))]));
+  const keys = nodes.map((t) => t.key);
+  const graph = new HighLevelGraph([new MaterializedLayer(name, nodes)]);
+  const held = currentClient().persist(new GraphValue(graph, keys, [...data.x, ...given.flatMap((s) => s.keys)], () => undefined), options) as unknown as Held;
+  return { keys, held };
+}
+
+/** Wait for persisted blocks; on an error they are released and it is thrown in `what`'s words. */
+async function settled(state: State, what: string): Promise<void> {
+  try {
+    await Promise.all(state.held.futures.map((f) => f.wait()));
+  } catch (err) {
+    state.held.release();
+    rethrow(err, what);
   }
-  return s;
 }
 
 /** k distinct row numbers below n, in a seeded random order (Floyd's algorithm). */

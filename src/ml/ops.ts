@@ -11,12 +11,14 @@
  *   ml.logistic        Σ logistic loss and gradient                             (one per L-BFGS evaluation)
  *   ml.gram            count, means and centred scatter of (x, y)               (normal equations)
  *   ml.kmeans          inertia, and per-centre sums and counts                  (one per Lloyd step)
+ *   ml.kmeans.quads    an f32 copy of a block, four rows transposed, that the passes below score (kept on the worker)
  *   ml.kmeans.nearest  per row: distance to the nearest k-means‖ candidate, and which (kept on the worker)
  *   ml.kmeans.cost     φ = Σ of those distances, and rows per candidate
  *   ml.kmeans.sample   rows drawn with probability l·d²/φ                       (k-means‖ rounds)
- *   ml.kmeans.step     a Lloyd step with Hamerly's bounds: the new per-row state (kept on the
- *                      worker), the block's changes to the sums and counts after it
+ *   ml.kmeans.step     a Lloyd step: the rows' labels (kept on the worker), the block's changes
+ *                      to the sums and counts after them
  *   ml.kmeans.delta    those changes, read from a step's state                  (one per Lloyd step)
+ *   ml.kmeans.inertia  Σ squared distance to the nearest centre                 (a fit's last pass)
  *   ml.rows            given rows of a block
  *   ml.predict, ml.predict.frame, ml.score                      in ops-predict.ts
  *   ml.split, ml.split.frame                                   in ops-split.ts
@@ -43,14 +45,15 @@ import {
   concatPartials,
   findNonFinite,
   kmeansBlock,
+  kmeansAssignBlock,
   kmeansNearestBlock,
-  kmeansStepBlock,
+  kmeansStateSlots,
   kmeansStepTrailer,
-  KMEANS_STATE_WIDTH,
+  quadBytes,
+  quadsBlock,
   logisticBlock,
   sumPartials,
   type Gram,
-  type KmeansStepInputs,
   type Moments,
 } from "./kernels.js";
 import { uniformStream } from "./random.js";
@@ -238,12 +241,36 @@ registerOp("ml.kmeans", (spec: KmeansSpec, x: unknown) =>
   }),
 );
 
+/** The f32 quads of an X block (assembly/kmeans.ts), shifted by the data's mean m0. */
+registerOp("ml.kmeans.quads", (spec: { d: number; m0: Float64Array }, x: unknown) =>
+  withKernels((k) => {
+    const xm = matrix(k, x, spec.d, "ml.kmeans.quads X");
+    return using([xm], () => {
+      const out = WasmChunk.alloc(k, "float32", [quadBytes(k, xm.rows, spec.d) / 4]);
+      quadsBlock(k, xm.ptr, xm.rows, spec.d, spec.m0, out.ptr);
+      return out;
+    });
+  }),
+);
+
+/** An X block and its quads, both in wasm memory, checked against each other. */
+function withQuads<T>(k: Kernels, spec: { d: number }, x: unknown, quads: unknown, op: string, fn: (xm: Matrix, q: Matrix) => T): T {
+  const xm = matrix(k, x, spec.d, `${op} X`);
+  const qm = vector(k, quads, `${op} quads`, "float32");
+  return using([xm, qm], () => {
+    if (qm.rows * 4 !== quadBytes(k, xm.rows, spec.d)) throw new TesseraError(`${op}: the quads hold ${qm.rows} values, not those of ${xm.rows} rows`);
+    return fn(xm, qm);
+  });
+}
+
 export interface NearestSpec {
   d: number;
   /** Candidates added since the previous state (nc x d), numbered from `base`. */
   C: Float64Array;
   nc: number;
   base: number;
+  /** The quads' shift (the data's mean). */
+  m0: Float64Array;
 }
 
 /**
@@ -252,50 +279,62 @@ export interface NearestSpec {
  * against it, so the init costs one distance pass over all candidates in total, not one per
  * round.
  */
-registerOp("ml.kmeans.nearest", (spec: NearestSpec, x: unknown, prev?: unknown) =>
-  withKernels((k) => {
-    const xm = matrix(k, x, spec.d, "ml.kmeans.nearest X");
-    const pm = prev === undefined ? undefined : matrix(k, prev, 2, "ml.kmeans.nearest state");
-    return using([xm, pm], () => {
-      if (pm && pm.rows !== xm.rows) throw new TesseraError(`ml.kmeans.nearest: the state has ${pm.rows} rows, X has ${xm.rows}`);
-      const out = WasmChunk.alloc(k, "float64", [xm.rows, 2]);
-      kmeansNearestBlock(k, xm.ptr, xm.rows, spec.d, spec.C, spec.nc, spec.base, pm ? pm.ptr : 0, out.ptr);
-      return out;
-    });
-  }),
+registerOp("ml.kmeans.nearest", (spec: NearestSpec, x: unknown, quads: unknown, prev?: unknown) =>
+  withKernels((k) =>
+    withQuads(k, spec, x, quads, "ml.kmeans.nearest", (xm, qm) => {
+      const pm = prev === undefined ? undefined : matrix(k, prev, 2, "ml.kmeans.nearest state");
+      return using([pm], () => {
+        if (pm && pm.rows !== xm.rows) throw new TesseraError(`ml.kmeans.nearest: the state has ${pm.rows} rows, X has ${xm.rows}`);
+        const out = WasmChunk.alloc(k, "float64", [xm.rows, 2]);
+        kmeansNearestBlock(k, qm.ptr, xm.ptr, xm.rows, spec.d, spec.C, spec.nc, spec.m0, spec.base, pm ? pm.ptr : 0, out.ptr);
+        return out;
+      });
+    }),
+  ),
 );
 
-export interface KmeansStepSpec extends KmeansStepInputs {
+/** Σ of each row's squared distance to its nearest centre (the inertia of a block). */
+registerOp("ml.kmeans.inertia", (spec: { d: number; C: Float64Array; nc: number; m0: Float64Array }, x: unknown, quads: unknown) =>
+  withKernels((k) => withQuads(k, spec, x, quads, "ml.kmeans.inertia", (xm, qm) => ({ n: xm.rows, inertia: kmeansNearestBlock(k, qm.ptr, xm.ptr, xm.rows, spec.d, spec.C, spec.nc, spec.m0, 0, 0, 0) }))),
+);
+
+export interface KmeansStepSpec {
   d: number;
+  /** Centres of this iteration, nc x d. */
+  C: Float64Array;
+  nc: number;
+  m0: Float64Array;
 }
 
 /**
- * Lloyd with Hamerly's bounds: each block's step reads the previous step's state (none on the
- * first) and returns a new one, a 1-d f64 block [3·rows per-row state, then the trailer of
- * kmeansStepTrailer]. Steps never write into their input, so a state recomputed or moved to
- * another worker is still the one its step made.
+ * A Lloyd step: each block's step reads the previous step's labels (none on the first) and
+ * returns a new state, an int32 block [the rows' labels, padded to whole quads, then the f64
+ * trailer of kmeansStepTrailer: the block's changes to the sums and counts]. Steps never write
+ * into their input, so a state recomputed or moved to another worker is still the one its step
+ * made.
  */
-registerOp("ml.kmeans.step", (spec: KmeansStepSpec, x: unknown, prev?: unknown) =>
-  withKernels((k) => {
-    const xm = matrix(k, x, spec.d, "ml.kmeans.step X");
-    const length = KMEANS_STATE_WIDTH * xm.rows + kmeansStepTrailer(spec.nc, spec.d);
-    const pm = prev === undefined ? undefined : vector(k, prev, "ml.kmeans.step state");
-    return using([xm, pm], () => {
-      if (pm && pm.rows !== length) throw new TesseraError(`ml.kmeans.step: the state holds ${pm.rows} values, expected ${length} for ${xm.rows} rows`);
-      const out = WasmChunk.alloc(k, "float64", [length]);
-      kmeansStepBlock(k, xm.ptr, xm.rows, spec.d, spec, pm ? pm.ptr : 0, out.ptr);
-      return out;
-    });
-  }),
+registerOp("ml.kmeans.step", (spec: KmeansStepSpec, x: unknown, quads: unknown, prev?: unknown) =>
+  withKernels((k) =>
+    withQuads(k, spec, x, quads, "ml.kmeans.step", (xm, qm) => {
+      const length = kmeansStateSlots(xm.rows, spec.nc, spec.d);
+      const pm = prev === undefined ? undefined : vector(k, prev, "ml.kmeans.step state", "int32");
+      return using([pm], () => {
+        if (pm && pm.rows !== length) throw new TesseraError(`ml.kmeans.step: the state holds ${pm.rows} values, expected ${length} for ${xm.rows} rows`);
+        const out = WasmChunk.alloc(k, "int32", [length]);
+        kmeansAssignBlock(k, qm.ptr, xm.ptr, xm.rows, spec.d, spec.C, spec.nc, spec.m0, pm ? pm.ptr : 0, out.ptr);
+        return out;
+      });
+    }),
+  ),
 );
 
 /** A step's changes to the centres' sums and counts. */
 registerOp("ml.kmeans.delta", (spec: { d: number; nc: number }, state: unknown) =>
   withKernels((k) => {
-    const sm = vector(k, state, "ml.kmeans.delta state");
+    const sm = vector(k, state, "ml.kmeans.delta state", "int32");
     return using([sm], () => {
       const t = kmeansStepTrailer(spec.nc, spec.d);
-      const v = k.view("float64", sm.ptr + (sm.rows - t) * 8, t);
+      const v = k.view("float64", sm.ptr + (sm.rows - 2 * t) * 4, t);
       const m = spec.nc * spec.d;
       return { sums: v.slice(0, m), counts: v.slice(m, m + spec.nc) };
     });
