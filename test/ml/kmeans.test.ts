@@ -1,7 +1,8 @@
-// KMeans' Lloyd iterations run with Hamerly's bounds and f32 scoring (assembly/ml.ts): they must
-// make exactly the assignments of plain Lloyd — same iterations, same centres — on data where
-// the bounds are carried over many iterations, far from the origin (f32 scores would lose the
-// order there without the shift by the centres' mean), in many dimensions, and with exact ties.
+// KMeans' Lloyd iterations score rows in f32 from a copy of each block (assembly/kmeans.ts): they
+// must make exactly the assignments of plain Lloyd — same iterations, same centres — over many
+// iterations (labels and sums carried from step to step), far from the origin (f32 scores would
+// lose the order there without the shift by the data's mean), in many dimensions, and with exact
+// ties.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, ml, type Client } from "../../dist/index.js";
 import { maxRelDiff, meanVariance, plainLloyd, rowsPerBlock } from "./helpers.js";
@@ -43,14 +44,14 @@ async function expectPlainLloyd(X: Float64Array, n: number, d: number, init: Flo
   }
 }
 
-describe("KMeans Lloyd steps (Hamerly bounds, f32 scores)", () => {
+describe("KMeans Lloyd steps (f32 scores, checked in f64)", () => {
   it("match plain Lloyd on structureless data that takes many iterations", async () => {
     const n = 3000;
     const d = 6;
     const X = normals(n * d, 7);
     const init = X.slice(0, 8 * d);
     const ref = plainLloyd(X, n, d, init, 1e-4 * meanVariance(X, n, d));
-    expect(ref.nIter).toBeGreaterThan(15); // the bounds are carried over many steps
+    expect(ref.nIter).toBeGreaterThan(15); // labels and sums are carried over many steps
     await expectPlainLloyd(X, n, d, init);
   });
 
