@@ -10,13 +10,13 @@
 
 import { TesseraError } from "../errors.js";
 import type { Key } from "../graph/task.js";
-import type { ClientId, DepLocation, Instruction, SchedulerEvent, StoryEntry, TaskSpec, WorkerId } from "../scheduler/events.js";
+import type { ClientId, Instruction, SchedulerEvent, StoryEntry, TaskSpec, WorkerId } from "../scheduler/events.js";
 import { Scheduler, type SchedulerOptions } from "../scheduler/scheduler.js";
-import type { ComputeBatch, FromWorker, Report, SourceDef, ToWorker } from "../worker/protocol.js";
+import type { FromWorker, Report, SourceDef, ToWorker, WireTask } from "../worker/protocol.js";
 import { sizeOf } from "../worker/store.js";
 import { prepareForPost } from "../worker/transfer.js";
 import { encodeNode, isGraphNode, opsOf } from "../worker/wire.js";
-import type { WireArg, WireTask } from "../worker/protocol.js";
+import { ComputeBatchBuilder } from "./compute-batch.js";
 import type { WorkerLink } from "./link.js";
 
 export type ClientReport = Extract<Instruction, { type: "report" }>;
@@ -30,7 +30,7 @@ export type ReportTap = (worker: WorkerId, report: Report) => void;
 
 interface Batch {
   defs?: SourceDef[];
-  compute?: ComputeBatch;
+  compute?: ComputeBatchBuilder;
   free?: Key[];
   steal?: Key[];
   cancel?: Key[];
@@ -44,40 +44,6 @@ interface PendingGather {
   reject(err: Error): void;
 }
 
-function addCompute(c: ComputeBatch, key: Key, ref: number, run: WireTask, priority: number, deps: readonly DepLocation[]): void {
-  const i = c.keys.length;
-  c.keys.push(key);
-  c.refs.push(ref);
-  if ("fused" in run) {
-    c.ops.push("");
-    c.args.push(NO_ARGS);
-    (c.fusedTask ??= []).push(i);
-    (c.fused ??= []).push(run.fused);
-  } else {
-    c.ops.push(run.op);
-    c.args.push(run.args);
-  }
-  if (priority !== 0 || c.priority) {
-    c.priority ??= new Array<number>(i).fill(0);
-    c.priority.push(priority);
-  }
-  for (let j = 0; j < deps.length; j++) {
-    const d = deps[j]!;
-    if (d.small) {
-      (c.inlineTask ??= []).push(i);
-      (c.inlineKey ??= []).push(d.key);
-      (c.inlineValue ??= []).push(d.small.value);
-      continue;
-    }
-    (c.depTask ??= []).push(i);
-    (c.depKey ??= []).push(d.key);
-    (c.depHolders ??= []).push(d.holders.length === 1 ? d.holders[0]! : (d.holders as WorkerId[]));
-    (c.depBytes ??= []).push(d.nbytes);
-    (c.depMove ??= []).push(d.move);
-  }
-}
-
-const NO_ARGS: readonly WireArg[] = [];
 
 /** Primitives are immutable; anything else is cloned so the caller cannot change what is kept. */
 function structuredCopy(v: unknown): unknown {
@@ -328,7 +294,7 @@ export class Runner {
           // A local client hands over graph nodes; they are encoded only now, as they are sent.
           const run = isGraphNode(ins.run) ? encodeNode(ins.run) : (ins.run as WireTask);
           this.shipSources(ins.worker, run, b);
-          addCompute((b.compute ??= { keys: [], refs: [], ops: [], args: [] }), ins.key, ins.ref, run, ins.priority, ins.deps);
+          (b.compute ??= new ComputeBatchBuilder()).add(ins.key, ins.ref, run, ins.priority, ins.deps);
           break;
         }
         case "free": {
@@ -364,7 +330,7 @@ export class Runner {
         }
       }
     }
-    batches.forEach((b, w) => this.links.get(w)?.post({ t: "batch", ...b }, []));
+    batches.forEach((b, w) => this.links.get(w)?.post({ t: "batch", ...b, compute: b.compute?.finish() }, []));
     reports?.forEach((r, client) => this.sinks.get(client)?.(r));
   }
 

@@ -5,7 +5,17 @@
 
 import { isContainer, type Key } from "../graph/task.js";
 import type { DepLocation } from "../scheduler/events.js";
-import type { ComputeBatch, Report, WireInner } from "./protocol.js";
+import type { ComputeBatch, Report, WireArg, WireCall, WireInner } from "./protocol.js";
+
+/** Task i's op and arguments, from either layout of the batch. */
+export function taskCall(c: ComputeBatch, i: number): WireCall {
+  if (c.opIndex === undefined) return { op: c.ops![i]!, args: c.args![i]! };
+  const from = i === 0 ? 0 : c.argEnd![i - 1]!;
+  const to = c.argEnd![i]!;
+  return { op: c.opNames![c.opIndex[i]!]!, args: to === from ? NO_ARGS : c.argv!.slice(from, to) };
+}
+
+const NO_ARGS: readonly WireArg[] = [];
 
 /** Small inputs per task index (undefined when the batch has none). */
 export function unpackInline(c: ComputeBatch): Map<Key, unknown>[] | undefined {

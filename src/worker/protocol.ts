@@ -43,14 +43,24 @@ export type WireTask = WireCall | { fused: readonly WireInner[] };
  * Tasks to run, in columns: structured clone pays per object, so a batch of n tasks as n
  * objects costs ~8x more to post than these parallel arrays (measured: 1.5 vs 0.17 µs/task).
  * Optional columns are absent when every entry would be the default.
+ *
+ * Each task's call comes in one of two layouts (taskCall reads either): `ops`/`args`, an op
+ * and an argument array per task; or packed, as the runner sends them: op names once with an
+ * index per task, and all arguments in one array. Structured clone pays again per array and
+ * per string, so the packed form costs a third as much to post.
  */
 export interface ComputeBatch {
   keys: Key[];
   /** The scheduler's ref per task, echoed back in reports. */
   refs: number[];
   /** Op per task; "" for a fused task, whose calls are in `fused`. */
-  ops: string[];
-  args: (readonly WireArg[])[];
+  ops?: string[];
+  args?: (readonly WireArg[])[];
+  /** Packed: task i calls opNames[opIndex[i]] with argv[argEnd[i - 1] .. argEnd[i]) (from 0 for i = 0). */
+  opNames?: string[];
+  opIndex?: Int32Array | number[];
+  argv?: WireArg[];
+  argEnd?: Int32Array | number[];
   /** Fused tasks: task index and its calls. */
   fusedTask?: number[];
   fused?: (readonly WireInner[])[];

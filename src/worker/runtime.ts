@@ -26,7 +26,7 @@ import { OpRegistry } from "./registry.js";
 import type { WorkerMetrics } from "./control.js";
 import { MemoryStore, sizeOf, type ChunkStore } from "./store.js";
 import { CANCELLED, FETCHING, InnerFailure, LocalTask, MissingInput, READY, RUNNING, discardAll, isThenable, runsFirst } from "./local-task.js";
-import { emptyReport, isPlainData, unpackDeps, unpackFused, unpackInline } from "./batch.js";
+import { emptyReport, isPlainData, taskCall, unpackDeps, unpackFused, unpackInline } from "./batch.js";
 import { pack, serveFetch, type Served } from "./peer.js";
 import { decodeArgs } from "./wire.js";
 
@@ -211,7 +211,7 @@ export class WorkerRuntime {
     const inline = unpackInline(c);
     for (let i = 0; i < c.keys.length; i++) {
       const key = c.keys[i]!;
-      const run: WireTask = fused?.[i] ?? { op: c.ops[i]!, args: c.args[i]! };
+      const run: WireTask = fused?.[i] ?? taskCall(c, i);
       const t = new LocalTask(key, c.refs[i]!, run, c.priority?.[i] ?? 0, this.seq++, this.id);
       this.track(t);
       if (inline) t.inputs = inline[i];
