@@ -3,7 +3,11 @@
  *
  * - decideWorker: a ready task with inputs goes to the worker where it would start soonest:
  *   (bytes of its inputs the worker lacks) / bandwidth + (the worker's queued seconds) / threads.
- *   Data locality dominates for big inputs; occupancy breaks ties and spreads small ones.
+ *   Data locality dominates for big inputs; occupancy breaks ties and spreads small ones. Moving
+ *   inputs to or from a worker that holds more than its memory limit goes through its spill disk
+ *   too (the receiver writes the copy, or what it pushes out; the holder reads it back to send
+ *   it): those bytes are charged at spillBandwidth on each such side as well, here and when
+ *   stealing.
  * - Root-ish tasks (no inputs, or only inputs that every worker will need anyway) wait in the
  *   scheduler's priority queue and are handed out as workers have room, so loading data never
  *   runs ahead of the tasks that consume it (Dask's "queuing", dask/distributed#2602). Room:
@@ -29,6 +33,8 @@ export interface PlacementOptions {
   unknownDuration: number;
   /** Bytes per second assumed for moving a task's inputs between workers. */
   bandwidth: number;
+  /** Bytes per second assumed for a worker's spill disk (writing, or reading back). */
+  spillBandwidth: number;
   /** Tasks shorter than this are never stolen (moving them costs more than running them). */
   minStealSeconds: number;
   /**
@@ -44,6 +50,8 @@ export const defaultPlacement: PlacementOptions = {
   unknownDuration: 0.5,
   // Conservative: a move between workers also pays serialization and a copy into wasm memory.
   bandwidth: 2.5e8,
+  // Writes to the spill disk ran at 150-400 MB/s per worker on a loaded 2-core machine.
+  spillBandwidth: 2.5e8,
   minStealSeconds: 0.001,
   workerSaturation: 1.1,
 };
@@ -78,6 +86,8 @@ export function isRootish(t: TaskTable, slot: number, totalThreads: number): boo
 /** The worker where the task would start soonest, or null when no running, unpaused worker may take it. */
 export function decideWorker(t: TaskTable, slot: number, workers: readonly WorkerState[], o: PlacementOptions): WorkerState | null {
   let total = 0;
+  // Bytes of inputs whose holder is over its memory limit: likely read from its disk to be sent.
+  let onDisk = 0;
   const arena = t.depArena[slot]!;
   const end = t.depStart[slot]! + t.depCount[slot]!;
   for (let p = t.depStart[slot]!; p < end; p++) {
@@ -85,7 +95,10 @@ export function decideWorker(t: TaskTable, slot: number, workers: readonly Worke
     const b = t.nbytes[dep]! > 0 ? t.nbytes[dep]! : 0;
     total += b;
     const h = t.holder[dep]!;
-    if (h >= 0) workers[h]!.heldScratch += b;
+    if (h >= 0) {
+      workers[h]!.heldScratch += b;
+      if (workers[h]!.nbytes > workers[h]!.memoryLimit) onDisk += b;
+    }
     const more = t.holdersMore[dep];
     if (more) for (const m of more) workers[m]!.heldScratch += b;
   }
@@ -96,7 +109,12 @@ export function decideWorker(t: TaskTable, slot: number, workers: readonly Worke
     const held = w.heldScratch;
     w.heldScratch = 0;
     if (!allowed(t, slot, w)) continue;
-    const cost = (total - held) / o.bandwidth + w.occupancy / w.nthreads;
+    const missing = total - held;
+    let cost = missing / o.bandwidth + w.occupancy / w.nthreads;
+    if (missing > 0) {
+      cost += Math.min(missing, onDisk) / o.spillBandwidth;
+      if (w.nbytes + missing > w.memoryLimit) cost += missing / o.spillBandwidth;
+    }
     if (cost < bestCost || (cost === bestCost && best !== null && w.processing.size < best.processing.size)) {
       best = w;
       bestCost = cost;
@@ -162,11 +180,24 @@ export function planSteals(t: TaskTable, workers: readonly WorkerState[], o: Pla
         const dep = arena[p]!;
         if (!t.holds(dep, thief.index)) missing += Math.max(t.nbytes[dep]!, 0);
       }
-      if (missing / o.bandwidth > seconds) continue;
+      if (moveSeconds(missing, victim, thief, o) > seconds) continue;
       t.flags[slot]! |= STEALING;
       steals.push({ victim, slot });
       want--;
     }
   }
   return steals;
+}
+
+/**
+ * Seconds to move `bytes` of inputs from `victim` to `thief`: the transfer, plus a pass through
+ * the spill disk on each side that holds more than its memory limit (the bytes, or what they
+ * displace, are on disk there or go there).
+ */
+function moveSeconds(bytes: number, victim: WorkerState, thief: WorkerState, o: PlacementOptions): number {
+  if (bytes === 0) return 0;
+  let s = bytes / o.bandwidth;
+  if (victim.nbytes > victim.memoryLimit) s += bytes / o.spillBandwidth;
+  if (thief.nbytes + bytes > thief.memoryLimit) s += bytes / o.spillBandwidth;
+  return s;
 }

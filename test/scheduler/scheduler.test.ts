@@ -34,6 +34,16 @@ const finished = (worker: string, key: string, nbytes = 8, duration = 0.001): Sc
   duration,
 });
 
+/** One worker "w0" of `limit` bytes holding `n` inputs of 100 MB, "big-0".. (each took 0.6 s). */
+function bigInputsOnW0(n: number, limit: number) {
+  const s = new Scheduler();
+  s.handle({ type: "worker-added", worker: "w0", nthreads: 1, memoryLimit: limit });
+  const srcs = Array.from({ length: n }, (_, i) => spec(`big-${i}`));
+  s.handle({ type: "update-graph", client: "c", tasks: srcs, wanted: srcs.map((t) => t.key) });
+  for (const t of srcs) s.handle(finished("w0", t.key, 100e6, 0.6));
+  return { s, srcs };
+}
+
 describe("scheduler state machine", () => {
   it("runs a single task and reports it to the client", () => {
     const s = withWorkers(1);
@@ -307,6 +317,39 @@ describe("scheduler state machine", () => {
     const stolenKey = steals[0]!.type === "steal" ? steals[0]!.key : "";
     out = s.handle({ type: "steal-response", worker: "w0", key: stolenKey, stolen: true });
     expect(computes(out)).toEqual([`${stolenKey}@w1`]);
+  });
+
+  it("charges a steal a pass through the spill disk on each side that holds more than its memory limit", () => {
+    // 100 MB inputs on w0 and tasks of 0.6 s each: worth moving at 250 MB/s (0.4 s), not when
+    // the input is also read from w0's disk and written to w1's (0.4 s more per side).
+    const run = (limit: number) => {
+      const { s, srcs } = bigInputsOnW0(4, limit);
+      const tasks = srcs.map((t, i) => spec(`step-${i}`, [t.key], i));
+      s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
+      s.handle(finished("w0", "step-0", 8, 0.6));
+      const out = s.handle({ type: "worker-added", worker: "w1", nthreads: 1, memoryLimit: limit });
+      return out.filter((i) => i.type === "steal").length;
+    };
+    expect(run(1e9)).toBeGreaterThan(0);
+    // 300 MB held on w0 against a 250 MB limit; w1 would hold 100 MB against 50 MB.
+    expect(run(250e6)).toBe(0);
+    expect(run(50e6)).toBe(0);
+  });
+
+  it("places a task away from its input's holder only when that pays for the spill disks too", () => {
+    // Eight 100 MB inputs on w0, then tasks of a prefix known to take 0.6 s, one per input: as
+    // w0's queue grows, moving an input (0.4 s at 250 MB/s) pays sooner than when w0 holds more
+    // than its limit and the input comes off its disk (0.4 s more).
+    const placedOnW1 = (limit: number) => {
+      const { s, srcs } = bigInputsOnW0(8, limit);
+      s.handle({ type: "update-graph", client: "c", tasks: [spec("step-x", ["big-0"])], wanted: ["step-x"] });
+      s.handle(finished("w0", "step-x", 8, 0.6));
+      s.handle({ type: "worker-added", worker: "w1", nthreads: 1, memoryLimit: limit });
+      const tasks = srcs.map((t, i) => spec(`step-${i}`, [t.key], i));
+      const out = s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
+      return computes(out).filter((c) => c.endsWith("@w1")).length;
+    };
+    expect(placedOnW1(250e6)).toBeLessThan(placedOnW1(1e12));
   });
 
   it("does not steal a task for the duration charged before its prefix was known, when moving its input costs more", () => {
