@@ -37,7 +37,8 @@ import type { ColumnBuilder, PageValues } from "./parquet-convert.js";
 import { shown, type ChunkRef } from "./parquet-footer.js";
 import { dictDecodeInto, dictPrepare } from "./parquet-dict.js";
 import { decodeBitPackedLevels, decodeDefinitionLevels, decodeHybrid } from "./parquet-rle.js";
-import { snappyDecompress, snappyDecompressSplit } from "./parquet-snappy.js";
+import type { ChunkBytes } from "./parquet-chunk.js";
+import { snappyDecompress, snappyDecompressSplit, type PageStream } from "./parquet-snappy.js";
 
 /** The largest page (uncompressed) this reader decompresses. */
 export const MAX_PAGE_BYTES = 256 * 1024 * 1024;
@@ -250,8 +251,8 @@ function levelsOf(page: Uint8Array, start: number, end: number, n: number, encod
 }
 
 export interface FlatChunk {
-  /** The chunk's bytes. */
-  bytes: Uint8Array;
+  /** The chunk's bytes (parquet-chunk.ts: in memory, or read a window at a time). */
+  bytes: ChunkBytes;
   chunk: ChunkRef;
   /** The column's schema element (physical type, length, repetition). */
   leaf: SchemaElement;
@@ -262,34 +263,77 @@ export interface FlatChunk {
   signal?: AbortSignal;
 }
 
+/**
+ * A page's bytes from `from` on (v2 pages: the levels, then the compressed values): all at once,
+ * or as a stream of windows (snappy's in-place path). Each call may read again: use what it
+ * gives before the next.
+ */
+interface PageBody {
+  readonly length: number;
+  bytes(from?: number, to?: number): Uint8Array;
+  stream(from?: number): PageStream;
+}
+
+function pageBody(chunk: ChunkBytes, at: number, size: number): PageBody {
+  return {
+    length: size,
+    bytes: (from = 0, to = size) => chunk.bytes(at + from, to - from),
+    stream: (from = 0) => ({ length: size - from, window: (pos) => chunk.some(at + from + pos, size - from - pos) }),
+  };
+}
+
+/** Page headers longer than this (large statistics) are read with the rest of the chunk. */
+const HEADER_PROBE = 64 * 1024;
+
+/**
+ * The page header at byte `at` of the chunk, and its length. A header cut off by the end of the
+ * bytes at hand is read again from more of them (parsing the same bytes gives the same header,
+ * so only a header that does not fit in the whole chunk is an error).
+ */
+function pageHeader(bytes: ChunkBytes, at: number): { header: PageHeader; length: number } {
+  const rest = bytes.length - at;
+  for (const view of [() => bytes.some(at, rest), () => bytes.bytes(at, Math.min(rest, HEADER_PROBE)), () => bytes.bytes(at, rest)]) {
+    const v = view();
+    const reader = { view: new DataView(v.buffer, v.byteOffset, v.byteLength), offset: 0 };
+    try {
+      return { header: parquetHeader(reader), length: reader.offset };
+    } catch (err) {
+      if (v.length === rest) throw err;
+    }
+  }
+  throw new TesseraError("internal: no page header read");
+}
+
 /** Decode every page of a flat column chunk into `out`. */
 export function decodeFlatChunk(input: FlatChunk, out: ColumnBuilder): void {
   const { bytes, chunk, leaf, rows, where, signal } = input;
   const optional = leaf.repetition_type !== "REQUIRED";
-  const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
   out.startChunk();
   let seen = 0;
+  let offset = 0;
   for (let page = 0; seen < rows; page++) {
     signal?.throwIfAborted();
-    const at = reader.offset;
+    const at = offset;
     const here = `${where}: page ${page} (byte ${chunk.start + at} of the file)`;
     if (at >= bytes.length) throw new TesseraError(`${where}: the column chunk ends after ${seen} of ${rows} rows (the file is truncated or corrupt)`);
     let header: PageHeader;
     try {
-      header = parquetHeader(reader);
+      const h = pageHeader(bytes, at);
+      header = h.header;
+      offset += h.length;
     } catch (err) {
       throw new TesseraError(`${here}: cannot read the page header: ${(err as Error).message} (the file is corrupt)`, { cause: err });
     }
     try {
       const size = header.compressed_page_size;
       const usize = header.uncompressed_page_size;
-      if (!Number.isInteger(size) || size < 0 || reader.offset + size > bytes.length) {
-        throw new TesseraError(`the page header's size is ${shown(size)} bytes, but ${bytes.length - reader.offset} remain in the column chunk (the file is corrupt)`);
+      if (!Number.isInteger(size) || size < 0 || offset + size > bytes.length) {
+        throw new TesseraError(`the page header's size is ${shown(size)} bytes, but ${bytes.length - offset} remain in the column chunk (the file is corrupt)`);
       }
       if (!Number.isInteger(usize) || usize < 0) throw new TesseraError(`the page header's uncompressed size is ${shown(usize)} bytes (the file is corrupt)`);
-      const body = bytes.subarray(reader.offset, reader.offset + size);
-      reader.offset += size;
-      if (header.type === "DICTIONARY_PAGE") readDictionary(header, body, chunk.codec, leaf, out);
+      const body = pageBody(bytes, offset, size);
+      offset += size;
+      if (header.type === "DICTIONARY_PAGE") readDictionary(header, body.bytes(), chunk.codec, leaf, out);
       else if (header.type === "DATA_PAGE") seen += readPageV1(header, body, chunk.codec, leaf, optional, rows - seen, out);
       else if (header.type === "DATA_PAGE_V2") seen += readPageV2(header, body, chunk.codec, leaf, optional, rows - seen, out);
       // Index pages and page types newer than this reader carry no values: skipped.
@@ -330,7 +374,7 @@ const headBuffer = new Uint8Array(MAX_HEAD);
  * sizes tell before decoding: `usize - n * width` bytes of levels, at most MAX_HEAD. Levels
  * that turn out to hold nulls also give false: the caller then decodes the page as usual.
  */
-function readPlainInPlace(header: PageHeader, body: Uint8Array, leaf: SchemaElement, optional: boolean, levelEncoding: string, n: number, out: ColumnBuilder): boolean {
+function readPlainInPlace(header: PageHeader, body: PageBody, leaf: SchemaElement, optional: boolean, levelEncoding: string, n: number, out: ColumnBuilder): boolean {
   const type = leaf.type!;
   if (!FIXED_WIDTH.has(type) || n === 0 || (optional && levelEncoding === "BIT_PACKED")) return false;
   const width = type === "INT32" || type === "FLOAT" ? 4 : 8;
@@ -341,7 +385,7 @@ function readPlainInPlace(header: PageHeader, body: Uint8Array, leaf: SchemaElem
   const target = out.plainTarget(n, width);
   if (!target) return false;
   const head = headBuffer.subarray(0, levels);
-  if (!snappyDecompressSplit(body, usize, head, target)) return false;
+  if (!snappyDecompressSplit(body.stream(), usize, head, target)) return false;
   if (optional) {
     const len = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
     if (4 + len !== levels) return false;
@@ -353,7 +397,7 @@ function readPlainInPlace(header: PageHeader, body: Uint8Array, leaf: SchemaElem
 }
 
 /** readPlainInPlace for a v2 page, whose levels are outside its compressed bytes. */
-function readValuesInPlace(body: Uint8Array, size: number, leaf: SchemaElement, n: number, out: ColumnBuilder): boolean {
+function readValuesInPlace(body: PageStream, size: number, leaf: SchemaElement, n: number, out: ColumnBuilder): boolean {
   const type = leaf.type!;
   if (!FIXED_WIDTH.has(type) || n === 0) return false;
   const width = type === "INT32" || type === "FLOAT" ? 4 : 8;
@@ -365,7 +409,7 @@ function readValuesInPlace(body: Uint8Array, size: number, leaf: SchemaElement, 
   return true;
 }
 
-function readPageV1(header: PageHeader, body: Uint8Array, codec: string, leaf: SchemaElement, optional: boolean, left: number, out: ColumnBuilder): number {
+function readPageV1(header: PageHeader, body: PageBody, codec: string, leaf: SchemaElement, optional: boolean, left: number, out: ColumnBuilder): number {
   const h = header.data_page_header;
   if (!h) throw new TesseraError("the data page has no data page header");
   const n = checkCount(h.num_values, left);
@@ -373,7 +417,7 @@ function readPageV1(header: PageHeader, body: Uint8Array, codec: string, leaf: S
   const dictionary = DICTIONARY.has(h.encoding);
   const inWasm = dictionary && n > 0 && dictPrepare(out, header.uncompressed_page_size, n);
   const transient = dictionary || (h.encoding === "PLAIN" && FIXED_WIDTH.has(leaf.type!));
-  const page = (transient ? decompressTransient : decompress)(body, header.uncompressed_page_size, codec, "the data page");
+  const page = (transient ? decompressTransient : decompress)(body.bytes(), header.uncompressed_page_size, codec, "the data page");
   let pos = 0;
   let defs: Uint8Array | null = null;
   let nonNull = n;
@@ -394,7 +438,7 @@ function readPageV1(header: PageHeader, body: Uint8Array, codec: string, leaf: S
   return n;
 }
 
-function readPageV2(header: PageHeader, body: Uint8Array, codec: string, leaf: SchemaElement, optional: boolean, left: number, out: ColumnBuilder): number {
+function readPageV2(header: PageHeader, body: PageBody, codec: string, leaf: SchemaElement, optional: boolean, left: number, out: ColumnBuilder): number {
   const h = header.data_page_header_v2;
   if (!h) throw new TesseraError("the data page has no data page v2 header");
   const n = checkCount(h.num_values, left);
@@ -403,15 +447,15 @@ function readPageV2(header: PageHeader, body: Uint8Array, codec: string, leaf: S
   if (rl < 0 || dl < 0 || rl + dl > body.length) throw new TesseraError(`the levels claim ${rl + dl} bytes, the page has ${body.length}`);
   let defs: Uint8Array | null = null;
   let nonNull = n;
-  if (optional && n > 0 && dl > 0) ({ defs, nonNull } = levelsOf(body, rl, rl + dl, n, "RLE"));
-  const valueBytes = body.subarray(rl + dl);
+  if (optional && n > 0 && dl > 0) ({ defs, nonNull } = levelsOf(body.bytes(0, rl + dl), rl, rl + dl, n, "RLE"));
   const size = header.uncompressed_page_size - rl - dl;
   if (size < 0) throw new TesseraError(`the page's uncompressed size ${header.uncompressed_page_size} is smaller than its levels (${rl + dl} bytes)`);
   const compressed = h.is_compressed !== false && codec !== "UNCOMPRESSED" && size > 0;
-  if (!defs && compressed && codec === "SNAPPY" && h.encoding === "PLAIN" && readValuesInPlace(valueBytes, size, leaf, n, out)) return n;
+  if (!defs && compressed && codec === "SNAPPY" && h.encoding === "PLAIN" && readValuesInPlace(body.stream(rl + dl), size, leaf, n, out)) return n;
   const dictionary = DICTIONARY.has(h.encoding);
   const inWasm = dictionary && !defs && n > 0 && dictPrepare(out, size, n);
   const transient = dictionary || (h.encoding === "PLAIN" && FIXED_WIDTH.has(leaf.type!));
+  const valueBytes = body.bytes(rl + dl);
   const page = compressed ? (transient ? decompressTransient : decompress)(valueBytes, size, codec, "the data page") : transient ? valueBytes : own(valueBytes);
   if (inWasm && dictDecodeInto(page, 0, page.length, n, out)) return n;
   out.append(n, defs, decodeValues(page, 0, page.length, h.encoding, nonNull, leaf, out.dictionarySize));

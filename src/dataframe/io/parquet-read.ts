@@ -2,9 +2,11 @@
  * readParquet, worker side: one part (a few row groups of one file) into one Frame.
  *
  * For each row group in turn (checking the abort signal between them): the chunks of the
- * columns asked for, plus the columns the filters need, are fetched as byte ranges (ranges less
- * than 8 KiB apart are merged into one read, so a URL costs one request per run of adjacent
- * columns), then decoded: flat columns page by page into typed arrays (parquet-pages.ts), nested
+ * columns asked for, plus the columns the filters need, are read and decoded. Flat columns of a
+ * local file are read a window at a time as their pages are decoded (parquet-chunk.ts: the bytes
+ * are still in cache when decoded); otherwise the chunks are fetched first as byte ranges (ranges
+ * less than 8 KiB apart are merged into one read, so a URL costs one request per run of adjacent
+ * columns). Decoding: flat columns page by page into typed arrays (parquet-pages.ts), nested
  * ones by hyparquet into plain values (parquet-nested.ts). The filters then keep their rows, and
  * the filter-only columns are dropped.
  *
@@ -20,6 +22,7 @@ import { TesseraError } from "../../errors.js";
 import { allocColumnData, filterRows, type Column, type Frame } from "../frame.js";
 import { filterColumns, filterMask, normalizeFilters, type Filters } from "./filters.js";
 import type { ParquetPart } from "./parquet.js";
+import { chunkInMemory, chunkWindowed, type ChunkBytes } from "./parquet-chunk.js";
 import { ColumnBuilder } from "./parquet-convert.js";
 import { leafElements, type ChunkRef, type PartRowGroup } from "./parquet-footer.js";
 import { readNestedChunks } from "./parquet-nested.js";
@@ -141,17 +144,26 @@ async function readRowGroup(
   if (wanted.length !== fields.reduce((s, f) => s + f.leaves, 0) || wanted.some((c) => !c)) {
     throw new TesseraError(`${WHAT}: ${part.file}: row group ${rg.index}: the part lists ${rg.chunks.length} column chunks, fewer than its schema has leaves (a part not made by resolveParquet?)`);
   }
+  const flat = fields.every((f) => f.kind !== "nested");
+  // Flat columns of a local file: read a window at a time as they are decoded (parquet-chunk.ts).
+  if (flat && src.readIntoSync) {
+    for (const r of wanted) {
+      if (r.end > src.byteLength) throw new TesseraError(`${WHAT}: ${src.name}: the file is ${src.byteLength} bytes, too short for bytes ${r.start} to ${r.end} (the file is truncated or changed)`);
+    }
+    await decodeRowGroup(part, rg, fields, builders, wanted.map((r) => chunkWindowed(src, r)), signal);
+    return;
+  }
   // Chunks of flat columns only are read into this thread's pooled buffer (hyparquet, which
   // decodes nested ones, may keep views of their bytes).
-  const fetched = await fetchChunks(src, wanted, fields.every((f) => f.kind !== "nested"));
+  const fetched = await fetchChunks(src, wanted, flat);
   try {
-    await decodeRowGroup(part, rg, fields, builders, fetched.chunks, signal);
+    await decodeRowGroup(part, rg, fields, builders, fetched.chunks.map(chunkInMemory), signal);
   } finally {
     fetched.release();
   }
 }
 
-async function decodeRowGroup(part: ParquetPart, rg: PartRowGroup, fields: readonly FieldPlan[], builders: Map<string, ColumnBuilder | unknown[]>, bytes: Uint8Array[], signal: AbortSignal | undefined): Promise<void> {
+async function decodeRowGroup(part: ParquetPart, rg: PartRowGroup, fields: readonly FieldPlan[], builders: Map<string, ColumnBuilder | unknown[]>, bytes: ChunkBytes[], signal: AbortSignal | undefined): Promise<void> {
   const schema = part.footer.schema;
   signal?.throwIfAborted();
   let k = 0;
@@ -159,7 +171,7 @@ async function decodeRowGroup(part: ParquetPart, rg: PartRowGroup, fields: reado
     const where = `${WHAT}: ${part.file}: row group ${rg.index}, column ${JSON.stringify(f.name)}`;
     const out = builders.get(f.name)!;
     if (f.kind === "nested") {
-      const chunks = rg.chunks.slice(f.leaf, f.leaf + f.leaves).map((ref, j) => ({ ref, bytes: bytes[k + j]! }));
+      const chunks = rg.chunks.slice(f.leaf, f.leaf + f.leaves).map((ref, j) => ({ ref, bytes: bytes[k + j]!.bytes(0, ref.end - ref.start) }));
       const values = await readNestedChunks({ schema, field: f, chunks, rows: rg.rows, binaryAsString: part.binaryAsString, where, signal });
       for (const v of values) (out as unknown[]).push(v);
     } else {

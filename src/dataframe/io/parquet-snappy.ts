@@ -119,7 +119,7 @@ export function snappyDecompress(input: Uint8Array, size: number, into?: (size: 
       throw new TesseraError(`snappy: ${(err as Error).message}`, { cause: err });
     }
   }
-  return snappyJs(input, pos, size, NO_HEAD, into ? into(size) : new Uint8Array(size));
+  return snappyJs(wholePage(input), input, pos, size, NO_HEAD, into ? into(size) : new Uint8Array(size));
 }
 
 /** Checks the preamble (the uncompressed length, a varint) against `size`; returns where the elements start. */
@@ -141,69 +141,116 @@ function preamble(input: Uint8Array, size: number): number {
 }
 
 /**
+ * A compressed page read a window at a time (parquet-chunk.ts): `window(pos)` is bytes pos..
+ * of the page, at least min(16, length - pos) of them, valid until the next call.
+ */
+export interface PageStream {
+  readonly length: number;
+  window(pos: number): Uint8Array;
+}
+
+/** A page already in memory: one window. */
+export function wholePage(bytes: Uint8Array): PageStream {
+  return { length: bytes.length, window: (pos) => bytes.subarray(pos) };
+}
+
+/**
  * A page whose first `head.length` bytes (its definition levels) go to `head` and whose other
  * bytes go straight to `dst` (the column's own memory, so the values are not copied again), when
- * the page is one for the JS decoder (almost all literal). Returns false, having written nothing,
- * when it is one for wasm (compresses well); throws like snappyDecompress on a corrupt stream.
+ * the page is one for the JS decoder (almost all literal). Returns false, having read and
+ * written nothing, when it is one for wasm (compresses well); throws like snappyDecompress on a
+ * corrupt stream. The input may come in windows: each is decoded before the next is read.
  */
-export function snappyDecompressSplit(input: Uint8Array, size: number, head: Uint8Array, dst: Uint8Array): boolean {
+export function snappyDecompressSplit(input: Uint8Array | PageStream, size: number, head: Uint8Array, dst: Uint8Array): boolean {
   if (head.length + dst.length !== size) throw new TesseraError(`internal: snappy split of ${head.length} + ${dst.length} bytes for ${size}`);
-  const pos = preamble(input, size);
-  if (size >= WASM_MIN_PAGE && input.length < size - (size >> 5) && (kernels ? size <= KERNEL_MAX_PAGE : size <= WASM_MAX_PAGE)) return false;
-  snappyJs(input, pos, size, head, dst);
+  const stream = input instanceof Uint8Array ? wholePage(input) : input;
+  if (size >= WASM_MIN_PAGE && stream.length < size - (size >> 5) && (kernels ? size <= KERNEL_MAX_PAGE : size <= WASM_MAX_PAGE)) return false;
+  const first = stream.window(0);
+  const pos = preamble(first.subarray(0, Math.min(first.length, stream.length)), size);
+  snappyJs(stream, first, pos, size, head, dst);
   return true;
 }
 
 const NO_HEAD = new Uint8Array(0);
 
+/** Element headers (a tag and up to 4 bytes of length or offset) are at most this long. */
+const MAX_ELEMENT_HEAD = 5;
+
 /**
- * The elements from `pos` on, decoded in JS: output bytes [0, head.length) into `head`, the rest
+ * The elements from `start` on, decoded in JS: output bytes [0, head.length) into `head`, the rest
  * into `out` (together `size` bytes). Elements that touch `head` (a few bytes at the start) go
- * byte by byte; the others as memcpy where they can.
+ * byte by byte; the others as memcpy where they can. `w` is the stream's window at 0; a new
+ * window is read when an element's header might cross the end of this one, and a literal that
+ * does is copied piece by piece.
  */
-function snappyJs(input: Uint8Array, pos: number, size: number, head: Uint8Array, out: Uint8Array): Uint8Array {
+function snappyJs(src: PageStream, first: Uint8Array, start: number, size: number, head: Uint8Array, out: Uint8Array): Uint8Array {
   const h = head.length;
   if (h + out.length !== size) throw new TesseraError(`internal: snappy output of ${h + out.length} bytes for ${size}`);
-  const n = input.length;
+  const n = src.length;
+  let w = first;
+  // The window holds stream bytes [base, base + w.length); p is the position in it.
+  let base = 0;
+  let p = start;
   let at = 0;
-  while (pos < n) {
-    const tag = input[pos++]!;
+  while (base + p < n) {
+    // After this, the element's header is in the window, or the window reaches the end (and a
+    // header that does not fit is cut off).
+    if (p + MAX_ELEMENT_HEAD > w.length && base + w.length < n) {
+      base += p;
+      w = src.window(base);
+      p = 0;
+    }
+    const tag = w[p++]!;
     const kind = tag & 3;
     if (kind === 0) {
       let len = (tag >>> 2) + 1;
       if (len > 60) {
         const bytes = len - 60;
-        if (pos + bytes > n) throw new TesseraError("snappy: a literal's length is cut off");
+        if (p + bytes > w.length) throw new TesseraError("snappy: a literal's length is cut off");
         len = 0;
-        for (let k = 0; k < bytes; k++) len += input[pos + k]! * 2 ** (8 * k);
+        for (let k = 0; k < bytes; k++) len += w[p + k]! * 2 ** (8 * k);
         len += 1;
-        pos += bytes;
+        p += bytes;
       }
-      if (pos + len > n) throw new TesseraError(`snappy: a literal of ${len} bytes runs past the end of the input`);
+      if (base + p + len > n) throw new TesseraError(`snappy: a literal of ${len} bytes runs past the end of the input`);
       if (at + len > size) throw new TesseraError(`snappy: a literal of ${len} bytes runs past the ${size}-byte output`);
-      if (at < h) for (let k = 0; k < len; k++) put(head, out, at + k, input[pos + k]!);
-      else if (len > 16) out.set(input.subarray(pos, pos + len), at - h);
-      else for (let k = 0, o = at - h; k < len; k++) out[o + k] = input[pos + k]!;
-      pos += len;
-      at += len;
+      if (p + len <= w.length) {
+        copyLiteral(w, p, len, at, head, out);
+        p += len;
+        at += len;
+        continue;
+      }
+      // A literal across windows: what this window has, then the next ones.
+      while (len > 0) {
+        if (p === w.length) {
+          base += p;
+          w = src.window(base);
+          p = 0;
+        }
+        const take = Math.min(len, w.length - p);
+        copyLiteral(w, p, take, at, head, out);
+        p += take;
+        at += take;
+        len -= take;
+      }
       continue;
     }
     let len: number;
     let offset: number;
     if (kind === 1) {
-      if (pos >= n) throw new TesseraError("snappy: a copy's offset is cut off");
+      if (p >= w.length) throw new TesseraError("snappy: a copy's offset is cut off");
       len = ((tag >>> 2) & 7) + 4;
-      offset = ((tag >>> 5) << 8) | input[pos++]!;
+      offset = ((tag >>> 5) << 8) | w[p++]!;
     } else if (kind === 2) {
-      if (pos + 2 > n) throw new TesseraError("snappy: a copy's offset is cut off");
+      if (p + 2 > w.length) throw new TesseraError("snappy: a copy's offset is cut off");
       len = (tag >>> 2) + 1;
-      offset = input[pos]! | (input[pos + 1]! << 8);
-      pos += 2;
+      offset = w[p]! | (w[p + 1]! << 8);
+      p += 2;
     } else {
-      if (pos + 4 > n) throw new TesseraError("snappy: a copy's offset is cut off");
+      if (p + 4 > w.length) throw new TesseraError("snappy: a copy's offset is cut off");
       len = (tag >>> 2) + 1;
-      offset = (input[pos]! | (input[pos + 1]! << 8) | (input[pos + 2]! << 16)) + input[pos + 3]! * 2 ** 24;
-      pos += 4;
+      offset = (w[p]! | (w[p + 1]! << 8) | (w[p + 2]! << 16)) + w[p + 3]! * 2 ** 24;
+      p += 4;
     }
     if (offset === 0 || offset > at) throw new TesseraError(`snappy: a copy reaches ${offset} bytes back from byte ${at} of the output`);
     if (at + len > size) throw new TesseraError(`snappy: a copy of ${len} bytes runs past the ${size}-byte output`);
@@ -215,6 +262,14 @@ function snappyJs(input: Uint8Array, pos: number, size: number, head: Uint8Array
   }
   if (at !== size) throw new TesseraError(`snappy: the data fills ${at} of ${size} bytes`);
   return out;
+}
+
+/** Literal bytes w[p, p + len) to output byte `at` on (checked by the caller). */
+function copyLiteral(w: Uint8Array, p: number, len: number, at: number, head: Uint8Array, out: Uint8Array): void {
+  const h = head.length;
+  if (at < h) for (let k = 0; k < len; k++) put(head, out, at + k, w[p + k]!);
+  else if (len > 16) out.set(w.subarray(p, p + len), at - h);
+  else for (let k = 0, o = at - h; k < len; k++) out[o + k] = w[p + k]!;
 }
 
 /** Output byte i of a split page. */

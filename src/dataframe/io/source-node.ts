@@ -12,7 +12,7 @@
  * caller's idea of "here").
  */
 
-import type { Stats } from "node:fs";
+import { readSync, type Stats } from "node:fs";
 import { open, readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -145,6 +145,14 @@ export async function openLocal(path: string, what: string, expectedSize?: numbe
       let got = 0;
       while (got < target.length) {
         const { bytesRead } = await handle.read(target, got, target.length - got, start + got);
+        if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${start + got}, expected ${size} bytes (did it change while being read?)`);
+        got += bytesRead;
+      }
+    },
+    readIntoSync(start, target) {
+      let got = 0;
+      while (got < target.length) {
+        const bytesRead = readSync(handle.fd, target, got, target.length - got, start + got);
         if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${start + got}, expected ${size} bytes (did it change while being read?)`);
         got += bytesRead;
       }

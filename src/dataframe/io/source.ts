@@ -51,6 +51,11 @@ export interface ByteSource {
    * a reader can reuse one buffer instead of a new one per read (fresh memory costs page faults).
    */
   readInto?(start: number, target: Uint8Array): Promise<void>;
+  /**
+   * Optional: readInto, synchronously (local files: a pread on the calling thread). A decoder
+   * that reads small windows just before decoding them uses it (parquet-chunk.ts).
+   */
+  readIntoSync?(start: number, target: Uint8Array): void;
   close(): Promise<void>;
 }
 
