@@ -245,17 +245,24 @@ describe("the column buffer pool", () => {
     const a = await readParquetPart(ds.parts[0]!, null, null);
     expect(isResource(a) && a[REFS]).toBe(0);
     const result = selectColumns(a, ["f", "x"]);
+    const k = a.columns[a.names.indexOf("k")]!.data as BigInt64Array;
     let before = poolStats();
     (a as unknown as Resource)[RELEASE]();
     store.put("r", result, sizeOf(result));
     await settle();
     expect(since(before).returned).toBe(1); // k; f stays with the stored result
+    // k was never in a store (only the task's own ops saw it): back as it is, not detached.
+    expect(k.length).toBe(rows);
     const f = col(result, "f").slice();
-    await readParquetPart(ds.parts[1]!, null, null);
+    const b = await readParquetPart(ds.parts[1]!, null, null);
+    expect(since(before).reused).toBe(1);
+    expect(b.columns.some((c) => (c.data as BigInt64Array).buffer === k.buffer), "the same buffer, reused").toBe(true);
     expect(col(result, "f")).toEqual(f);
     before = poolStats();
+    const stored = col(result, "f");
     store.delete("r");
-    expect(since(before).returned).toBe(1); // now f
+    expect(since(before).returned).toBe(1); // now f, detached: it was in a store
+    expect(stored.length).toBe(0);
   });
 
   it("is off on a main thread, where an inline executor shares stored values with the caller", async () => {
