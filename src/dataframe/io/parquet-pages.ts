@@ -17,9 +17,12 @@
  * the page's buffer, and a page that owns its buffer cannot be read past its end by a bad length.
  * The signal is checked before every page, so a cancelled task stops within one page.
  *
- * Two common pages skip the page buffer (each pass over tens of MB of a row group costs as much
- * as the decoding): snappy PLAIN fixed-width pages without nulls are decompressed straight into
- * the column (readPlainInPlace), and dictionary pages without nulls are decoded and looked up in
+ * The chunk's bytes come through a ChunkBytes (parquet-chunk.ts): whole, or read a window at a
+ * time from a local file, so a page is asked for as it is decoded (headers with what the window
+ * holds, re-read with more bytes if cut off). Two common pages skip the page buffer (each pass
+ * over tens of MB of a row group costs as much as the decoding): snappy PLAIN fixed-width pages
+ * without nulls are decompressed straight into the column (readPlainInPlace), their compressed
+ * bytes taken window by window, and dictionary pages without nulls are decoded and looked up in
  * wasm (parquet-dict.ts). Either falls back to the path above when the page is not what it looks
  * like, so errors are the same.
  */
