@@ -3,11 +3,16 @@
  * as it goes (op names once with an index per task, every task's arguments in one array; see
  * ComputeBatch). A structured clone pays per array and per string, so posting an argument
  * array and an op name per task cost about three times the packed columns.
+ *
+ * Small inputs (values the scheduler holds, see SMALL_VALUE_BYTES) are written into the
+ * task's arguments in place of their references: the worker looks nothing up for them, and
+ * their keys are not sent (a tree reduction's node would otherwise send each input's key twice,
+ * in its arguments and beside its value, and the worker would build a Map per task to find it).
  */
 
 import type { Key } from "../graph/task.js";
 import type { DepLocation, WorkerId } from "../scheduler/events.js";
-import type { ComputeBatch, WireArg, WireTask } from "../worker/protocol.js";
+import type { ComputeBatch, WireArg, WireInner, WireTask } from "../worker/protocol.js";
 
 const NO_ARGS: readonly WireArg[] = [];
 
@@ -30,6 +35,9 @@ export class ComputeBatchBuilder {
     const i = c.keys.length;
     c.keys.push(key);
     c.refs.push(ref);
+    let small: SmallInputs | undefined;
+    for (let j = 0; j < deps.length; j++) if (deps[j]!.small) (small ??= new SmallInputs()).add(deps[j]!);
+    if (small) run = withSmallInputs(run, small);
     let op: string;
     let args: readonly WireArg[];
     if ("fused" in run) {
@@ -50,12 +58,7 @@ export class ComputeBatchBuilder {
     }
     for (let j = 0; j < deps.length; j++) {
       const d = deps[j]!;
-      if (d.small) {
-        (c.inlineTask ??= []).push(i);
-        (c.inlineKey ??= []).push(d.key);
-        (c.inlineValue ??= []).push(d.small.value);
-        continue;
-      }
+      if (d.small) continue; // in the arguments
       (c.depTask ??= []).push(i);
       (c.depKey ??= []).push(d.key);
       (c.depHolders ??= []).push(d.holders.length === 1 ? d.holders[0]! : (d.holders as WorkerId[]));
@@ -80,5 +83,86 @@ export class ComputeBatchBuilder {
     this.lastOp = op;
     this.lastIndex = id;
     return id;
+  }
+}
+
+/** A task's small inputs by key: a list to scan for the usual few, a Map for a wide fan-in. */
+class SmallInputs {
+  private readonly keys: Key[] = [];
+  private readonly values: unknown[] = [];
+  private map: Map<Key, unknown> | undefined;
+
+  add(d: DepLocation): void {
+    if (this.map) this.map.set(d.key, d.small!.value);
+    else {
+      this.keys.push(d.key);
+      this.values.push(d.small!.value);
+      if (this.keys.length > 8) this.map = new Map(this.keys.map((k, i) => [k, this.values[i]]));
+    }
+  }
+
+  /** The literal standing for `key`'s value, or undefined when `key` is not a small input. */
+  literal(key: Key): WireArg | undefined {
+    let v: unknown;
+    if (this.map) {
+      if (!this.map.has(key)) return undefined;
+      v = this.map.get(key);
+    } else {
+      const i = this.keys.indexOf(key);
+      if (i < 0) return undefined;
+      v = this.values[i];
+    }
+    // Primitives travel as themselves; anything else as literal data (passed as is, not walked).
+    return v !== null && typeof v === "object" ? { $: 3, v } : (v as WireArg);
+  }
+}
+
+function withSmallInputs(run: WireTask, small: SmallInputs): WireTask {
+  if ("fused" in run) return { fused: run.fused.map((c): WireInner => ({ key: c.key, op: c.op, args: substituteArgs(c.args, small) })) };
+  return { op: run.op, args: substituteArgs(run.args, small) };
+}
+
+function substituteArgs(args: readonly WireArg[], small: SmallInputs): readonly WireArg[] {
+  let out: WireArg[] | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const y = substitute(args[i]!, small);
+    if (y !== args[i]) (out ??= args.slice())[i] = y;
+  }
+  return out ?? args;
+}
+
+/** `a` with its references to small inputs replaced by their values (a copy where it changes). */
+function substitute(a: WireArg, small: SmallInputs): WireArg {
+  if (a === null || typeof a !== "object") return a;
+  switch (a.$) {
+    case 0: {
+      const lit = small.literal(a.k);
+      return lit === undefined ? a : lit;
+    }
+    case 1: {
+      const items = substituteArgs(a.a, small);
+      return items === a.a ? a : { $: 1, a: items as WireArg[] };
+    }
+    case 2: {
+      let o: Record<string, WireArg> | undefined;
+      for (const k in a.o) {
+        const y = substitute(a.o[k]!, small);
+        if (y !== a.o[k]) (o ??= { ...a.o })[k] = y;
+      }
+      return o ? { $: 2, o } : a;
+    }
+    case 3:
+      return a;
+    case 4: {
+      // An array of references only: stays one unless some of them are small.
+      let any = false;
+      const items = a.ks.map((k): WireArg => {
+        const lit = small.literal(k);
+        if (lit === undefined) return { $: 0, k };
+        any = true;
+        return lit;
+      });
+      return any ? { $: 1, a: items } : a;
+    }
   }
 }

@@ -18,9 +18,7 @@ describe("packed compute batches", () => {
   it("read back every task's call, fused tasks and inline inputs, before and after a clone", () => {
     const all = runs(50);
     const b = new ComputeBatchBuilder();
-    all.forEach((run, i) =>
-      b.add(`t-${i}`, i, run, i === 3 ? 2 : 0, i === 4 ? [{ key: "small-1", holders: [], nbytes: 8, move: false, small: { value: 42 } }] : []),
-    );
+    all.forEach((run, i) => b.add(`t-${i}`, i, run, i === 3 ? 2 : 0, []));
     const sent = b.finish();
     expect(sent.opNames).toEqual(["src:abc", "tessera.sum", "array.fused", ""]);
     expect(sent.opIndex).toBeInstanceOf(Int32Array);
@@ -32,8 +30,33 @@ describe("packed compute batches", () => {
       });
       expect(c.priority![3]).toBe(2);
       expect(c.priority![2]).toBe(0);
-      expect(unpackInline(c)![4]!.get("small-1")).toBe(42);
     }
+  });
+
+  it("writes small inputs into the arguments in place of their references, wherever they are", () => {
+    const small = (key: string, value: unknown) => ({ key, holders: [], nbytes: 8, move: false, small: { value } });
+    const big = { key: "big-1", holders: ["w1"], nbytes: 1e6, move: false };
+    const b = new ComputeBatchBuilder();
+    const ref = (k: string): WireArg => ({ $: 0, k });
+    // A tree node: all references small; a mix with a big input; nested; fused; a wide fan-in.
+    b.add("n-1", 1, { op: "x.add", args: [{ $: 4, ks: ["a-1", "b-1"] }] }, 0, [small("a-1", 1), small("b-1", [2, 3])]);
+    b.add("n-2", 2, { op: "x.f", args: [ref("a-1"), ref("big-1"), { $: 2, o: { p: ref("a-1"), q: 5 } }] }, 0, [small("a-1", 1), big]);
+    b.add("n-3", 3, { fused: [{ key: "i-1", op: "x.g", args: [ref("a-1")] }, { key: "n-3", op: "x.h", args: [ref("i-1"), { $: 4, ks: ["a-1", "big-1"] }] }] }, 0, [small("a-1", "s"), big]);
+    const wide = Array.from({ length: 20 }, (_, i) => small(`w-${i}`, i));
+    b.add("n-4", 4, { op: "x.sum", args: [{ $: 4, ks: wide.map((d) => d.key) }] }, 0, wide);
+    const c = structuredClone(b.finish());
+    expect(taskCall(c, 0)).toEqual({ op: "x.add", args: [{ $: 1, a: [1, { $: 3, v: [2, 3] }] }] });
+    expect(taskCall(c, 1)).toEqual({ op: "x.f", args: [1, ref("big-1"), { $: 2, o: { p: 1, q: 5 } }] });
+    expect(unpackFused(c)![2]).toEqual({
+      fused: [
+        { key: "i-1", op: "x.g", args: ["s"] },
+        { key: "n-3", op: "x.h", args: [ref("i-1"), { $: 1, a: ["s", ref("big-1")] }] },
+      ],
+    });
+    expect(taskCall(c, 3)).toEqual({ op: "x.sum", args: [{ $: 1, a: wide.map((_, i) => i) }] });
+    // No inline columns: small inputs travel only in the arguments; big ones still as deps.
+    expect(unpackInline(c)).toBeUndefined();
+    expect(c.depKey).toEqual(["big-1", "big-1"]);
   });
 
   it("still reads the unpacked layout (an op and an argument array per task)", () => {
