@@ -1,8 +1,8 @@
 /**
  * The worker runtime: the same code in a worker_thread, a Web Worker, a remote worker process
  * and the inline executor. It receives batches from the runner, fetches missing inputs straight
- * from the peer workers that hold them, runs tasks from a small local priority queue, keeps
- * results in its chunk store, and reports back in batches.
+ * from the peer workers that hold them (fetcher.ts), runs tasks from a small local priority
+ * queue, keeps results in its chunk store, and reports back in batches.
  *
  * Run loop: tasks run back to back for up to SLICE_MS, then the loop yields so that incoming
  * messages (new work, steals, fetch requests from peers) are handled; reports are flushed when
@@ -18,16 +18,17 @@
 
 import { serializeError, type SerializedError } from "../errors.js";
 import type { Key } from "../graph/task.js";
-import { SMALL_VALUE_BYTES, type DepLocation, type WorkerId } from "../scheduler/events.js";
+import { SMALL_VALUE_BYTES, type WorkerId } from "../scheduler/events.js";
 import { Heap } from "../scheduler/heap.js";
 import "./builtins.js";
-import type { ComputeBatch, FromWorker, LoopTime, PeerMessage, Report, ToWorker, WireCall, WireTask } from "./protocol.js";
+import type { ComputeBatch, FromWorker, LoopTime, Report, ToWorker, WireCall, WireTask } from "./protocol.js";
 import { OpRegistry } from "./registry.js";
 import type { WorkerMetrics } from "./control.js";
 import { MemoryStore, sizeOf, type ChunkStore } from "./store.js";
 import { CANCELLED, FETCHING, InnerFailure, LocalTask, MissingInput, READY, RUNNING, discardAll, isThenable, runsFirst } from "./local-task.js";
 import { emptyReport, isPlainData, taskCall, unpackDeps, unpackFused, unpackInline } from "./batch.js";
-import { pack, serveFetch, type Served } from "./peer.js";
+import { pack } from "./peer.js";
+import { PeerFetcher, type PortLike } from "./fetcher.js";
 import { decodeArgs } from "./wire.js";
 
 const SLICE_MS = 4;
@@ -37,13 +38,7 @@ const MEASURE_AFTER_MS = 5;
 const REF_SLOTS = 2 ** 24;
 const FLUSH_MS = 1;
 
-/** Anything with postMessage and message events: MessagePort (Node or browser), Worker, self. */
-export interface PortLike {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
-  addEventListener(type: "message", listener: (ev: MessageEvent) => void): void;
-  start?(): void;
-  close?(): void;
-}
+export type { PortLike } from "./fetcher.js";
 
 /** WorkerRuntime.debugState: a snapshot for finding where work stopped. */
 export interface WorkerDebugState {
@@ -71,21 +66,12 @@ export interface RuntimeOptions {
   adopt?(value: unknown): unknown;
 }
 
-interface PendingFetch {
-  dep: DepLocation;
-  /** Index into dep.holders of the holder asked. */
-  tried: number;
-  holder: WorkerId;
-  waiting: LocalTask[];
-}
-
 export class WorkerRuntime {
   readonly id: WorkerId;
   readonly registry: OpRegistry;
   readonly store: ChunkStore;
   private readonly post: RuntimeOptions["post"];
   private readonly defer: (fn: () => void) => void;
-  private readonly adopt: ((value: unknown) => unknown) | undefined;
   /**
    * Tasks here (queued, fetching or running), indexed by the slot part of their ref: the
    * scheduler reuses slots, so the array stays dense and small. Cheaper than a Map by key on
@@ -94,15 +80,10 @@ export class WorkerRuntime {
   private readonly bySlot: (LocalTask | undefined)[] = [];
   private live = 0;
   private readonly ready = new Heap<LocalTask>(runsFirst);
-  private readonly fetches = new Map<Key, PendingFetch>();
-  private readonly fetchRequests = new Map<number, { holder: WorkerId; keys: Key[]; since: number }>();
-  private readonly peers = new Map<WorkerId, PortLike>();
-  /** Fetches held back while the store is paused. */
-  private deferredFetches: { holder: WorkerId; keys: Key[]; move: boolean[] }[] = [];
+  private readonly fetcher: PeerFetcher;
   private report: Report = emptyReport();
   private pending = 0;
   private seq = 0;
-  private fetchId = 0;
   private looping = false;
   private loopScheduled = false;
   /** Over the terminate threshold: waiting to be killed, starting nothing. */
@@ -114,8 +95,6 @@ export class WorkerRuntime {
   private readonly origin = performance.timeOrigin;
   /** Tasks run since start, for metrics. */
   executed = 0;
-  /** Inputs served to peers: handed over without a copy (moved) or copied. */
-  private readonly served: Served = { movedKeys: 0, movedBytes: 0, copiedKeys: 0, copiedBytes: 0 };
 
   constructor(opts: RuntimeOptions) {
     this.id = opts.id;
@@ -123,7 +102,17 @@ export class WorkerRuntime {
     this.store = opts.store ?? new MemoryStore();
     this.post = opts.post;
     this.defer = opts.defer ?? defaultDefer();
-    this.adopt = opts.adopt;
+    const store = this.store;
+    this.fetcher = new PeerFetcher({
+      store,
+      report: () => this.report,
+      reported: () => void this.pending++,
+      makeReady: (t) => this.makeReady(t),
+      retire: (t) => this.retire(t),
+      reportMoved: (m) => this.reportMoved(m),
+      afterMessage: () => this.afterMessage(),
+      ...(opts.adopt ? { adopt: opts.adopt } : {}),
+    });
     this.store.onResume = () => this.resume();
     this.store.onPause = () => this.reportPaused(true);
   }
@@ -140,7 +129,7 @@ export class WorkerRuntime {
           if (msg.steal) for (const k of msg.steal) this.steal(k, byKey.get(k));
         }
         if (msg.compute) this.compute(msg.compute);
-        if (msg.acquire) this.acquire(msg.acquire.keys, msg.acquire.holders);
+        if (msg.acquire) this.fetcher.acquire(msg.acquire.keys, msg.acquire.holders);
         break;
       case "put":
         for (let i = 0; i < msg.keys.length; i++) this.store.put(msg.keys[i]!, msg.values[i], sizeOf(msg.values[i]));
@@ -154,9 +143,7 @@ export class WorkerRuntime {
 
   /** Connect a direct channel to another worker. */
   connectPeer(peer: WorkerId, port: PortLike): void {
-    this.peers.set(peer, port);
-    port.addEventListener("message", (ev: MessageEvent) => this.onPeer(peer, ev.data as PeerMessage));
-    port.start?.();
+    this.fetcher.connect(peer, port);
   }
 
   metrics(): WorkerMetrics & { loop?: LoopTime } {
@@ -168,7 +155,7 @@ export class WorkerRuntime {
       nbytes: this.store.nbytes,
       queued: this.live,
       executed: this.executed,
-      ...this.served,
+      ...this.fetcher.served,
       ...(this.store.memory ? { memory: this.store.memory() } : {}),
       ...(elu ? { loop: { active: elu.active, idle: elu.idle } } : {}),
     };
@@ -185,9 +172,7 @@ export class WorkerRuntime {
       looping: this.looping,
       loopScheduled: this.loopScheduled,
       paused: this.store.paused,
-      fetches: [...this.fetches].map(([key, f]) => ({ key, holder: f.holder, tried: f.tried, waiting: f.waiting.map((t) => t.key) })),
-      fetchRequests: [...this.fetchRequests].map(([id, r]) => ({ id, holder: r.holder, keys: r.keys, ageMs: Math.round(now - r.since) })),
-      deferredFetches: this.deferredFetches.map((f) => ({ holder: f.holder, keys: f.keys })),
+      ...this.fetcher.debugState(now),
       pendingReports: this.pending,
     };
   }
@@ -196,16 +181,13 @@ export class WorkerRuntime {
     for (const t of this.bySlot) t?.abort("worker closing");
     this.bySlot.length = 0;
     this.live = 0;
-    for (const p of this.peers.values()) p.close?.();
-    this.peers.clear();
-    this.deferredFetches = [];
+    this.fetcher.close();
     this.store.close?.();
   }
 
   // ---- incoming work --------------------------------------------------------------------
 
   private compute(c: ComputeBatch): void {
-    let requests: Map<WorkerId, { keys: Key[]; move: boolean[] }> | undefined;
     const deps = unpackDeps(c);
     const fused = unpackFused(c);
     const inline = unpackInline(c);
@@ -216,48 +198,10 @@ export class WorkerRuntime {
       this.track(t);
       if (inline) t.inputs = inline[i];
       const mine = deps?.[i];
-      if (mine === undefined) {
-        this.makeReady(t);
-        continue;
-      }
-      for (const dep of mine) {
-        if (this.store.has(dep.key)) continue;
-        t.missing++;
-        const pending = this.fetches.get(dep.key);
-        if (pending) {
-          pending.waiting.push(t);
-          continue;
-        }
-        const holder = dep.holders[0];
-        if (holder === undefined) {
-          t.missing--;
-          continue;
-        }
-        this.fetches.set(dep.key, { dep, tried: 0, holder, waiting: [t] });
-        requests ??= new Map();
-        let r = requests.get(holder);
-        if (!r) requests.set(holder, (r = { keys: [], move: [] }));
-        r.keys.push(dep.key);
-        r.move.push(dep.move);
-      }
+      if (mine !== undefined) for (const dep of mine) this.fetcher.need(t, dep);
       if (t.missing === 0) this.makeReady(t);
     }
-    if (requests) for (const [holder, r] of requests) this.requestFetch(holder, r.keys, r.move);
-  }
-
-  /** Fetch keys to keep here (a rebalance), each from its holder; arrivals are reported as replicas. */
-  private acquire(keys: readonly Key[], holders: readonly WorkerId[]): void {
-    const requests = new Map<WorkerId, Key[]>();
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const holder = holders[i]!;
-      if (this.store.has(key) || this.fetches.has(key)) continue;
-      this.fetches.set(key, { dep: { key, holders: [holder], nbytes: 0, move: false }, tried: 0, holder, waiting: [] });
-      let r = requests.get(holder);
-      if (!r) requests.set(holder, (r = []));
-      r.push(key);
-    }
-    for (const [holder, ks] of requests) this.requestFetch(holder, ks, ks.map(() => false));
+    this.fetcher.sendWanted();
   }
 
   private track(t: LocalTask): void {
@@ -346,90 +290,6 @@ export class WorkerRuntime {
     }
   }
 
-  // ---- fetching inputs from peers -------------------------------------------------------
-
-  private requestFetch(holder: WorkerId, keys: Key[], move: boolean[]): void {
-    if (this.store.paused) {
-      // More data in would only deepen the pause: ask once memory is below it again.
-      this.deferredFetches.push({ holder, keys, move });
-      return;
-    }
-    const port = this.peers.get(holder);
-    if (!port) {
-      for (const k of keys) this.fetchFailed(k, holder);
-      return;
-    }
-    const id = ++this.fetchId;
-    this.fetchRequests.set(id, { holder, keys, since: performance.now() });
-    port.postMessage({ t: "fetch", id, keys, move } satisfies PeerMessage);
-  }
-
-  private onPeer(peer: WorkerId, msg: PeerMessage): void {
-    if (msg.t === "fetch") {
-      const { reply, transfer } = serveFetch(this.store, msg, this.served);
-      this.peers.get(peer)!.postMessage(reply, transfer);
-      return;
-    }
-    const req = this.fetchRequests.get(msg.id);
-    this.fetchRequests.delete(msg.id);
-    for (let i = 0; i < msg.keys.length; i++) {
-      const key = msg.keys[i]!;
-      const value = this.adopt ? this.adopt(msg.values[i]) : msg.values[i];
-      const f = this.fetches.get(key);
-      this.fetches.delete(key);
-      const nbytes = sizeOf(value);
-      this.store.put(key, value, nbytes);
-      // For the dashboard's task stream: rides along with the next report, never flushes one.
-      if (req) (this.report.fetched ??= []).push({ key, from: req.holder, nbytes, start: this.origin + req.since, stop: this.origin + performance.now() });
-      if (f?.dep.move) {
-        // The only copy now, and only its waiting task needs it: dropped when that task is done.
-        const from = req?.holder ?? peer;
-        const live = f.waiting.filter((t) => t.state === FETCHING);
-        if (live.length > 0) for (const t of live) (t.movedIn ??= []).push({ key, from, nbytes });
-        else this.reportMoved({ key, from, nbytes }); // its task left while it was on the way
-      } else {
-        this.report.replicaKeys.push(key);
-        this.report.replicaBytes.push(nbytes);
-        this.pending++;
-      }
-      if (f) for (const t of f.waiting) if (t.state === FETCHING && --t.missing === 0) this.makeReady(t);
-    }
-    for (const k of msg.missing) this.fetchFailed(k, req?.holder ?? peer);
-    this.afterMessage();
-  }
-
-  /** Try the next holder; when none is left, tell the scheduler. */
-  private fetchFailed(key: Key, holder: WorkerId): void {
-    const f = this.fetches.get(key);
-    if (!f) return;
-    let next: WorkerId | undefined;
-    while (++f.tried < f.dep.holders.length) {
-      const h = f.dep.holders[f.tried]!;
-      if (this.peers.has(h)) {
-        next = h;
-        break;
-      }
-    }
-    if (next !== undefined) {
-      f.holder = next;
-      this.requestFetch(next, [key], [f.dep.move]);
-      return;
-    }
-    this.fetches.delete(key);
-    if (f.waiting.length === 0) {
-      // A rebalance's fetch: no task to give up, the key names itself.
-      this.report.missing.push({ key, dep: key, holder });
-      this.pending++;
-    }
-    for (const t of f.waiting) {
-      if (t.state !== FETCHING) continue;
-      t.state = CANCELLED;
-      this.retire(t);
-      this.report.missing.push({ key: t.key, dep: key, holder });
-      this.pending++;
-    }
-  }
-
   /**
    * After a task: is the worker over its terminate threshold? Then the task is taken back out of
    * the report (the scheduler must count it as running on a worker that died, or a task that
@@ -470,9 +330,7 @@ export class WorkerRuntime {
 
   private resume(): void {
     this.reportPaused(false);
-    const held = this.deferredFetches;
-    this.deferredFetches = [];
-    for (const f of held) this.requestFetch(f.holder, f.keys, f.move);
+    this.fetcher.resumeDeferred();
     if (this.ready.size > 0) this.kick();
   }
 
