@@ -3,7 +3,7 @@
  * (nnGemm reads either operand transposed, so the backward needs no transposed copies).
  *
  *   nnBiasAct    z += b per row, then a = act(z)         (one pass: bias and activation fused)
- *   nnActBack    g *= act'(z, a)                         (in place)
+ *   nnActBack    g *= act'(z, a)                         (in place; ReLU's mask from a)
  *   nnColSum     out[j] (=|+=) Σ_i x[i, j]                (the bias gradient)
  *   nnGemm       C (=|+=) op(A)·op(B), op = identity or transpose, f32 (below)
  *   nnAdam       one Adam/AdamW update of a flat parameter vector, in f64 per element (f64x2)
@@ -32,8 +32,32 @@ const GELU_A: f32 = 0.044715;
   return x;
 }
 
-/** z[rows x cols] += b (when b != 0); a = act(z) (a may be z; with act 0 nothing is written to a). */
+/**
+ * z[rows x cols] += b (when b != 0); a = act(z) (a may be z; with act 0 nothing is written to a).
+ * ReLU with a bias and a != z writes only a = max(z + b, 0), in one pass, and leaves z as it was.
+ */
 export function nnBiasAct(z: usize, a: usize, b: usize, rows: i32, cols: i32, code: i32): void {
+  if (b != 0 && code == ACT_RELU) {
+    // One pass, a = max(z + b, 0), the same operations as the two passes below. When a is not z,
+    // z is left without the bias: the ReLU's backward reads a (a > 0 exactly where z + b > 0),
+    // so writing z + b back would only cost a pass of stores.
+    const zero = f32x4.splat(0);
+    const vec = cols & ~3;
+    for (let i = 0; i < rows; i++) {
+      const o = ((<usize>i) * <usize>cols) * 4;
+      const r = z + o, q = a + o;
+      let j = 0;
+      for (; j < vec; j += 4) {
+        const p = (<usize>j) * 4;
+        v128.store(q + p, f32x4.max(f32x4.add(v128.load(r + p), v128.load(b + p)), zero));
+      }
+      for (; j < cols; j++) {
+        const p = (<usize>j) * 4;
+        store<f32>(q + p, max<f32>(load<f32>(r + p) + load<f32>(b + p), 0));
+      }
+    }
+    return;
+  }
   if (b != 0) {
     const vec = cols & ~3;
     for (let i = 0; i < rows; i++) {
@@ -59,21 +83,22 @@ export function nnBiasAct(z: usize, a: usize, b: usize, rows: i32, cols: i32, co
   for (let i: usize = 0; i < n; i++) store<f32>(a + i * 4, act(load<f32>(z + i * 4), code));
 }
 
-/** g[n] *= act'(z) in place; a = act(z) is given so tanh and sigmoid need no exp again. */
+/** g[n] *= act'(z) in place; a = act(z) is given so tanh and sigmoid need no exp again (ReLU reads only a). */
 export function nnActBack(g: usize, z: usize, a: usize, n: i32, code: i32): void {
   let i: usize = 0;
   if (code == ACT_RELU) {
-    // g *= (z > 0): a mask and, four at a time.
+    // g *= (a > 0), a = max(z, 0): a mask and, four at a time. Read from a, not z: nnBiasAct's
+    // fused bias + ReLU leaves z without the bias. (a > 0 exactly where z > 0, NaN and -0 too.)
     const zero = f32x4.splat(0);
     const vec = (<usize>n) & ~(<usize>3);
-    for (; i < vec; i += 4) v128.store(g + i * 4, v128.and(v128.load(g + i * 4), f32x4.gt(v128.load(z + i * 4), zero)));
+    for (; i < vec; i += 4) v128.store(g + i * 4, v128.and(v128.load(g + i * 4), f32x4.gt(v128.load(a + i * 4), zero)));
   }
   for (; i < <usize>n; i++) {
     const p = g + i * 4;
     const x = load<f32>(z + i * 4);
     const y = load<f32>(a + i * 4);
     let d: f32 = 1;
-    if (code == ACT_RELU) d = x > 0 ? 1 : 0;
+    if (code == ACT_RELU) d = y > 0 ? 1 : 0;
     else if (code == ACT_TANH) d = 1 - y * y;
     else if (code == ACT_SIGMOID) d = y * (1 - y);
     else if (code == ACT_GELU) {

@@ -193,7 +193,8 @@ export class Network {
         nn.nnGemm(rows, l.outputs, l.inputs, x, l.inputs, 0, this.params + 4 * s.w, l.outputs, 0, y, l.outputs, 0, this.work);
         const next = layers[i + 1];
         if (next && isAct(next)) {
-          // Fused: bias and the activation in one pass; act[i+1] keeps z for the backward.
+          // Fused: bias and the activation in one pass; act[i+1] keeps z for the backward (with
+          // ReLU, z without the bias: its backward reads only a = act[i+2]).
           nn.nnBiasAct(y, this.act[i + 2]!, s.b >= 0 ? this.params + 4 * s.b : 0, rows, l.outputs, ACT[next.type]);
           i++;
         } else if (s.b >= 0) nn.nnBiasAct(y, y, this.params + 4 * s.b, rows, l.outputs, 0);

@@ -1,7 +1,7 @@
 // The nn kernels of assembly/nn.ts on one thread: nnGemm against a plain f64 product for every
 // transpose combination, across its blocking (KC 256, MC 128, NC 1024) and edge tiles; nnAdam
 // against the JS Optimizer bit for bit; nnMeanOf against the scalar f64 loop bit for bit;
-// nnGatherRows; the ReLU backward's mask.
+// nnGatherRows; the ReLU backward's mask; the fused bias + ReLU pass.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Kernels } from "../../src/kernels/kernels.js";
 import { nnKernels, type NnExports } from "../../src/nn/kernels.js";
@@ -135,5 +135,27 @@ describe("nnActBack", () => {
     expect(Array.from(k.copyOut("float32", pg, g.length))).toEqual([1, 0, 0, 0, 0, 6, 0, 8, 9]);
     k.free(pg);
     k.free(pz);
+  });
+});
+
+describe("nnBiasAct", () => {
+  it("ReLU with a bias into another buffer: a = max(z + b, 0) bit for bit in one pass, z left as it was, odd widths", () => {
+    for (const [rows, cols] of [[5, 7], [3, 16], [4, 1]] as const) {
+      const u = rng(rows * 100 + cols);
+      const z = Float32Array.from({ length: rows * cols }, () => u() - 0.5);
+      z[0] = NaN;
+      const b = Float32Array.from({ length: cols }, () => u() - 0.5);
+      const [pz, pa, pb] = [put(z), put(new Float32Array(rows * cols)), put(b)];
+      nn.nnBiasAct(pz, pa, pb, rows, cols, 1);
+      const want = z.map((v, i) => Math.max(Math.fround(v + b[i % cols]!), 0));
+      expect(Array.from(k.copyOut("float32", pa, z.length))).toEqual(Array.from(want));
+      expect(Array.from(k.copyOut("float32", pz, z.length))).toEqual(Array.from(z));
+      // The backward's mask from a: where z + b > 0.
+      const g = Float32Array.from({ length: rows * cols }, (_, i) => i + 1);
+      const pg = put(g);
+      nn.nnActBack(pg, pz, pa, z.length, 1);
+      expect(Array.from(k.copyOut("float32", pg, z.length))).toEqual(Array.from(g.map((v, i) => (Math.fround(z[i]! + b[i % cols]!) > 0 ? v : 0))));
+      for (const p of [pz, pa, pb, pg]) k.free(p);
+    }
   });
 });
