@@ -439,16 +439,20 @@ export function nnGemm(m: i32, n: i32, k: i32, a: usize, lda: i32, ta: bool, b: 
  * One Adam step over n parameters, element by element in f64 and rounded once, exactly as
  * src/nn/optim.ts's JS loop (same operations in the same order, so the two agree bit for bit):
  * g = grad (+ wd·p unless decoupled; decoupled: p -= lr·wd·p first), m = b1·m + (1-b1)·g,
- * v = b2·v + (1-b2)·g², p -= lr·(m/c1) / (√(v/c2) + eps), with m and v kept in f32 but the
- * update using their f64 values.
+ * v = b2·v + (1-b2)·g², p -= (lr/c1)·m / (√v·(1/√c2) + eps) (PyTorch's lr·m̂ / (√v̂ + eps) with the
+ * bias corrections c1, c2 folded into two constants), with m and v kept in f32 but the update
+ * using their f64 values.
  */
 export function nnAdam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f64, b1: f64, b2: f64, eps: f64, c1: f64, c2: f64, wd: f64, decoupled: bool): void {
   const lrwd = lr * wd;
   const ob1 = 1 - b1, ob2 = 1 - b2;
   // Two lanes of f64 at a time: lane-wise IEEE operations, the same bits as the scalar loop.
-  const vlr = f64x2.splat(lr), vlrwd = f64x2.splat(lrwd), vwd = f64x2.splat(wd);
+  const vlrwd = f64x2.splat(lrwd), vwd = f64x2.splat(wd);
   const vb1 = f64x2.splat(b1), vb2 = f64x2.splat(b2), vob1 = f64x2.splat(ob1), vob2 = f64x2.splat(ob2);
-  const vc1 = f64x2.splat(c1), vc2 = f64x2.splat(c2), veps = f64x2.splat(eps);
+  // lr·m̂ / (√v̂ + eps) as (lr/c1)·m / (√v·(1/√c2) + eps): one division and one square root per
+  // element (the divider is what the pass waits on), the bias corrections folded into constants.
+  const lc1 = lr / c1, rc2 = 1 / Math.sqrt(c2);
+  const vlc1 = f64x2.splat(lc1), vrc2 = f64x2.splat(rc2), veps = f64x2.splat(eps);
   const pairs = (<usize>n) & ~(<usize>1);
   let i: usize = 0;
   for (; i < pairs; i += 2) {
@@ -461,7 +465,7 @@ export function nnAdam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f64, 
     const vv = f64x2.add(f64x2.mul(vb2, f64x2.promote_low_f32x4(v128.load64_zero(v + o))), f64x2.mul(f64x2.mul(vob2, gv), gv));
     v128.store64_lane(m + o, f32x4.demote_f64x2_zero(mv), 0);
     v128.store64_lane(v + o, f32x4.demote_f64x2_zero(vv), 0);
-    const step = f64x2.div(f64x2.mul(vlr, f64x2.div(mv, vc1)), f64x2.add(f64x2.sqrt(f64x2.div(vv, vc2)), veps));
+    const step = f64x2.div(f64x2.mul(vlc1, mv), f64x2.add(f64x2.mul(f64x2.sqrt(vv), vrc2), veps));
     v128.store64_lane(p + o, f32x4.demote_f64x2_zero(f64x2.sub(pv, step)), 0);
   }
   for (; i < <usize>n; i++) {
@@ -474,7 +478,7 @@ export function nnAdam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f64, 
     const vi = b2 * <f64>load<f32>(v + o) + ob2 * gi * gi;
     store<f32>(m + o, <f32>mi);
     store<f32>(v + o, <f32>vi);
-    store<f32>(p + o, <f32>(pi - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps)));
+    store<f32>(p + o, <f32>(pi - (lc1 * mi) / (Math.sqrt(vi) * rc2 + eps)));
   }
 }
 

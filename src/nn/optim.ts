@@ -61,6 +61,8 @@ export class Optimizer {
     const [m, v] = this.state as [Float32Array, Float32Array];
     const c1 = 1 - Math.pow(s.beta1, this.t);
     const c2 = 1 - Math.pow(s.beta2, this.t);
+    // lr·m̂ / (√v̂ + eps) with the bias corrections folded into two constants, as nnAdam does.
+    const lc1 = lr / c1, rc2 = 1 / Math.sqrt(c2);
     for (let i = 0; i < n; i++) {
       let p = params[i]!;
       let g = grad[i]!;
@@ -68,7 +70,7 @@ export class Optimizer {
       else g += s.weightDecay * p;
       const mi = (m[i] = s.beta1 * m[i]! + (1 - s.beta1) * g);
       const vi = (v[i] = s.beta2 * v[i]! + (1 - s.beta2) * g * g);
-      params[i] = p - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + s.eps);
+      params[i] = p - (lc1 * mi) / (Math.sqrt(vi) * rc2 + s.eps);
     }
   }
 }

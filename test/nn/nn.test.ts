@@ -142,6 +142,29 @@ describe("optimizers", () => {
     expect(q[0]).toBeCloseTo(1 * (1 - 0.01 * 0.1) - 0.01, 6);
     expect(q[1]).toBeCloseTo(2 * (1 - 0.01 * 0.1) + 0.01, 6);
   });
+  it("Adam with its bias corrections folded into constants stays within an f32 rounding of the textbook lr·m̂ / (√v̂ + eps)", () => {
+    const n = 500;
+    let seed = 7;
+    const u = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const spec = nn.adam({ lr: 3e-3, weightDecay: 0.01 }) as Extract<nn.OptimizerSpec, { type: "adam" }>;
+    const opt = new nn.Optimizer(spec, n);
+    const p = Float32Array.from({ length: n }, () => u() - 0.5);
+    const m = new Float32Array(n), v = new Float32Array(n);
+    for (let t = 1; t <= 6; t++) {
+      const g = Float32Array.from({ length: n }, () => (u() - 0.5) * 10 ** Math.floor(u() * 6 - 4));
+      const want = new Float32Array(n);
+      const c1 = 1 - spec.beta1 ** t, c2 = 1 - spec.beta2 ** t;
+      for (let i = 0; i < n; i++) {
+        const gi = g[i]! + spec.weightDecay * p[i]!;
+        const mi = (m[i] = spec.beta1 * m[i]! + (1 - spec.beta1) * gi);
+        const vi = (v[i] = spec.beta2 * v[i]! + (1 - spec.beta2) * gi * gi);
+        want[i] = p[i]! - (spec.lr * (mi / c1)) / (Math.sqrt(vi / c2) + spec.eps);
+      }
+      opt.step(p, g);
+      for (let i = 0; i < n; i++) expect(Math.abs(p[i]! - want[i]!)).toBeLessThanOrEqual(Math.abs(want[i]!) * 2 ** -23);
+      p.set(want);
+    }
+  });
 });
 
 describe("checkpoints", () => {
