@@ -142,6 +142,8 @@ const G_NR: i32 = 8;
 const G_KC: i32 = 256;
 const G_MC: i32 = 128;
 const G_NC: i32 = 1024;
+/** Up to this many rows of C, a row-major op(B) is not packed (see nnGemm). */
+const G_DIRECT_M: i32 = 16;
 
 export function nnGemmWorkBytes(): i32 {
   return (G_MC * G_KC + G_KC * G_NC + G_MR * G_NR) * 4 + 64;
@@ -270,8 +272,12 @@ function gPackB(b: usize, ldb: i32, tb: bool, kc: i32, nc: i32, bp: usize): void
   v128.store(c, f32x4.add(v128.load(c, 16), hi), 16);
 }
 
-/** The MR x NR tile: c (row stride ldc) = or += A-panel · B-panel over kc. */
-function gMicro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32, nr: i32, first: bool, tmp: usize): void {
+/**
+ * The MR x NR tile: c (row stride ldc) = or += A-panel · B-panel over kc, row p of the B panel at
+ * bp + p·sb bytes: sb = 32 for a packed panel, or the row stride of a row-major op(B) read in
+ * place (the same products summed in the same order either way, so the same bits).
+ */
+function gMicro(kc: i32, ap: usize, bp: usize, sb: usize, c: usize, ldc: i32, mr: i32, nr: i32, first: bool, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let pa = ap, pb = bp;
@@ -294,7 +300,7 @@ function gMicro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, mr: i32, nr: 
     c30 = f32x4.add(c30, f32x4.mul(a3, b0));
     c31 = f32x4.add(c31, f32x4.mul(a3, b1));
     pa += 16;
-    pb += 32;
+    pb += sb;
   }
   const rb = (<usize>ldc) * 4;
   if (mr == G_MR && nr == G_NR) {
@@ -412,22 +418,33 @@ export function nnGemm(m: i32, n: i32, k: i32, a: usize, lda: i32, ta: bool, b: 
   const tmp = bp + (<usize>(G_KC * G_NC)) * 4;
   // Element (r, col) of op(A) / op(B) as a byte address.
   const la = <usize>lda, lb = <usize>ldb;
+  // Few rows (m <= G_DIRECT_M, e.g. the first layer's dW = Xᵀ·dY with 16 inputs): each B panel
+  // would serve only m / 4 tiles, so packing B (a read and a write of all of it) costs more than
+  // it saves; a row-major op(B) is read in place instead, only a last panel narrower than 8 packed.
+  const direct = !tb && m <= G_DIRECT_M;
   for (let jc = 0; jc < n; jc += G_NC) {
     const nc = min(G_NC, n - jc);
     for (let pc = 0; pc < k; pc += G_KC) {
       const kc = min(G_KC, k - pc);
       const bAt = tb ? b + ((<usize>jc) * lb + <usize>pc) * 4 : b + ((<usize>pc) * lb + <usize>jc) * 4;
-      gPackB(bAt, ldb, tb, kc, nc, bp);
+      if (!direct) gPackB(bAt, ldb, tb, kc, nc, bp);
       const first = pc == 0 && !accumulate;
       for (let ic = 0; ic < m; ic += G_MC) {
         const mc = min(G_MC, m - ic);
         const aAt = ta ? a + ((<usize>pc) * la + <usize>ic) * 4 : a + ((<usize>ic) * la + <usize>pc) * 4;
         gPackA(aAt, lda, ta, mc, kc, ap);
         for (let jr = 0; jr < nc; jr += G_NR) {
-          const bpanel = bp + (<usize>jr) * (<usize>kc) * 4;
+          let bpanel = bp + (<usize>jr) * (<usize>kc) * 4, sb: usize = 32;
+          if (direct && nc - jr >= G_NR) {
+            bpanel = bAt + (<usize>jr) * 4;
+            sb = lb * 4;
+          } else if (direct) {
+            bpanel = bp;
+            gPackB(bAt + (<usize>jr) * 4, ldb, tb, kc, nc - jr, bp);
+          }
           for (let ir = 0; ir < mc; ir += G_MR) {
             const cp = c + ((<usize>(ic + ir)) * <usize>ldc + <usize>(jc + jr)) * 4;
-            gMicro(kc, ap + (<usize>ir) * (<usize>kc) * 4, bpanel, cp, ldc, min(G_MR, mc - ir), min(G_NR, nc - jr), first, tmp);
+            gMicro(kc, ap + (<usize>ir) * (<usize>kc) * 4, bpanel, sb, cp, ldc, min(G_MR, mc - ir), min(G_NR, nc - jr), first, tmp);
           }
         }
       }

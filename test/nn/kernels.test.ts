@@ -1,5 +1,6 @@
 // The nn kernels of assembly/nn.ts on one thread: nnGemm against a plain f64 product for every
-// transpose combination, across its blocking (KC 256, MC 128, NC 1024) and edge tiles; nnAdam
+// transpose combination, across its blocking (KC 256, MC 128, NC 1024) and edge tiles, and its
+// few-rows path (B not packed) against the packed one bit for bit; nnAdam
 // against the JS Optimizer bit for bit; nnMeanOf against the scalar f64 loop bit for bit;
 // nnGatherRows; the ReLU backward's mask; the fused bias + ReLU pass.
 import { beforeAll, describe, expect, it } from "vitest";
@@ -25,7 +26,7 @@ function put(a: Float32Array): number {
 }
 
 describe("nnGemm", () => {
-  const shapes: [number, number, number][] = [[1, 1, 1], [5, 3, 7], [17, 9, 13], [130, 70, 300], [4, 8, 4], [3, 2, 1025], [129, 1030, 5], [130, 2, 300], [9, 3, 600], [130, 70, 2], [6, 5, 3]];
+  const shapes: [number, number, number][] = [[1, 1, 1], [5, 3, 7], [17, 9, 13], [130, 70, 300], [4, 8, 4], [3, 2, 1025], [129, 1030, 5], [130, 2, 300], [9, 3, 600], [130, 70, 2], [6, 5, 3], [16, 259, 600], [13, 21, 257], [16, 1030, 20]];
   for (const [m, n, kk] of shapes) {
     it(`C (=|+=) op(A)·op(B), m ${m} n ${n} k ${kk}, every transpose, leading dimensions wider than the rows`, () => {
       const u = rng(m * 1000 + n * 10 + kk);
@@ -56,6 +57,32 @@ describe("nnGemm", () => {
           }
         }
         expect(worst, `ta ${ta} tb ${tb} accumulate ${acc}`).toBeLessThanOrEqual(1);
+      }
+    });
+  }
+});
+
+describe("nnGemm with few rows (B read in place, not packed)", () => {
+  // Each row of C depends only on its row of op(A), so the first rows of a product with more
+  // rows (B packed) must match a product of only those rows (m <= 16: B read in place) bit for bit.
+  for (const [m, n, kk] of [[16, 259, 600], [5, 24, 33], [13, 8, 257], [16, 1030, 20], [3, 13, 1]] as const) {
+    it(`m ${m} n ${n} k ${kk}: the same bits as the packed path, op(A) either way, = and +=`, () => {
+      const M = 40;
+      const u = rng(m * 7 + n * 3 + kk);
+      for (const ta of [0, 1]) for (const acc of [0, 1]) {
+        const lda = (ta ? M : kk) + 1, ldb = n + 3, ldc = n + 2;
+        const A = Float32Array.from({ length: (ta ? kk : M) * lda }, () => u() - 0.5);
+        const B = Float32Array.from({ length: kk * ldb }, () => u() - 0.5);
+        const C0 = Float32Array.from({ length: M * ldc }, () => u() - 0.5);
+        const [pa, pb, pBig, pSmall] = [put(A), put(B), put(C0), put(C0)];
+        nn.nnGemm(M, n, kk, pa, lda, ta, pb, ldb, 0, pBig, ldc, acc, work);
+        nn.nnGemm(m, n, kk, pa, lda, ta, pb, ldb, 0, pSmall, ldc, acc, work);
+        const big = k.copyOut("float32", pBig, m * ldc) as Float32Array;
+        const small = k.copyOut("float32", pSmall, M * ldc) as Float32Array;
+        for (const p of [pa, pb, pBig, pSmall]) k.free(p);
+        expect(Buffer.from(small.buffer, small.byteOffset, m * ldc * 4).equals(Buffer.from(big.buffer, big.byteOffset, big.byteLength)), `ta ${ta} accumulate ${acc}`).toBe(true);
+        // Rows past m are untouched.
+        expect(Array.from(small.subarray(m * ldc))).toEqual(Array.from(C0.subarray(m * ldc)));
       }
     });
   }
