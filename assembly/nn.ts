@@ -5,7 +5,7 @@
  *   nnBiasAct    z += b per row, then a = act(z)         (one pass: bias and activation fused)
  *   nnActBack    g *= act'(z, a)                         (in place; ReLU's mask from a)
  *   nnColSum     out[j] (=|+=) Σ_i x[i, j]                (the bias gradient)
- *   nnGemm       C (=|+=) op(A)·op(B), op = identity or transpose, f32 (below)
+ *   nnGemm       C (=|+=) op(A)·op(B) [+ b] [ReLU], op = identity or transpose, f32 (below)
  *   nnAdam       one Adam/AdamW update of a flat parameter vector, in f64 per element (f64x2)
  *   nnMeanOf     out = (Σ of `count` f32 vectors, in order, in f64) / rows   (the all-reduce's mean)
  *   nnGatherRows dst[r] = x[order[lo + r]] for n rows of d f32s           (a replica's batch)
@@ -128,7 +128,9 @@ export function nnColSum(x: usize, rows: i32, cols: i32, out: usize, accumulate:
  * nnGemm: C[m x n] (= or +=) op(A)[m x k] · op(B)[k x n], f32, row-major with leading dimensions.
  * ta = 1 reads A as stored transposed (A[i, p] at a[p * lda + i]), tb = 1 the same for B, so the
  * backward's Xᵀ·dY and dY·Wᵀ need no transposed copy: the transpose happens while packing, which
- * the blocked product does anyway.
+ * the blocked product does anyway. An epilogue can follow on C as it is finished: + bias (a row
+ * vector, when bias != 0) then max(·, 0) (when relu) — a dense layer and its ReLU in one pass over
+ * C, the same operations as nnBiasAct, so the same bits as the gemm followed by it.
  *
  * Same blocking as assembly/matmul.ts (GotoBLAS: B packed into NR-wide panels per KC x NC block,
  * A into MR-high panels per MC x KC block, a 4 x 8 register tile), with packing done in v128
@@ -277,7 +279,7 @@ function gPackB(b: usize, ldb: i32, tb: bool, kc: i32, nc: i32, bp: usize): void
  * bp + p·sb bytes: sb = 32 for a packed panel, or the row stride of a row-major op(B) read in
  * place (the same products summed in the same order either way, so the same bits).
  */
-function gMicro(kc: i32, ap: usize, bp: usize, sb: usize, c: usize, ldc: i32, mr: i32, nr: i32, first: bool, tmp: usize): void {
+function gMicro(kc: i32, ap: usize, bp: usize, sb: usize, c: usize, ldc: i32, mr: i32, nr: i32, first: bool, tmp: usize, bias: usize, relu: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let pa = ap, pb = bp;
@@ -303,6 +305,15 @@ function gMicro(kc: i32, ap: usize, bp: usize, sb: usize, c: usize, ldc: i32, mr
     pb += sb;
   }
   const rb = (<usize>ldc) * 4;
+  if (mr == G_MR && nr == G_NR && (bias != 0 || relu)) {
+    // The last KC block of a product with an epilogue: C = max(C + b, 0) as nnBiasAct would.
+    const b0 = bias != 0 ? v128.load(bias) : f32x4.splat(0), b1 = bias != 0 ? v128.load(bias, 16) : f32x4.splat(0);
+    gEpRow(c, c00, c01, first, bias != 0, relu, b0, b1);
+    gEpRow(c + rb, c10, c11, first, bias != 0, relu, b0, b1);
+    gEpRow(c + 2 * rb, c20, c21, first, bias != 0, relu, b0, b1);
+    gEpRow(c + 3 * rb, c30, c31, first, bias != 0, relu, b0, b1);
+    return;
+  }
   if (mr == G_MR && nr == G_NR) {
     if (first) {
       v128.store(c, c00); v128.store(c, c01, 16);
@@ -326,6 +337,36 @@ function gMicro(kc: i32, ap: usize, bp: usize, sb: usize, c: usize, ldc: i32, mr
       const v = load<f32>(tmp + (<usize>r) * 32 + (<usize>j) * 4);
       const q = c + (<usize>r) * rb + (<usize>j) * 4;
       store<f32>(q, first ? v : load<f32>(q) + v);
+    }
+  }
+  if (bias != 0 || relu) gEpilogue(c, ldc, mr, nr, bias, relu);
+}
+
+// @ts-ignore: decorator
+@inline function gEpRow(c: usize, lo: v128, hi: v128, first: bool, hasBias: bool, relu: bool, b0: v128, b1: v128): void {
+  let x = first ? lo : f32x4.add(v128.load(c), lo);
+  let y = first ? hi : f32x4.add(v128.load(c, 16), hi);
+  if (hasBias) {
+    x = f32x4.add(x, b0);
+    y = f32x4.add(y, b1);
+  }
+  if (relu) {
+    x = f32x4.max(x, f32x4.splat(0));
+    y = f32x4.max(y, f32x4.splat(0));
+  }
+  v128.store(c, x);
+  v128.store(c, y, 16);
+}
+
+/** C[m x n] = max(C + b, 0) in place (b when bias != 0, the max when relu): nnBiasAct's operations. */
+function gEpilogue(c: usize, ldc: i32, m: i32, n: i32, bias: usize, relu: bool): void {
+  for (let i = 0; i < m; i++) {
+    const r = c + (<usize>i) * (<usize>ldc) * 4;
+    for (let j = 0; j < n; j++) {
+      let v = load<f32>(r + (<usize>j) * 4);
+      if (bias != 0) v += load<f32>(bias + (<usize>j) * 4);
+      if (relu) v = max<f32>(v, 0);
+      store<f32>(r + (<usize>j) * 4, v);
     }
   }
 }
@@ -400,10 +441,11 @@ function gNarrow(m: i32, n: i32, k: i32, a: usize, lda: i32, ta: bool, b: usize,
   }
 }
 
-export function nnGemm(m: i32, n: i32, k: i32, a: usize, lda: i32, ta: bool, b: usize, ldb: i32, tb: bool, c: usize, ldc: i32, accumulate: bool, work: usize): void {
+export function nnGemm(m: i32, n: i32, k: i32, a: usize, lda: i32, ta: bool, b: usize, ldb: i32, tb: bool, c: usize, ldc: i32, accumulate: bool, bias: usize, relu: bool, work: usize): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) for (let i = 0; i < m; i++) memory.fill(c + (<usize>i) * (<usize>ldc) * 4, 0, (<usize>n) * 4);
+    if (bias != 0 || relu) gEpilogue(c, ldc, m, n, bias, relu);
     return;
   }
   const ap = (work + 15) & ~(<usize>15);
@@ -412,6 +454,7 @@ export function nnGemm(m: i32, n: i32, k: i32, a: usize, lda: i32, ta: bool, b: 
   // bits. (A path for k <= 4 written the same way was slower than the tile: 51 against 37 µs.)
   if (n <= 4 && k <= (G_MC * G_KC) / 4) {
     gNarrow(m, n, k, a, lda, ta, b, ldb, tb, c, ldc, accumulate, ap);
+    if (bias != 0 || relu) gEpilogue(c, ldc, m, n, bias, relu);
     return;
   }
   const bp = ap + (<usize>(G_MC * G_KC)) * 4;
@@ -429,6 +472,9 @@ export function nnGemm(m: i32, n: i32, k: i32, a: usize, lda: i32, ta: bool, b: 
       const bAt = tb ? b + ((<usize>jc) * lb + <usize>pc) * 4 : b + ((<usize>pc) * lb + <usize>jc) * 4;
       if (!direct) gPackB(bAt, ldb, tb, kc, nc, bp);
       const first = pc == 0 && !accumulate;
+      // The epilogue (bias, ReLU) on the last KC block, once C holds the whole sum.
+      const last = pc + kc >= k;
+      const ep = last && relu, eb = last && bias != 0 ? bias + (<usize>jc) * 4 : 0;
       for (let ic = 0; ic < m; ic += G_MC) {
         const mc = min(G_MC, m - ic);
         const aAt = ta ? a + ((<usize>pc) * la + <usize>ic) * 4 : a + ((<usize>ic) * la + <usize>pc) * 4;
@@ -444,7 +490,7 @@ export function nnGemm(m: i32, n: i32, k: i32, a: usize, lda: i32, ta: bool, b: 
           }
           for (let ir = 0; ir < mc; ir += G_MR) {
             const cp = c + ((<usize>(ic + ir)) * <usize>ldc + <usize>(jc + jr)) * 4;
-            gMicro(kc, ap + (<usize>ir) * (<usize>kc) * 4, bpanel, sb, cp, ldc, min(G_MR, mc - ir), min(G_NR, nc - jr), first, tmp);
+            gMicro(kc, ap + (<usize>ir) * (<usize>kc) * 4, bpanel, sb, cp, ldc, min(G_MR, mc - ir), min(G_NR, nc - jr), first, tmp, eb != 0 ? eb + (<usize>jr) * 4 : 0, ep);
           }
         }
       }

@@ -13,7 +13,8 @@ export interface NnExports {
   nnBiasAct(z: number, a: number, b: number, rows: number, cols: number, act: number): void;
   nnActBack(g: number, z: number, a: number, n: number, act: number): void;
   nnColSum(x: number, rows: number, cols: number, out: number, accumulate: number): void;
-  nnGemm(m: number, n: number, k: number, a: number, lda: number, ta: number, b: number, ldb: number, tb: number, c: number, ldc: number, accumulate: number, work: number): void;
+  /** C (=|+=) op(A)·op(B), then + bias (a pointer, 0: none) and max(·, 0) when relu = 1. */
+  nnGemm(m: number, n: number, k: number, a: number, lda: number, ta: number, b: number, ldb: number, tb: number, c: number, ldc: number, accumulate: number, bias: number, relu: number, work: number): void;
   nnGemmWorkBytes(): number;
   nnAdam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, c1: number, c2: number, wd: number, decoupled: number): void;
   nnMeanOf(src: number, count: number, stride: number, n: number, rows: number, out: number): void;

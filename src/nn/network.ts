@@ -6,8 +6,9 @@
  *
  * Layout: one flat f32 parameter vector (per dense layer W [in, out] row-major then b; per
  * layerNorm gamma then beta) and a gradient vector of the same shape. Activation buffers are
- * sized for `capacity` rows and regrown when a bigger batch comes. A Dense followed by an
- * activation runs as matmul then one bias+activation pass; the backward of elementwise layers
+ * sized for `capacity` rows and regrown when a bigger batch comes. A Dense followed by a ReLU
+ * is one matmul whose epilogue adds the bias and applies the ReLU; followed by another
+ * activation, a matmul then one bias+activation pass. The backward of elementwise layers
  * works in place on the gradient buffer.
  *
  * Pointers are stable; views are taken after the last allocation of a call, since growing the
@@ -190,14 +191,21 @@ export class Network {
       const x = this.act[i]!, y = this.act[i + 1]!;
       if (l.type === "dense") {
         const s = this.slots[i]!;
-        nn.nnGemm(rows, l.outputs, l.inputs, x, l.inputs, 0, this.params + 4 * s.w, l.outputs, 0, y, l.outputs, 0, this.work);
         const next = layers[i + 1];
-        if (next && isAct(next)) {
-          // Fused: bias and the activation in one pass; act[i+1] keeps z for the backward (with
-          // ReLU, z without the bias: its backward reads only a = act[i+2]).
-          nn.nnBiasAct(y, this.act[i + 2]!, s.b >= 0 ? this.params + 4 * s.b : 0, rows, l.outputs, ACT[next.type]);
+        const bias = s.b >= 0 ? this.params + 4 * s.b : 0;
+        if (next?.type === "relu") {
+          // Dense + ReLU in one product: its epilogue adds the bias and writes a = max(z, 0)
+          // straight into act[i+2]; z (act[i+1]) is never written, the ReLU backward reads only a.
+          nn.nnGemm(rows, l.outputs, l.inputs, x, l.inputs, 0, this.params + 4 * s.w, l.outputs, 0, this.act[i + 2]!, l.outputs, 0, bias, 1, this.work);
           i++;
-        } else if (s.b >= 0) nn.nnBiasAct(y, y, this.params + 4 * s.b, rows, l.outputs, 0);
+          continue;
+        }
+        nn.nnGemm(rows, l.outputs, l.inputs, x, l.inputs, 0, this.params + 4 * s.w, l.outputs, 0, y, l.outputs, 0, 0, 0, this.work);
+        if (next && isAct(next)) {
+          // Fused: bias and the activation in one pass; act[i+1] keeps z for the backward.
+          nn.nnBiasAct(y, this.act[i + 2]!, bias, rows, l.outputs, ACT[next.type]);
+          i++;
+        } else if (bias) nn.nnBiasAct(y, y, bias, rows, l.outputs, 0);
       } else if (isAct(l)) {
         nn.nnBiasAct(x, y, 0, rows, this.widths[i]!, ACT[l.type]);
       } else if (l.type === "dropout") {
@@ -241,9 +249,9 @@ export class Network {
       } else if (l.type === "dense") {
         const s = this.slots[i]!;
         // dW = Xᵀ·dY, db = Σ_rows dY, dX = dY·Wᵀ: the gemm reads X and W transposed while packing.
-        nn.nnGemm(l.inputs, l.outputs, rows, this.act[i]!, l.inputs, 1, gy, l.outputs, 0, this.grads + 4 * s.w, l.outputs, 0, this.work);
+        nn.nnGemm(l.inputs, l.outputs, rows, this.act[i]!, l.inputs, 1, gy, l.outputs, 0, this.grads + 4 * s.w, l.outputs, 0, 0, 0, this.work);
         if (s.b >= 0) nn.nnColSum(gy, rows, l.outputs, this.grads + 4 * s.b, 0);
-        if (i > 0) nn.nnGemm(rows, l.inputs, l.outputs, gy, l.outputs, 0, this.params + 4 * s.w, l.outputs, 1, this.grad[i]!, l.inputs, 0, this.work);
+        if (i > 0) nn.nnGemm(rows, l.inputs, l.outputs, gy, l.outputs, 0, this.params + 4 * s.w, l.outputs, 1, this.grad[i]!, l.inputs, 0, 0, 0, this.work);
       } else if (l.type === "embedding") {
         this.embeddingBackward(i, l.inputs, l.num, l.dim, rows);
       } else {

@@ -1,6 +1,7 @@
 // The nn kernels of assembly/nn.ts on one thread: nnGemm against a plain f64 product for every
 // transpose combination, across its blocking (KC 256, MC 128, NC 1024) and edge tiles, and its
-// few-rows path (B not packed) against the packed one bit for bit; nnAdam
+// few-rows path (B not packed) against the packed one bit for bit, its bias + ReLU epilogue
+// against the product then nnBiasAct bit for bit; nnAdam
 // against the JS Optimizer bit for bit; nnMeanOf against the scalar f64 loop bit for bit;
 // nnGatherRows; the ReLU backward's mask; the fused bias + ReLU pass.
 import { beforeAll, describe, expect, it } from "vitest";
@@ -36,7 +37,7 @@ describe("nnGemm", () => {
         const B = Float32Array.from({ length: (tb ? n : kk) * ldb }, () => u() - 0.5);
         const C0 = Float32Array.from({ length: m * ldc }, () => u() - 0.5);
         const [pa, pb, pc] = [put(A), put(B), put(C0)];
-        nn.nnGemm(m, n, kk, pa, lda, ta, pb, ldb, tb, pc, ldc, acc, work);
+        nn.nnGemm(m, n, kk, pa, lda, ta, pb, ldb, tb, pc, ldc, acc, 0, 0, work);
         const C = k.copyOut("float32", pc, C0.length) as Float32Array;
         for (const p of [pa, pb, pc]) k.free(p);
         let worst = 0;
@@ -75,14 +76,39 @@ describe("nnGemm with few rows (B read in place, not packed)", () => {
         const B = Float32Array.from({ length: kk * ldb }, () => u() - 0.5);
         const C0 = Float32Array.from({ length: M * ldc }, () => u() - 0.5);
         const [pa, pb, pBig, pSmall] = [put(A), put(B), put(C0), put(C0)];
-        nn.nnGemm(M, n, kk, pa, lda, ta, pb, ldb, 0, pBig, ldc, acc, work);
-        nn.nnGemm(m, n, kk, pa, lda, ta, pb, ldb, 0, pSmall, ldc, acc, work);
+        nn.nnGemm(M, n, kk, pa, lda, ta, pb, ldb, 0, pBig, ldc, acc, 0, 0, work);
+        nn.nnGemm(m, n, kk, pa, lda, ta, pb, ldb, 0, pSmall, ldc, acc, 0, 0, work);
         const big = k.copyOut("float32", pBig, m * ldc) as Float32Array;
         const small = k.copyOut("float32", pSmall, M * ldc) as Float32Array;
         for (const p of [pa, pb, pBig, pSmall]) k.free(p);
         expect(Buffer.from(small.buffer, small.byteOffset, m * ldc * 4).equals(Buffer.from(big.buffer, big.byteOffset, big.byteLength)), `ta ${ta} accumulate ${acc}`).toBe(true);
         // Rows past m are untouched.
         expect(Array.from(small.subarray(m * ldc))).toEqual(Array.from(C0.subarray(m * ldc)));
+      }
+    });
+  }
+});
+
+describe("nnGemm's epilogue (+ bias, ReLU)", () => {
+  // The product then nnBiasAct's pass, against the product with the epilogue: bit for bit, across
+  // the narrow path (n <= 4), the few-rows path, several KC blocks and edge tiles.
+  for (const [m, n, kk] of [[37, 3, 300], [9, 21, 5], [130, 70, 600], [16, 259, 20], [5, 13, 0]] as const) {
+    it(`m ${m} n ${n} k ${kk}: the same bits as the product then nnBiasAct, every transpose, = and +=, with and without a bias`, () => {
+      const u = rng(m * 31 + n * 7 + kk);
+      for (const ta of [0, 1]) for (const tb of [0, 1]) for (const acc of [0, 1]) for (const [hasBias, relu] of [[1, 1], [0, 1], [1, 0]]) {
+        const lda = (ta ? m : kk) + 1, ldb = (tb ? kk : n) + 2, ldc = n + 3;
+        const A = Float32Array.from({ length: Math.max(1, (ta ? kk : m) * lda) }, () => u() - 0.5);
+        const B = Float32Array.from({ length: Math.max(1, (tb ? n : kk) * ldb) }, () => u() - 0.5);
+        const C0 = Float32Array.from({ length: m * ldc }, () => u() - 0.5);
+        const bias = Float32Array.from({ length: n }, () => u() - 0.5);
+        const [pa, pb, pTwo, pOne, pBias] = [put(A), put(B), put(C0), put(C0), put(bias)];
+        nn.nnGemm(m, n, kk, pa, lda, ta, pb, ldb, tb, pTwo, ldc, acc, 0, 0, work);
+        for (let i = 0; i < m; i++) nn.nnBiasAct(pTwo + 4 * i * ldc, pTwo + 4 * i * ldc, hasBias ? pBias : 0, 1, n, relu);
+        nn.nnGemm(m, n, kk, pa, lda, ta, pb, ldb, tb, pOne, ldc, acc, hasBias ? pBias : 0, relu, work);
+        const two = k.copyOut("float32", pTwo, C0.length) as Float32Array;
+        const one = k.copyOut("float32", pOne, C0.length) as Float32Array;
+        for (const p of [pa, pb, pTwo, pOne, pBias]) k.free(p);
+        expect(Buffer.from(one.buffer, one.byteOffset, one.byteLength).equals(Buffer.from(two.buffer, two.byteOffset, two.byteLength)), `ta ${ta} tb ${tb} accumulate ${acc} bias ${hasBias} relu ${relu}`).toBe(true);
       }
     });
   }
