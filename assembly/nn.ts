@@ -32,32 +32,8 @@ const GELU_A: f32 = 0.044715;
   return x;
 }
 
-/**
- * z[rows x cols] += b (when b != 0); a = act(z) (a may be z; with act 0 nothing is written to a).
- * ReLU with a bias and a != z writes only a = max(z + b, 0), in one pass, and leaves z as it was.
- */
+/** z[rows x cols] += b (when b != 0); a = act(z) (a may be z; with act 0 nothing is written to a). */
 export function nnBiasAct(z: usize, a: usize, b: usize, rows: i32, cols: i32, code: i32): void {
-  if (b != 0 && code == ACT_RELU) {
-    // One pass, a = max(z + b, 0), the same operations as the two passes below. When a is not z,
-    // z is left without the bias: the ReLU's backward reads a (a > 0 exactly where z + b > 0),
-    // so writing z + b back would only cost a pass of stores.
-    const zero = f32x4.splat(0);
-    const vec = cols & ~3;
-    for (let i = 0; i < rows; i++) {
-      const o = ((<usize>i) * <usize>cols) * 4;
-      const r = z + o, q = a + o;
-      let j = 0;
-      for (; j < vec; j += 4) {
-        const p = (<usize>j) * 4;
-        v128.store(q + p, f32x4.max(f32x4.add(v128.load(r + p), v128.load(b + p)), zero));
-      }
-      for (; j < cols; j++) {
-        const p = (<usize>j) * 4;
-        store<f32>(q + p, max<f32>(load<f32>(r + p) + load<f32>(b + p), 0));
-      }
-    }
-    return;
-  }
   if (b != 0) {
     const vec = cols & ~3;
     for (let i = 0; i < rows; i++) {
@@ -87,8 +63,8 @@ export function nnBiasAct(z: usize, a: usize, b: usize, rows: i32, cols: i32, co
 export function nnActBack(g: usize, z: usize, a: usize, n: i32, code: i32): void {
   let i: usize = 0;
   if (code == ACT_RELU) {
-    // g *= (a > 0), a = max(z, 0): a mask and, four at a time. Read from a, not z: nnBiasAct's
-    // fused bias + ReLU leaves z without the bias. (a > 0 exactly where z > 0, NaN and -0 too.)
+    // g *= (a > 0), a = max(z, 0): a mask and, four at a time. Read from a, not z: a Dense + ReLU
+    // is one nnGemm with an epilogue, which writes no z. (a > 0 exactly where z > 0, NaN and -0 too.)
     const zero = f32x4.splat(0);
     const vec = (<usize>n) & ~(<usize>3);
     for (; i < vec; i += 4) v128.store(g + i * 4, v128.and(v128.load(g + i * 4), f32x4.gt(v128.load(a + i * 4), zero)));

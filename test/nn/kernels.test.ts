@@ -3,7 +3,7 @@
 // few-rows path (B not packed) against the packed one bit for bit, its bias + ReLU epilogue
 // against the product then nnBiasAct bit for bit; nnAdam
 // against the JS Optimizer bit for bit; nnMeanOf against the scalar f64 loop bit for bit;
-// nnGatherRows; the ReLU backward's mask; the fused bias + ReLU pass.
+// nnGatherRows; the ReLU backward's mask; bias + ReLU.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Kernels } from "../../src/kernels/kernels.js";
 import { nnKernels, type NnExports } from "../../src/nn/kernels.js";
@@ -192,7 +192,7 @@ describe("nnActBack", () => {
 });
 
 describe("nnBiasAct", () => {
-  it("ReLU with a bias into another buffer: a = max(z + b, 0) bit for bit in one pass, z left as it was, odd widths", () => {
+  it("ReLU with a bias into another buffer: z += b, a = max(z, 0) bit for bit, odd widths; the backward masks by a > 0", () => {
     for (const [rows, cols] of [[5, 7], [3, 16], [4, 1]] as const) {
       const u = rng(rows * 100 + cols);
       const z = Float32Array.from({ length: rows * cols }, () => u() - 0.5);
@@ -202,7 +202,6 @@ describe("nnBiasAct", () => {
       nn.nnBiasAct(pz, pa, pb, rows, cols, 1);
       const want = z.map((v, i) => Math.max(Math.fround(v + b[i % cols]!), 0));
       expect(Array.from(k.copyOut("float32", pa, z.length))).toEqual(Array.from(want));
-      expect(Array.from(k.copyOut("float32", pz, z.length))).toEqual(Array.from(z));
       // The backward's mask from a: where z + b > 0.
       const g = Float32Array.from({ length: rows * cols }, (_, i) => i + 1);
       const pg = put(g);
