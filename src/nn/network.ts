@@ -370,6 +370,7 @@ export function lossAndGrad(name: LossName, o: Float32Array, g: Float32Array, y:
   let correct = 0;
   if (name === "softmaxCrossEntropy") {
     if (K < 2) throw new TesseraError(`nn: softmaxCrossEntropy needs at least 2 outputs (one per class); the model has ${K}. For two classes with one output use binaryCrossEntropy`);
+    const e = new Float64Array(K);
     for (let r = 0; r < rows; r++) {
       const off = r * K;
       const c = y[r]!;
@@ -382,10 +383,11 @@ export function lossAndGrad(name: LossName, o: Float32Array, g: Float32Array, y:
           best = j;
         }
       }
+      // Each e^(o - m) once (the gradient reuses them: the same values, so the same bits).
       let s = 0;
-      for (let j = 0; j < K; j++) s += Math.exp(o[off + j]! - m);
+      for (let j = 0; j < K; j++) s += e[j] = Math.exp(o[off + j]! - m);
       loss += Math.log(s) + m - o[off + c]!;
-      for (let j = 0; j < K; j++) g[off + j] = Math.exp(o[off + j]! - m) / s - (j === c ? 1 : 0);
+      for (let j = 0; j < K; j++) g[off + j] = e[j]! / s - (j === c ? 1 : 0);
       if (best === c) correct++;
     }
   } else if (name === "binaryCrossEntropy") {
