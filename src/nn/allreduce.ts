@@ -172,8 +172,9 @@ export class Reducer {
    * in the kernels' memory). Returns the step's totals.
    *
    * The slots of the replicas that had rows are copied, in rank order, into one buffer in wasm
-   * memory (this replica's own from its gradient, which holds the same bytes), and nnMeanOf sums
-   * them in f64 and divides: the arithmetic of a scalar loop over the shared slots, in SIMD.
+   * memory (this replica's own from its gradient, which holds the same bytes, or with two replicas
+   * read in place), and nnMeanOf sums them in f64 and divides: the arithmetic of a scalar loop
+   * over the shared slots, in SIMD.
    */
   allReduce(k: Kernels, step: number, grad: number, mine: StepTotals, out: number, ms = 0): StepTotals {
     const { workers: W, size: P } = this.layout;
@@ -188,18 +189,25 @@ export class Reducer {
     const tot: StepTotals = { rows: 0, loss: 0, correct: 0 };
     this.gather ||= k.allocArray("float32", Math.max(1, W * P));
     const gather = k.view("float32", this.gather, W * P);
-    let count = 0;
+    const had: number[] = [];
     for (let w = 0; w < W; w++) {
       const t = (bank * W + w) * 3;
       tot.rows += this.stats[t]!;
       tot.loss += this.stats[t + 1]!;
       tot.correct += this.stats[t + 2]!;
-      if (this.stats[t]! === 0) continue;
-      const at = (bank * W + w) * P;
-      gather.set(w === this.rank ? k.view("float32", grad, P) : this.slots.subarray(at, at + P), count * P);
-      count++;
+      if (this.stats[t]! > 0) had.push(w);
     }
-    if (tot.rows > 0) nnKernels(k).nnMeanOf(this.gather, count, 4 * P, P, tot.rows, out);
+    // nnMeanOf reads vector w at src + w·stride. With two vectors, this replica's own is read
+    // where it is (the stride is the distance to the other's copy, wrapping in wasm's 32-bit
+    // addresses when negative): one slot copied instead of two. With more, all are gathered.
+    const ptr = had.map((w, i) => (w === this.rank && had.length === 2 ? grad : this.gather + 4 * P * i));
+    had.forEach((w, i) => {
+      if (ptr[i] === grad) return;
+      const at = (bank * W + w) * P;
+      gather.set(w === this.rank ? k.view("float32", grad, P) : this.slots.subarray(at, at + P), i * P);
+    });
+    const stride = had.length === 2 ? (ptr[1]! - ptr[0]!) | 0 : 4 * P;
+    if (tot.rows > 0) nnKernels(k).nnMeanOf(ptr[0]!, had.length, stride, P, tot.rows, out);
     if (this.rank === 0 && step < this.layout.steps) {
       const at = LOG_FIELDS * step;
       this.log[at] = tot.rows;
