@@ -58,6 +58,8 @@ export class InvalidTransition extends Error {
 
 const NO_DEPS: readonly DepLocation[] = Object.freeze([]);
 const NO_HOLDERS: readonly WorkerId[] = Object.freeze([]);
+/** How many prefixes prefixOf remembers (see recentPrefixes). */
+const RECENT_PREFIXES = 4;
 
 export class Scheduler {
   /** Task state, by slot. */
@@ -73,8 +75,12 @@ export class Scheduler {
   /** Per key prefix: duration estimate and progress counters, by prefix id; read by the metrics feed. */
   readonly prefixes: PrefixState[] = [];
   private readonly prefixIds = new Map<string, number>();
-  private lastPrefix = "";
-  private lastPrefixId = -1;
+  /**
+   * The prefixes met last, newest first (a few: a tree reduction's order alternates its leaves'
+   * prefix and its nodes'), tried before cutting the key and looking its prefix up in a Map.
+   */
+  private readonly recentPrefixes: string[] = [];
+  private readonly recentPrefixIds: number[] = [];
   private readonly queue: Heap<number>;
   private readonly log: StoryLog;
   private readonly placement: PlacementOptions;
@@ -363,9 +369,10 @@ export class Scheduler {
     this.t.wants[slot] = by.length;
   }
 
-  /** Prefix id of a key; consecutive keys usually share one, so the last is remembered. */
+  /** Prefix id of a key; keys close in a graph's order share a few, so the last few are remembered. */
   /** @internal */ prefixOf(key: Key): number {
-    if (this.lastPrefixId >= 0 && hasPrefix(key, this.lastPrefix)) return this.lastPrefixId;
+    const recent = this.recentPrefixes;
+    for (let i = 0; i < recent.length; i++) if (hasPrefix(key, recent[i]!)) return this.recentPrefixIds[i]!;
     const name = keyPrefix(key);
     let id = this.prefixIds.get(name);
     if (id === undefined) {
@@ -373,8 +380,12 @@ export class Scheduler {
       this.prefixes.push(new PrefixState(name));
       this.prefixIds.set(name, id);
     }
-    this.lastPrefix = name;
-    this.lastPrefixId = id;
+    if (recent.length === RECENT_PREFIXES) {
+      recent.pop();
+      this.recentPrefixIds.pop();
+    }
+    recent.unshift(name);
+    this.recentPrefixIds.unshift(id);
     return id;
   }
 }
