@@ -3,7 +3,7 @@
  * per-task lists on the way in, and the empty report the runtime fills on the way out.
  */
 
-import { isContainer, type Key } from "../graph/task.js";
+import { isContainer } from "../graph/task.js";
 import type { DepLocation } from "../scheduler/events.js";
 import type { ComputeBatch, Report, WireArg, WireCall, WireInner } from "./protocol.js";
 
@@ -16,14 +16,6 @@ export function taskCall(c: ComputeBatch, i: number): WireCall {
 }
 
 const NO_ARGS: readonly WireArg[] = [];
-
-/** Small inputs per task index (undefined when the batch has none). */
-export function unpackInline(c: ComputeBatch): Map<Key, unknown>[] | undefined {
-  if (!c.inlineTask) return undefined;
-  const out: Map<Key, unknown>[] = [];
-  for (let j = 0; j < c.inlineTask.length; j++) (out[c.inlineTask[j]!] ??= new Map()).set(c.inlineKey![j]!, c.inlineValue![j]);
-  return out;
-}
 
 /**
  * Values that survive a structured clone unchanged and cheaply: primitives, plain arrays and

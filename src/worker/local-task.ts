@@ -24,8 +24,6 @@ export class LocalTask implements TaskContext {
   movedIn: { key: Key; from: WorkerId; nbytes: number }[] | undefined;
   /** Stored inputs this task read, pinned in memory (not spilled) until it has run. */
   pinned: Key[] | undefined;
-  /** Small inputs that came inline with the task (never stored). */
-  inputs: Map<Key, unknown> | undefined;
   private ac: AbortController | null = null;
   constructor(
     readonly key: Key,

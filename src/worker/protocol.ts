@@ -71,10 +71,6 @@ export interface ComputeBatch {
   depKey?: Key[];
   /** A single holder as a string (the common case), several as an array. */
   depHolders?: (WorkerId | WorkerId[])[];
-  /** Small inputs sent inline (task index, key, value): nothing to fetch. */
-  inlineTask?: number[];
-  inlineKey?: Key[];
-  inlineValue?: unknown[];
   depBytes?: number[];
   depMove?: boolean[];
 }

@@ -26,7 +26,7 @@ import { OpRegistry } from "./registry.js";
 import type { WorkerMetrics } from "./control.js";
 import { MemoryStore, sizeOf, type ChunkStore } from "./store.js";
 import { CANCELLED, FETCHING, InnerFailure, LocalTask, MissingInput, READY, RUNNING, discardAll, isThenable, runsFirst } from "./local-task.js";
-import { emptyReport, isPlainData, taskCall, unpackDeps, unpackFused, unpackInline } from "./batch.js";
+import { emptyReport, isPlainData, taskCall, unpackDeps, unpackFused } from "./batch.js";
 import { pack } from "./peer.js";
 import { PeerFetcher, type PortLike } from "./fetcher.js";
 import { decodeArgs } from "./wire.js";
@@ -190,13 +190,11 @@ export class WorkerRuntime {
   private compute(c: ComputeBatch): void {
     const deps = unpackDeps(c);
     const fused = unpackFused(c);
-    const inline = unpackInline(c);
     for (let i = 0; i < c.keys.length; i++) {
       const key = c.keys[i]!;
       const run: WireTask = fused?.[i] ?? taskCall(c, i);
       const t = new LocalTask(key, c.refs[i]!, run, c.priority?.[i] ?? 0, this.seq++, this.id);
       this.track(t);
-      if (inline) t.inputs = inline[i];
       const mine = deps?.[i];
       if (mine !== undefined) for (const dep of mine) this.fetcher.need(t, dep);
       if (t.missing === 0) this.makeReady(t);
@@ -403,13 +401,8 @@ export class WorkerRuntime {
 
   private call(t: LocalTask, c: WireCall, scope: Map<Key, unknown> | undefined): unknown {
     const fn = this.registry.get(c.op);
-    const inputs = t.inputs;
     const args = decodeArgs(c.args, (k) => {
       if (scope !== undefined && scope.has(k)) return scope.get(k);
-      if (inputs !== undefined) {
-        const x = inputs.get(k);
-        if (x !== undefined || inputs.has(k)) return x;
-      }
       const v = this.store.get(k);
       if (v === undefined && !this.store.has(k)) throw new MissingInput(k);
       // Pinned before the next input is read: reading a spilled one may spill others.
