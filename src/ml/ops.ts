@@ -294,7 +294,7 @@ registerOp("ml.kmeans.nearest", (spec: NearestSpec, x: unknown, quads: unknown, 
 );
 
 /** Σ of each row's squared distance to its nearest centre (the inertia of a block). */
-registerOp("ml.kmeans.inertia", (spec: { d: number; C: Float64Array; nc: number; m0: Float64Array }, x: unknown, quads: unknown) =>
+registerOp("ml.kmeans.inertia", (spec: KmeansStepSpec, x: unknown, quads: unknown) =>
   withKernels((k) => withQuads(k, spec, x, quads, "ml.kmeans.inertia", (xm, qm) => ({ n: xm.rows, inertia: kmeansNearestBlock(k, qm.ptr, xm.ptr, xm.rows, spec.d, spec.C, spec.nc, spec.m0, 0, 0, 0) }))),
 );
 
