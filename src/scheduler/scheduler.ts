@@ -258,12 +258,14 @@ export class Scheduler {
     const end = t.depStart[slot]! + t.depCount[slot]!;
     for (let p = t.depStart[slot]!; p < end; p++) {
       const dep = arena[p]!;
-      if (t.holds(dep, w.index)) continue;
+      // A small input travels as its value even where the worker holds it: a literal clones
+      // cheaper than a reference object and the worker looks nothing up.
       const small = t.small[dep];
       if (small) {
         (deps ??= []).push({ key: t.key[dep]!, holders: NO_HOLDERS, nbytes: t.nbytes[dep]!, move: false, small });
         continue;
       }
+      if (t.holds(dep, w.index)) continue;
       const holders = t.holders(dep);
       const move = t.waiters[dep] === 1 && t.wants[dep] === 0 && holders.length === 1;
       (deps ??= []).push({ key: t.key[dep]!, holders: holders.map((i) => this.byIndex[i]!.id), nbytes: t.nbytes[dep]!, move });

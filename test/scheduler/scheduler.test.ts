@@ -453,6 +453,18 @@ describe("scheduler state machine", () => {
     expect(s.gatherSource("a-1", false)).toBe("released");
   });
 
+  it("ships a small input inline also to the worker that holds it, a big one by reference", () => {
+    const s = withWorkers(1);
+    const tasks = [spec("a-1"), spec("big-1", [], 1), spec("b-1", ["a-1", "big-1"], 2)];
+    s.handle({ type: "update-graph", client: "c", tasks, wanted: ["b-1"] });
+    s.handle({ type: "task-finished", worker: "w0", key: "a-1", nbytes: 8, duration: 0.001, small: { value: 7 } });
+    const out = s.handle({ type: "task-finished", worker: "w0", key: "big-1", nbytes: 1e6, duration: 0.001 });
+    const compute = out.find((i) => i.type === "compute");
+    // The worker holds both: the big one needs no location, the small one travels as its value.
+    expect(compute).toMatchObject({ key: "b-1", worker: "w0", deps: [{ key: "a-1", small: { value: 7 } }] });
+    expect((compute as { deps: unknown[] }).deps).toHaveLength(1);
+  });
+
   it("links dependencies by position when the client sends depIndex, by key otherwise", () => {
     const s = withWorkers(1);
     s.handle({ type: "update-graph", client: "c", tasks: [spec("f-1")], wanted: ["f-1"] });
