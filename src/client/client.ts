@@ -8,9 +8,9 @@
  */
 
 import { TesseraError } from "../errors.js";
-import { fuse } from "../graph/optimize.js";
-import { orderedWithDeps } from "../graph/order.js";
-import type { IndexedGraph } from "../graph/dag.js";
+import { indexGraph } from "../graph/dag.js";
+import { fuseIndexed } from "../graph/fuse.js";
+import { orderIndexed } from "../graph/order.js";
 import { Task, isContainer, type Graph, type Key } from "../graph/task.js";
 import { randomToken, tokenize } from "../graph/tokenize.js";
 import type { ClientId, StoryEntry, TaskSpec, WorkerId } from "../scheduler/events.js";
@@ -416,11 +416,15 @@ export class Client implements FutureOwner {
   ): KeyState[] {
     const external = new Set<Key>();
     for (const s of specs) for (const k of s.external ?? []) external.add(k);
+    // A collection computed alone may bring its graph's index (a Delayed's walk builds it).
+    let indexed = specs.length === 1 ? specs[0]!.indexed : undefined;
     let graph: Graph = new Map();
     for (const s of specs) {
-      const g = s.graph instanceof Map ? s.graph : s.graph.cull(s.keys, { external: (k) => external.has(k) || this.states.has(k) });
-      if (specs.length === 1) graph = g;
-      else for (const [k, n] of g) graph.set(k, n);
+      if (!indexed) {
+        const g = s.graph instanceof Map ? s.graph : s.graph.cull(s.keys, { external: (k) => external.has(k) || this.states.has(k) });
+        if (specs.length === 1) graph = g;
+        else for (const [k, n] of g) graph.set(k, n);
+      }
       for (const src of s.sources ?? []) this.runner.defineSource(src);
     }
     for (const k of external) {
@@ -428,10 +432,13 @@ export class Client implements FutureOwner {
       if (!st) throw new TesseraError(`the graph depends on ${k}, a future this client no longer holds (was it released?)`);
       if (st.status === "cancelled") throw new TesseraError(`the graph depends on ${k}, a future that was cancelled`);
     }
-    let indexed: IndexedGraph | undefined;
-    if (options.optimize !== false && graph.size > 1) ({ graph, indexed } = fuse(graph, { keep: wanted }));
+    indexed ??= indexGraph(graph);
+    if (options.optimize !== false && indexed.n > 1) {
+      const fused = fuseIndexed(indexed, { keep: wanted }).graph;
+      if (fused) indexed = indexGraph(fused);
+    }
     // Submitted in priority order, so the scheduler's ready queue takes its O(1) path.
-    const { nodes, depStart, depRank } = orderedWithDeps(graph, wanted, indexed);
+    const { nodes, depStart, depRank } = orderIndexed(indexed, wanted);
     const tasks = new Array<TaskSpec>(nodes.length);
     for (let rank = 0; rank < nodes.length; rank++) {
       const node = nodes[rank]!;

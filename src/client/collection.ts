@@ -5,6 +5,7 @@
  * arrays and dataframes implement it.
  */
 
+import type { IndexedGraph } from "../graph/dag.js";
 import type { Graph, Key } from "../graph/task.js";
 import type { SourceDef } from "../worker/protocol.js";
 
@@ -20,6 +21,11 @@ export interface CullableGraph {
 export interface CollectionSpec<T> {
   /** The work, possibly lazy (a HighLevelGraph is culled to what `keys` need). */
   graph: Graph | CullableGraph;
+  /**
+   * The index of `graph` (dag.ts), when the collection built one on the way (a Delayed's walk
+   * does): a client computing this collection alone uses it and never reads `graph`.
+   */
+  indexed?: IndexedGraph;
   /** Output keys whose values `finalize` turns into the result. */
   keys: readonly Key[];
   finalize(values: unknown[]): T;

@@ -9,6 +9,7 @@
  * `pure: false` each call gets a fresh key.
  */
 
+import { linkDepsByKey, withDependents, type IndexedGraph } from "../graph/dag.js";
 import { DataNode, Task, TaskRef, isContainer, type Graph, type GraphNode, type Key, type TaskOptions } from "../graph/task.js";
 import { randomToken, tokenize } from "../graph/tokenize.js";
 import type { SourceDef } from "../worker/protocol.js";
@@ -35,6 +36,10 @@ export class Delayed<T = unknown> implements Collection<T> {
     private readonly future: Future<T> | undefined,
   ) {}
 
+  /** The last walk (COLLECTION) that reached this Delayed, and its node's index in that walk (-1: a future). */
+  private walk = 0;
+  private slot = -1;
+
   /** Compute on the current client (the last one started). */
   compute(options?: ComputeOptions): Promise<T> {
     return currentClient().compute(this, options);
@@ -57,17 +62,33 @@ export class Delayed<T = unknown> implements Collection<T> {
   }
 
   [COLLECTION](): CollectionSpec<T> {
-    const graph: Graph = new Map();
+    const walk = ++walks;
+    const keys: Key[] = [];
+    const nodes: GraphNode[] = [];
+    const owners: Delayed[] = [];
+    const index = new Map<Key, number>();
     const sources = new Map<string, SourceDef>();
     const external = new Set<Key>();
     const stack: Delayed[] = [this];
-    // Equal keys are equal work: the graph itself is the visited set.
+    // A Delayed met again (a shared input) is recognized by its mark, without hashing its key;
+    // equal keys on different objects are equal work, found by the index.
     while (stack.length > 0) {
       const d = stack.pop()!;
+      if (d.walk === walk) continue;
+      d.walk = walk;
       if (d.node) {
-        if (graph.has(d.key)) continue;
-        graph.set(d.key, d.node);
+        const j = index.get(d.key);
+        if (j !== undefined) {
+          d.slot = j;
+          continue;
+        }
+        d.slot = keys.length;
+        index.set(d.key, d.slot);
+        keys.push(d.key);
+        nodes.push(d.node);
+        owners.push(d);
       } else {
+        d.slot = -1;
         if (external.has(d.key)) continue;
         external.add(d.key);
       }
@@ -75,14 +96,54 @@ export class Delayed<T = unknown> implements Collection<T> {
       const parents = d.parents;
       for (let i = 0; i < parents.length; i++) stack.push(parents[i]!);
     }
+    const indexed = Delayed.linkParents(keys, nodes, owners, index);
+    let graph: Graph | undefined;
     return {
-      graph,
+      // Built only for a reader that wants the Map (a client computing several collections at once).
+      get graph(): Graph {
+        return (graph ??= new Map(keys.map((k, i) => [k, nodes[i]!])));
+      },
+      indexed,
       keys: [this.key],
       sources: [...sources.values()],
       external: [...external],
       finalize: (values) => values[0] as T,
       rebuild: (futures) => Delayed.fromFuture(futures[0] as Future<T>),
     };
+  }
+
+  /**
+   * The walk's graph index, dependencies linked through the parents' slots instead of their keys.
+   * A node's parents are its TaskRefs in argument order (lazyArgs and collectDeps visit arguments
+   * alike), repeats included; a node whose unique parents do not spell its `deps` exactly (a
+   * future among them, or a node built some other way) is linked by key.
+   */
+  private static linkParents(keys: Key[], nodes: GraphNode[], owners: readonly Delayed[], index: Map<Key, number>): IndexedGraph {
+    const n = keys.length;
+    let edges = 0;
+    for (let i = 0; i < n; i++) edges += Math.max(nodes[i]!.deps.length, owners[i]!.parents.length);
+    const depStart = new Int32Array(n + 1);
+    const depList = new Int32Array(edges);
+    const seenBy = new Int32Array(n); // i + 1 where node i already listed that input
+    let e = 0;
+    for (let i = 0; i < n; i++) {
+      depStart[i] = e;
+      const deps = nodes[i]!.deps;
+      const parents = owners[i]!.parents;
+      let ok = true;
+      for (let k = 0; k < parents.length && ok; k++) {
+        const s = parents[k]!.slot;
+        if (s < 0) ok = false;
+        else if (seenBy[s] !== i + 1) {
+          seenBy[s] = i + 1;
+          ok = e - depStart[i]! < deps.length && keys[s] === deps[e - depStart[i]!];
+          depList[e++] = s;
+        }
+      }
+      if (!ok || e - depStart[i]! !== deps.length) e = linkDepsByKey(nodes[i]!, index, depList, depStart[i]!);
+    }
+    depStart[n] = e;
+    return withDependents(keys, nodes, index, depStart, depList.subarray(0, e));
   }
 
   /** A Delayed standing for a value already on the cluster. */
@@ -94,6 +155,8 @@ export class Delayed<T = unknown> implements Collection<T> {
     return `Delayed(${this.key})`;
   }
 }
+
+let walks = 0;
 
 /** An argument: the value, or a lazy value of that type (untyped futures are accepted too). */
 type Lazy<A> = A | Delayed<A> | Future<A> | Future<unknown> | Delayed<unknown>;

@@ -48,26 +48,46 @@ export function indexGraph(graph: Graph): IndexedGraph {
   });
   const depStart = new Int32Array(n + 1);
   let depList = new Int32Array(edges);
-  const dependentCount = new Int32Array(n);
   let e = 0;
   for (i = 0; i < n; i++) {
     depStart[i] = e;
-    const deps = nodes[i]!.deps;
-    for (let k = 0; k < deps.length; k++) {
-      const j = index.get(deps[k]!);
-      if (j === undefined) continue;
-      depList[e++] = j;
-      dependentCount[j]!++;
-    }
+    e = linkDepsByKey(nodes[i]!, index, depList, e);
   }
   depStart[n] = e;
   if (e < edges) depList = depList.slice(0, e);
+  return withDependents(keys, nodes, index, depStart, depList);
+}
 
+/** Write the indices of `node`'s dependencies that are in `index` at depList[e..]; returns the new end. */
+export function linkDepsByKey(node: GraphNode, index: ReadonlyMap<Key, number>, depList: Int32Array, e: number): number {
+  const deps = node.deps;
+  for (let k = 0; k < deps.length; k++) {
+    const j = index.get(deps[k]!);
+    if (j !== undefined) depList[e++] = j;
+  }
+  return e;
+}
+
+/**
+ * The index of a graph whose keys, nodes and dependency lists are known (in the graph's order;
+ * depList in each node's `deps` order, without keys outside the graph): adds the dependents.
+ */
+export function withDependents(
+  keys: Key[],
+  nodes: GraphNode[],
+  index: Map<Key, number>,
+  depStart: Int32Array,
+  depList: Int32Array,
+): IndexedGraph {
+  const n = keys.length;
+  const e = depStart[n]!;
+  const dependentCount = new Int32Array(n);
+  for (let p = 0; p < e; p++) dependentCount[depList[p]!]!++;
   const dependentStart = new Int32Array(n + 1);
-  for (i = 0; i < n; i++) dependentStart[i + 1] = dependentStart[i]! + dependentCount[i]!;
+  for (let i = 0; i < n; i++) dependentStart[i + 1] = dependentStart[i]! + dependentCount[i]!;
   const fill = dependentStart.slice(0, n);
   const dependentList = new Int32Array(e);
-  for (i = 0; i < n; i++) {
+  for (let i = 0; i < n; i++) {
     for (let p = depStart[i]!; p < depStart[i + 1]!; p++) dependentList[fill[depList[p]!]!++] = i;
   }
   return { n, keys, nodes, index, depStart, depList, dependentStart, dependentList };

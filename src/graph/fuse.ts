@@ -55,9 +55,15 @@ function appendTasks(out: Inner[], node: GraphNode): void {
 }
 
 export function fuse(graph: Graph, opts: FuseOptions): FuseResult {
+  const g = indexGraph(graph);
+  const r = fuseIndexed(g, opts);
+  return r.graph ? { graph: r.graph, renamed: r.renamed } : { graph, renamed: r.renamed, indexed: g };
+}
+
+/** `fuse` over a graph's index; `graph` is undefined when nothing fused (the index stands). */
+export function fuseIndexed(g: IndexedGraph, opts: FuseOptions): { graph?: Graph; renamed: Map<Key, Key> } {
   const maxLength = opts.maxChainLength ?? 256;
   if (!(maxLength >= 1)) throw new GraphError(`fuse: maxChainLength must be at least 1, got ${maxLength}`);
-  const g = indexGraph(graph);
   const { n, nodes, depStart, depList, dependentStart } = g;
   const order = topoOrder(g);
 
@@ -89,7 +95,7 @@ export function fuse(graph: Graph, opts: FuseOptions): FuseResult {
   }
 
   const renamed = new Map<Key, Key>();
-  if (merged === 0) return { graph, renamed, indexed: g };
+  if (merged === 0) return { renamed };
   const out: Graph = new Map();
 
   // Emit groups in the input Map's order of their roots. Members are listed by an iterative

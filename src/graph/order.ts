@@ -36,7 +36,7 @@ const SIZE_CAP = 2 ** 52;
 
 /** Priority for every key of `graph`: 0 for the first task to run, n-1 for the last. */
 export function order(graph: Graph, outputs?: readonly Key[]): Map<Key, number> {
-  const { keys, priority } = rank(graph, outputs);
+  const { keys, priority } = rank(indexGraph(graph), outputs);
   const out = new Map<Key, number>();
   for (let i = 0; i < keys.length; i++) out.set(keys[i]!, priority[i]!);
   return out;
@@ -60,7 +60,12 @@ export interface OrderedGraph {
 }
 
 export function orderedWithDeps(graph: Graph, outputs?: readonly Key[], indexed?: IndexedGraph): OrderedGraph {
-  const { nodes, priority, g } = rank(graph, outputs, indexed);
+  return orderIndexed(indexed ?? indexGraph(graph), outputs);
+}
+
+/** `orderedWithDeps` over a graph's index. */
+export function orderIndexed(g: IndexedGraph, outputs?: readonly Key[]): OrderedGraph {
+  const { nodes, priority } = rank(g, outputs);
   const n = nodes.length;
   const out = new Array<GraphNode>(n);
   for (let i = 0; i < n; i++) out[priority[i]!] = nodes[i]!;
@@ -86,12 +91,7 @@ export function orderedWithDeps(graph: Graph, outputs?: readonly Key[], indexed?
   return { nodes: out, depStart, depRank };
 }
 
-function rank(
-  graph: Graph,
-  wanted: readonly Key[] | undefined,
-  indexed?: IndexedGraph,
-): { keys: Key[]; nodes: GraphNode[]; priority: Int32Array; g: IndexedGraph } {
-  const g = indexed ?? indexGraph(graph);
+function rank(g: IndexedGraph, wanted: readonly Key[] | undefined): { keys: Key[]; nodes: GraphNode[]; priority: Int32Array } {
   const { n, keys, nodes, depStart, dependentStart } = g;
   const topo = topoOrder(g);
   // Sorted into visit order below; the index's own list keeps each node's order of deps.
@@ -164,7 +164,7 @@ function rank(
     }
   }
 
-  return { keys, nodes, priority, g };
+  return { keys, nodes, priority };
 }
 
 /**

@@ -462,7 +462,7 @@ describe("scheduler state machine", () => {
     const compute = out.find((i) => i.type === "compute");
     // The worker holds both: the big one needs no location, the small one travels as its value.
     expect(compute).toMatchObject({ key: "b-1", worker: "w0", deps: [{ key: "a-1", small: { value: 7 } }] });
-    expect((compute as { deps: unknown[] }).deps).toHaveLength(1);
+    expect((compute as { deps: readonly unknown[] }).deps).toHaveLength(1);
   });
 
   it("links dependencies by position when the client sends depIndex, by key otherwise", () => {
