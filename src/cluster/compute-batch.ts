@@ -12,7 +12,9 @@
 
 import type { Key } from "../graph/task.js";
 import type { DepLocation, WorkerId } from "../scheduler/events.js";
+import { Task, TaskRef, type GraphNode } from "../graph/task.js";
 import type { ComputeBatch, WireArg, WireInner, WireTask } from "../worker/protocol.js";
+import { encodeArg, encodeNode, isGraphNode } from "../worker/wire.js";
 
 const NO_ARGS: readonly WireArg[] = [];
 
@@ -30,27 +32,42 @@ export class ComputeBatchBuilder {
   private lastOp: string | undefined;
   private lastIndex = -1;
 
-  add(key: Key, ref: number, run: WireTask, priority: number, deps: readonly DepLocation[]): void {
+  /**
+   * Add a task: a graph node (a local client's, encoded here) or a task already encoded. A
+   * plain Task's arguments are written straight into the batch: references to small inputs as
+   * their values, no per-task argument array or envelope on the way.
+   */
+  add(key: Key, ref: number, run: GraphNode | WireTask, priority: number, deps: readonly DepLocation[]): void {
     const c = this.c;
     const i = c.keys.length;
     c.keys.push(key);
     c.refs.push(ref);
-    let small: SmallInputs | undefined;
-    for (let j = 0; j < deps.length; j++) if (deps[j]!.small) (small ??= new SmallInputs()).add(deps[j]!);
-    if (small) run = withSmallInputs(run, small);
-    let op: string;
-    let args: readonly WireArg[];
-    if ("fused" in run) {
-      op = "";
-      args = NO_ARGS;
-      (c.fusedTask ??= []).push(i);
-      (c.fused ??= []).push(run.fused);
+    if (run instanceof Task) {
+      c.opIndex.push(this.opId(run.op));
+      const args = run.args;
+      for (let j = 0; j < args.length; j++) {
+        const a = args[j];
+        if (a === null || typeof a !== "object") c.argv.push(encodeArg(a));
+        else if (a instanceof TaskRef) c.argv.push(smallLiteral(deps, a.key) ?? { $: 0, k: a.key });
+        else c.argv.push(substituteAll(encodeArg(a), deps));
+      }
     } else {
-      op = run.op;
-      args = run.args;
+      const wire = isGraphNode(run) ? encodeNode(run) : run;
+      let small: SmallInputs | undefined;
+      for (let j = 0; j < deps.length; j++) if (deps[j]!.small) (small ??= new SmallInputs()).add(deps[j]!);
+      const sent = small ? withSmallInputs(wire, small) : wire;
+      let args: readonly WireArg[];
+      if ("fused" in sent) {
+        c.opIndex.push(this.opId(""));
+        args = NO_ARGS;
+        (c.fusedTask ??= []).push(i);
+        (c.fused ??= []).push(sent.fused);
+      } else {
+        c.opIndex.push(this.opId(sent.op));
+        args = sent.args;
+      }
+      for (let j = 0; j < args.length; j++) c.argv.push(args[j]!);
     }
-    c.opIndex.push(this.opId(op));
-    for (let j = 0; j < args.length; j++) c.argv.push(args[j]!);
     c.argEnd.push(c.argv.length);
     if (priority !== 0 || c.priority) {
       c.priority ??= new Array<number>(i).fill(0);
@@ -65,6 +82,13 @@ export class ComputeBatchBuilder {
       (c.depBytes ??= []).push(d.nbytes);
       (c.depMove ??= []).push(d.move);
     }
+  }
+
+  /** Every op the batch's tasks call, fused tasks' inner calls included (repeats possible). */
+  ops(): string[] {
+    const out = this.c.opNames.filter((op) => op !== "");
+    for (const calls of this.c.fused ?? []) for (const call of calls) out.push(call.op);
+    return out;
   }
 
   /** The batch to post; its index columns become Int32Arrays (a clone copies those in one go). */
@@ -84,6 +108,27 @@ export class ComputeBatchBuilder {
     this.lastIndex = id;
     return id;
   }
+}
+
+/** The literal for `key` when it is one of `deps`' small inputs (a task has few deps: a scan). */
+function smallLiteral(deps: readonly DepLocation[], key: Key): WireArg | undefined {
+  for (let j = 0; j < deps.length; j++) {
+    const d = deps[j]!;
+    if (d.key === key) return d.small ? literal(d.small.value) : undefined;
+  }
+  return undefined;
+}
+
+/** An encoded container argument with its references to small inputs replaced. */
+function substituteAll(a: WireArg, deps: readonly DepLocation[]): WireArg {
+  let small: SmallInputs | undefined;
+  for (let j = 0; j < deps.length; j++) if (deps[j]!.small) (small ??= new SmallInputs()).add(deps[j]!);
+  return small ? substitute(a, small) : a;
+}
+
+/** Primitives travel as themselves; anything else as literal data (passed as is, not walked). */
+function literal(v: unknown): WireArg {
+  return v !== null && typeof v === "object" ? { $: 3, v } : (v as WireArg);
 }
 
 /** A task's small inputs by key: a list to scan for the usual few, a Map for a wide fan-in. */
@@ -112,8 +157,7 @@ class SmallInputs {
       if (i < 0) return undefined;
       v = this.values[i];
     }
-    // Primitives travel as themselves; anything else as literal data (passed as is, not walked).
-    return v !== null && typeof v === "object" ? { $: 3, v } : (v as WireArg);
+    return literal(v);
   }
 }
 

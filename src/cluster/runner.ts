@@ -9,13 +9,12 @@
  */
 
 import { TesseraError } from "../errors.js";
-import type { Key } from "../graph/task.js";
+import type { GraphNode, Key } from "../graph/task.js";
 import type { ClientId, Instruction, SchedulerEvent, StoryEntry, TaskSpec, WorkerId } from "../scheduler/events.js";
 import { Scheduler, type SchedulerOptions } from "../scheduler/scheduler.js";
 import type { FromWorker, Report, SourceDef, ToWorker, WireTask } from "../worker/protocol.js";
 import { sizeOf } from "../worker/store.js";
 import { prepareForPost } from "../worker/transfer.js";
-import { encodeNode, isGraphNode, opsOf } from "../worker/wire.js";
 import { ComputeBatchBuilder } from "./compute-batch.js";
 import type { WorkerLink } from "./link.js";
 
@@ -292,9 +291,7 @@ export class Runner {
         case "compute": {
           const b = batchOf(ins.worker);
           // A local client hands over graph nodes; they are encoded only now, as they are sent.
-          const run = isGraphNode(ins.run) ? encodeNode(ins.run) : (ins.run as WireTask);
-          this.shipSources(ins.worker, run, b);
-          (b.compute ??= new ComputeBatchBuilder()).add(ins.key, ins.ref, run, ins.priority, ins.deps);
+          (b.compute ??= new ComputeBatchBuilder()).add(ins.key, ins.ref, ins.run as GraphNode | WireTask, ins.priority, ins.deps);
           break;
         }
         case "free": {
@@ -330,14 +327,17 @@ export class Runner {
         }
       }
     }
-    batches.forEach((b, w) => this.links.get(w)?.post({ t: "batch", ...b, compute: b.compute?.finish() }, []));
+    batches.forEach((b, w) => {
+      if (b.compute) this.shipSources(w, b.compute.ops(), b);
+      this.links.get(w)?.post({ t: "batch", ...b, compute: b.compute?.finish() }, []);
+    });
     reports?.forEach((r, client) => this.sinks.get(client)?.(r));
   }
 
-  private shipSources(worker: WorkerId, run: WireTask, b: Batch): void {
+  /** Put in `b` the source of every shipped function among `ops` that `worker` has not seen. */
+  private shipSources(worker: WorkerId, ops: readonly string[], b: Batch): void {
     const known = this.shipped.get(worker);
     if (!known) return;
-    const ops = "fused" in run ? opsOf(run) : [run.op];
     for (const op of ops) {
       if (!op.startsWith("src:") || known.has(op)) continue;
       const def = this.sources.get(op);

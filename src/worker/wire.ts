@@ -102,8 +102,3 @@ export function decodeArgs(args: readonly WireArg[], lookup: (key: Key) => unkno
   for (let i = 0; i < args.length; i++) out[i] = decodeArg(args[i]!, lookup);
   return out;
 }
-
-/** The op names a wire task calls (to ship function sources a worker has not seen). */
-export function opsOf(run: WireTask): string[] {
-  return "fused" in run ? run.fused.map((c) => c.op) : [run.op];
-}

@@ -2,7 +2,9 @@
 // after a structured clone (as a worker thread receives them) and without one (inline links).
 import { describe, expect, it } from "vitest";
 import { ComputeBatchBuilder } from "../../src/cluster/compute-batch.js";
+import { Alias, DataNode, Fused, Task, TaskRef } from "../../src/graph/task.js";
 import { taskCall, unpackFused } from "../../src/worker/batch.js";
+import { encodeNode } from "../../src/worker/wire.js";
 import type { ComputeBatch, WireArg, WireTask } from "../../src/worker/protocol.js";
 
 function runs(n: number): WireTask[] {
@@ -57,6 +59,37 @@ describe("packed compute batches", () => {
     // No inline columns: small inputs travel only in the arguments; big ones still as deps.
     expect(Object.keys(c).filter((k) => k.startsWith("inline"))).toEqual([]);
     expect(c.depKey).toEqual(["big-1", "big-1"]);
+  });
+
+  it("encodes graph nodes as it adds them, the same calls as encoding them first", () => {
+    const small = (key: string, value: unknown) => ({ key, holders: [], nbytes: 8, move: false, small: { value } });
+    const big = { key: "big-1", holders: ["w1"], nbytes: 1e6, move: false };
+    const deps = [small("a-1", 1), big, small("c-1", { z: 1 })];
+    const r = (k: string) => new TaskRef(k);
+    const nodes = [
+      new Task("t-1", "x.f", [r("a-1"), r("big-1"), 3, "s", null, r("c-1")]),
+      new Task("t-2", "x.g", [[r("a-1"), r("big-1")], { p: r("c-1"), q: [r("a-1")] }, new Float64Array([1])]),
+      new Task("t-3", "x.h", [[r("a-1"), r("c-1")]]),
+      new Task("t-4", "x.h", []),
+      new Alias("t-5", "a-1"),
+      new DataNode("t-6", { v: [1, 2] }),
+      new Fused("t-7", [new Task("i-1", "x.f", [r("a-1")]), new Task("t-7", "x.g", [r("i-1"), r("big-1")])]),
+    ];
+    const direct = new ComputeBatchBuilder();
+    const viaWire = new ComputeBatchBuilder();
+    nodes.forEach((node, i) => {
+      direct.add(node.key, i, node, 0, deps);
+      viaWire.add(node.key, i, encodeNode(node), 0, deps);
+    });
+    const a = structuredClone(direct.finish());
+    const b = structuredClone(viaWire.finish());
+    nodes.forEach((node, i) => {
+      if (node instanceof Fused) expect(unpackFused(a)![i]).toEqual(unpackFused(b)![i]);
+      else expect(taskCall(a, i)).toEqual(taskCall(b, i));
+    });
+    expect(taskCall(a, 0)).toEqual({ op: "x.f", args: [1, { $: 0, k: "big-1" }, 3, "s", null, { $: 3, v: { z: 1 } }] });
+    expect(direct.ops().sort()).toEqual(["tessera.identity", "x.f", "x.f", "x.g", "x.g", "x.h"]);
+    expect(() => new ComputeBatchBuilder().add("t-8", 8, new Task("t-8", "x.f", [() => 1]), 0, [])).toThrow(/function cannot be a task argument/);
   });
 
   it("still reads the unpacked layout (an op and an argument array per task)", () => {
