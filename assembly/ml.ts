@@ -4,7 +4,8 @@
  *
  *   mlLogistic   loss and gradient of binary (K = 1, sigmoid) or multinomial (K >= 2,
  *                softmax) logistic regression: per row the K scores z = W·x + b, the loss
- *                term, and G += r·x with r = p - onehot(y). One read of the block.
+ *                term, and G += r·x with r = p - onehot(y). One read of the block. With h
+ *                (the Newton solver) also the Hessian's data term, in the same read.
  *   mlKmeans     per row the nearest of k centres (exact squared distances, ties to the
  *                lower index), and optionally: its label, its distance, and the per-centre
  *                sums and counts of a Lloyd step. Returns the block's inertia.
@@ -121,14 +122,18 @@
 /** 1 + e of the last pair, in its lanes (1 for a lane that does not count). */
 let logisticFactor: v128 = f64x2.splat(1.0);
 
+/** p(1 - p) of the last pair, in its lanes: the rows' weights in the Hessian (Newton). */
+let logisticCurv: v128 = f64x2.splat(0.0);
+
 /**
  * Rows x0 and x1 (x1 may be x0 with `both` false: then only x0 counts): adds r0·x0 + r1·x1 to
  * g and r0 + r1 to gb (r = sigmoid(s) - t); returns max(s, 0) - t·s of the rows in the lanes
  * and leaves 1 + e^-|s| in logisticFactor: the loss adds log of that, which the caller takes
- * once for many rows (of their product) instead of once per row.
+ * once for many rows (of their product) instead of once per row. With `curv`, the rows'
+ * p(1 - p) in logisticCurv.
  */
 // @ts-ignore: decorator
-@inline function logisticPair(x0: usize, x1: usize, t: v128, w: usize, bv: v128, d: i32, g: usize, gb: usize, both: bool): v128 {
+@inline function logisticPair(x0: usize, x1: usize, t: v128, w: usize, bv: v128, d: i32, g: usize, gb: usize, both: bool, curv: bool): v128 {
   // Two accumulators per row: shorter chains of dependent adds.
   let a0 = f64x2.splat(0), a1 = f64x2.splat(0), c0 = f64x2.splat(0), c1 = f64x2.splat(0);
   let j = 0;
@@ -167,6 +172,8 @@ let logisticFactor: v128 = f64x2.splat(1.0);
   let r = f64x2.sub(p, t);
   let l = term;
   logisticFactor = onePlusE;
+  // p(1 - p) = e / (1 + e)²: no cancellation in 1 - p where p is near 1.
+  if (curv) logisticCurv = f64x2.mul(f64x2.mul(e, inv), inv);
   if (!both) {
     r = f64x2.replace_lane(r, 1, 0.0);
     l = f64x2.replace_lane(l, 1, 0.0);
@@ -188,37 +195,111 @@ let logisticFactor: v128 = f64x2.splat(1.0);
 }
 
 /**
- * Logistic loss and gradient over n rows. x: n x d; y: n class indices (f64; 0/1 when K = 1);
- * w: K x d; b: K intercepts; g: K x d and gb: K accumulated; z: K scratch. Returns Σ loss.
+ * h (P x P, P = d + 1, upper triangle) += v0·x̃0 x̃0ᵀ + v1·x̃1 x̃1ᵀ with x̃ = (x, 1): the
+ * binary Hessian's data term for two rows, the intercept last. One pass over h for both rows.
  */
-export function mlLogistic(x: usize, n: i32, d: i32, y: usize, w: usize, b: usize, K: i32, g: usize, gb: usize, z: usize): f64 {
+// @ts-ignore: decorator
+@inline function hessianPair(x0: usize, x1: usize, v: v128, d: i32, h: usize): void {
+  const v0 = f64x2.extract_lane(v, 0);
+  const v1 = f64x2.extract_lane(v, 1);
+  const P = <usize>(d + 1);
+  for (let a = 0; a < d; a++) {
+    const c0 = v0 * load<f64>(x0 + (<usize>a << 3));
+    const c1 = v1 * load<f64>(x1 + (<usize>a << 3));
+    const row = h + ((<usize>a * P + <usize>a) << 3);
+    const cv0 = f64x2.splat(c0);
+    const cv1 = f64x2.splat(c1);
+    const xa0 = x0 + (<usize>a << 3);
+    const xa1 = x1 + (<usize>a << 3);
+    const len = d - a;
+    let j = 0;
+    for (; j + 2 <= len; j += 2) {
+      const o = <usize>j << 3;
+      v128.store(row + o, f64x2.add(v128.load(row + o), f64x2.add(f64x2.mul(cv0, v128.load(xa0 + o)), f64x2.mul(cv1, v128.load(xa1 + o)))));
+    }
+    if (j < len) {
+      const o = <usize>j << 3;
+      store<f64>(row + o, load<f64>(row + o) + (c0 * load<f64>(xa0 + o) + c1 * load<f64>(xa1 + o)));
+    }
+    // Column d: the intercept's.
+    const last = row + (<usize>len << 3);
+    store<f64>(last, load<f64>(last) + (c0 + c1));
+  }
+  const hdd = h + ((<usize>d * P + <usize>d) << 3);
+  store<f64>(hdd, load<f64>(hdd) + (v0 + v1));
+}
+
+/**
+ * h (P x P, P = K(d + 1), upper triangle) += x̃ x̃ᵀ ⊗ (diag(p) - p pᵀ) for one row of the
+ * multinomial case: block (a, c) of d + 1 rows and columns is weighted by p_a (δ_ac - p_c);
+ * index a(d + 1) + j is class a's weight j, a(d + 1) + d its intercept. p: K probabilities.
+ */
+function hessianRow(xi: usize, d: i32, p: usize, K: i32, h: usize): void {
+  const P1 = <usize>(d + 1);
+  const P = <usize>K * P1;
+  for (let a = 0; a < K; a++) {
+    const pa = load<f64>(p + (<usize>a << 3));
+    for (let c = a; c < K; c++) {
+      const wac = pa * ((a == c ? 1.0 : 0.0) - load<f64>(p + (<usize>c << 3)));
+      const r0 = <usize>a * P1;
+      const c0 = <usize>c * P1;
+      // Diagonal blocks: their upper triangle only (row j from column j); others in full.
+      for (let j = 0; j < d; j++) {
+        const t = wac * load<f64>(xi + (<usize>j << 3));
+        const from = a == c ? j : 0;
+        const row = h + (((r0 + <usize>j) * P + c0) << 3);
+        axpy(t, xi + (<usize>from << 3), row + (<usize>from << 3), d - from);
+        store<f64>(row + (<usize>d << 3), load<f64>(row + (<usize>d << 3)) + t);
+      }
+      const row = h + (((r0 + <usize>d) * P + c0) << 3);
+      if (a != c) axpy(wac, xi, row, d);
+      store<f64>(row + (<usize>d << 3), load<f64>(row + (<usize>d << 3)) + wac);
+    }
+  }
+}
+
+/** The binary case of mlLogistic, two rows at a time; `hessian` is a constant at each call. */
+// @ts-ignore: decorator
+@inline function binaryRows(x: usize, n: i32, d: i32, y: usize, w: usize, b: usize, g: usize, gb: usize, h: usize, hessian: bool): f64 {
+  const rowBytes = <usize>d << 3;
+  const bv = f64x2.splat(load<f64>(b));
+  let lv = f64x2.splat(0);
+  // Σ log(1 + e) as the log of products of 16 pairs' factors (each in (1, 2]: no overflow).
+  let prod = f64x2.splat(1.0);
+  let logs: f64 = 0;
+  let i = 0;
+  for (let m = 0; i + 2 <= n; i += 2) {
+    const x0 = x + <usize>i * rowBytes;
+    lv = f64x2.add(lv, logisticPair(x0, x0 + rowBytes, v128.load(y + (<usize>i << 3)), w, bv, d, g, gb, true, hessian));
+    prod = f64x2.mul(prod, logisticFactor);
+    if (hessian) hessianPair(x0, x0 + rowBytes, logisticCurv, d, h);
+    if (++m == 16) {
+      logs += Math.log(f64x2.extract_lane(prod, 0)) + Math.log(f64x2.extract_lane(prod, 1));
+      prod = f64x2.splat(1.0);
+      m = 0;
+    }
+  }
+  if (i < n) {
+    const x0 = x + <usize>i * rowBytes;
+    lv = f64x2.add(lv, logisticPair(x0, x0, f64x2.splat(load<f64>(y + (<usize>i << 3))), w, bv, d, g, gb, false, hessian));
+    prod = f64x2.mul(prod, logisticFactor);
+    if (hessian) hessianPair(x0, x0, f64x2.replace_lane(logisticCurv, 1, 0.0), d, h);
+  }
+  logs += Math.log(f64x2.extract_lane(prod, 0)) + Math.log(f64x2.extract_lane(prod, 1));
+  return lanes(lv) + logs;
+}
+
+/**
+ * Logistic loss and gradient over n rows. x: n x d; y: n class indices (f64; 0/1 when K = 1);
+ * w: K x d; b: K intercepts; g: K x d and gb: K accumulated; z: K scratch. h: 0, or the
+ * Hessian's data term accumulated (hessianPair, hessianRow: P x P, P = K(d + 1), upper
+ * triangle). Returns Σ loss.
+ */
+export function mlLogistic(x: usize, n: i32, d: i32, y: usize, w: usize, b: usize, K: i32, g: usize, gb: usize, z: usize, h: usize): f64 {
   let loss: f64 = 0;
   const rowBytes = <usize>d << 3;
-  if (K == 1) {
-    const bv = f64x2.splat(load<f64>(b));
-    let lv = f64x2.splat(0);
-    // Σ log(1 + e) as the log of products of 16 pairs' factors (each in (1, 2]: no overflow).
-    let prod = f64x2.splat(1.0);
-    let logs: f64 = 0;
-    let i = 0;
-    for (let m = 0; i + 2 <= n; i += 2) {
-      const x0 = x + <usize>i * rowBytes;
-      lv = f64x2.add(lv, logisticPair(x0, x0 + rowBytes, v128.load(y + (<usize>i << 3)), w, bv, d, g, gb, true));
-      prod = f64x2.mul(prod, logisticFactor);
-      if (++m == 16) {
-        logs += Math.log(f64x2.extract_lane(prod, 0)) + Math.log(f64x2.extract_lane(prod, 1));
-        prod = f64x2.splat(1.0);
-        m = 0;
-      }
-    }
-    if (i < n) {
-      const x0 = x + <usize>i * rowBytes;
-      lv = f64x2.add(lv, logisticPair(x0, x0, f64x2.splat(load<f64>(y + (<usize>i << 3))), w, bv, d, g, gb, false));
-      prod = f64x2.mul(prod, logisticFactor);
-    }
-    logs += Math.log(f64x2.extract_lane(prod, 0)) + Math.log(f64x2.extract_lane(prod, 1));
-    return lanes(lv) + logs;
-  }
+  // Two copies of the binary loop, one with the Hessian: L-BFGS's passes do not pay for it.
+  if (K == 1) return h ? binaryRows(x, n, d, y, w, b, g, gb, h, true) : binaryRows(x, n, d, y, w, b, g, gb, 0, false);
   for (let i = 0; i < n; i++) {
     const xi = x + <usize>i * rowBytes;
     const t = <i32>load<f64>(y + (<usize>i << 3));
@@ -238,10 +319,13 @@ export function mlLogistic(x: usize, n: i32, d: i32, y: usize, w: usize, b: usiz
     loss += Math.log(sum) - Math.log(load<f64>(z + (<usize>t << 3)));
     const inv = 1 / sum;
     for (let k = 0; k < K; k++) {
-      const r = load<f64>(z + (<usize>k << 3)) * inv - (k == t ? 1.0 : 0.0);
+      const pk = load<f64>(z + (<usize>k << 3)) * inv;
+      const r = pk - (k == t ? 1.0 : 0.0);
       store<f64>(gb + (<usize>k << 3), load<f64>(gb + (<usize>k << 3)) + r);
       axpy(r, xi, g + <usize>k * rowBytes, d);
+      if (h) store<f64>(z + (<usize>k << 3), pk);
     }
+    if (h) hessianRow(xi, d, z, K, h);
   }
   return loss;
 }

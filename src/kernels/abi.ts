@@ -6,7 +6,7 @@
 
 import type { Dtype } from "./dtypes.js";
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** Elements per program tile and bytes per register (TILE elements of up to 8 bytes). */
 export const TILE = 512;

@@ -15,7 +15,7 @@ import "./ops.js"; // the ml.* ops, for the inline executor on this thread
 
 export { StandardScaler, MinMaxScaler, type StandardScalerOptions, type MinMaxScalerOptions, type Transformed } from "./preprocessing.js";
 export { trainTestSplit, type TrainTestSplitOptions } from "./split.js";
-export { LogisticRegression, type LogisticRegressionOptions, type Predicted } from "./logistic.js";
+export { LogisticRegression, type LogisticRegressionOptions, type LogisticSolver, type Predicted } from "./logistic.js";
 export { LinearRegression, Ridge, type LinearRegressionOptions, type RidgeOptions } from "./linear.js";
 export { KMeans, type KMeansOptions } from "./kmeans.js";
 export { RobustScaler, type RobustScalerOptions } from "./preprocessing.js";

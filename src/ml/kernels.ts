@@ -12,7 +12,7 @@ import { TesseraError } from "../errors.js";
 import type { Kernels } from "../kernels/kernels.js";
 
 interface MlExports {
-  mlLogistic(x: number, n: number, d: number, y: number, w: number, b: number, K: number, g: number, gb: number, z: number): number;
+  mlLogistic(x: number, n: number, d: number, y: number, w: number, b: number, K: number, g: number, gb: number, z: number, h: number): number;
   mlKmeans(x: number, n: number, d: number, c: number, k: number, labels: number, mind: number, sums: number, counts: number): number;
   mlQuadBytes(n: number, d: number): number;
   mlQuads(x: number, n: number, d: number, m0: number, out: number): void;
@@ -159,21 +159,30 @@ export interface LogisticPartial {
   grad: Float64Array;
   /** K */
   gradB: Float64Array;
+  /**
+   * With `hessian`: Σ x̃ x̃ᵀ ⊗ (diag(p) - p pᵀ) over the rows, x̃ = (x, 1): P x P, P = K(d + 1),
+   * row-major, index a(d + 1) + j for class a's weight j (j = d: its intercept), upper triangle.
+   */
+  hess?: Float64Array;
 }
 
-/** Σ loss and its gradient over a block: x [rows, d], y class indices (f64), W K x d, b K. */
-export function logisticBlock(k: Kernels, x: number, y: number, rows: number, d: number, W: Float64Array, b: Float64Array, K: number): LogisticPartial {
-  // Layout: W | b | G | gb | z
-  const work = scratch(k, 2 * K * d + 3 * K);
+/** Σ loss and its gradient over a block: x [rows, d], y class indices (f64), W K x d, b K; and the Hessian's data term when asked. */
+export function logisticBlock(k: Kernels, x: number, y: number, rows: number, d: number, W: Float64Array, b: Float64Array, K: number, hessian = false): LogisticPartial {
+  // Layout: W | b | G | gb | z | H
+  const P = hessian ? K * (d + 1) : 0;
+  const work = scratch(k, 2 * K * d + 3 * K + P * P);
   try {
     const v = work.view();
     v.set(W, 0);
     v.set(b, K * d);
     v.fill(0, K * d + K);
     const at = (i: number) => work.ptr + i * 8;
-    const loss = ml(k).mlLogistic(x, rows, d, y, at(0), at(K * d), K, at(K * d + K), at(2 * K * d + K), at(2 * K * d + 2 * K));
+    const h = 2 * K * d + 3 * K;
+    const loss = ml(k).mlLogistic(x, rows, d, y, at(0), at(K * d), K, at(K * d + K), at(2 * K * d + K), at(2 * K * d + 2 * K), hessian ? at(h) : 0);
     const out = work.view();
-    return { n: rows, loss, grad: out.slice(K * d + K, 2 * K * d + K), gradB: out.slice(2 * K * d + K, 2 * K * d + 2 * K) };
+    const part: LogisticPartial = { n: rows, loss, grad: out.slice(K * d + K, 2 * K * d + K), gradB: out.slice(2 * K * d + K, 2 * K * d + 2 * K) };
+    if (hessian) part.hess = out.slice(h, h + P * P);
+    return part;
   } finally {
     work.done();
   }

@@ -1,11 +1,11 @@
 /**
- * LogisticRegression (sklearn.linear_model.LogisticRegression with solver "lbfgs", L2):
+ * LogisticRegression (sklearn.linear_model.LogisticRegression, L2, solver "lbfgs" or "newton"):
  * binary (one weight vector, sigmoid) or multinomial (one per class, softmax), minimizing
  *
  *   f(W, b) = (1/n) Σ_i loss_i + ||W||² / (2·C·n)      (the intercept b is not penalized)
  *
  * which has scikit-learn's minimizer (it minimizes C·Σ loss_i + ||W||²/2, divided by C·n), so
- * `tol` means what it means there: L-BFGS stops when max |∇f| <= tol.
+ * `tol` means what it means there: either solver stops when max |∇f| <= tol.
  *
  * Where it runs: fit persists X and y (class indices) on the workers, in wasm memory (resident.ts:
  * a block that is plain data is copied in once, not once per pass), then every evaluation of
@@ -13,6 +13,11 @@
  * read of the block; two rows per SIMD step in the binary case), summed on the client in block
  * order (a tree beyond 16 blocks); only W and b travel to the workers and only (loss, gradient)
  * comes back. The L-BFGS step, the line search and the regularization are on the client.
+ *
+ * Solver "newton" (scikit-learn's "newton-cholesky", an accepted alias): each iteration is one
+ * such pass that also sums each block's Hessian term X̃ᵀ diag(p(1 - p)) X̃ (in the same kernel
+ * and read), and the client solves the (K(d + 1))² system by Cholesky (logistic-objective.ts,
+ * newton.ts). Fewer passes, each costlier: for small K·d (at most MAX_NEWTON_P = 2048).
  */
 
 import type { ComputeOptions } from "../client/current.js";
@@ -27,6 +32,7 @@ import { toRows, type MatrixInput, type Rows, type TargetInput } from "./data.js
 import { boolOption, checkKeys, intOption, numberOption, notFitted } from "./estimator.js";
 import { sumPartials, type LogisticPartial } from "./kernels.js";
 import { lbfgs, type LbfgsResult } from "./lbfgs.js";
+import { MAX_NEWTON_P, fitNewton, objectiveAt, specAt, thetaLength, type LogisticShape } from "./logistic-objective.js";
 import type { LogisticSpec } from "./ops.js";
 import { estimatorScore } from "./metrics.js";
 import type { PredictSpec } from "./ops-predict.js";
@@ -36,10 +42,20 @@ import { GraphValue, computeValue, inspect, persistRows, reduceBlocks, rethrow, 
 import { currentClient } from "../client/current.js";
 import { encodeNumbers, estimatorJSON, fittedFields, registerEstimator, type EstimatorJSON } from "./serialize.js";
 
+/** scikit-learn's names; "newton-cholesky" is "newton". */
+export const LOGISTIC_SOLVERS = ["lbfgs", "newton", "newton-cholesky"] as const;
+export type LogisticSolver = (typeof LOGISTIC_SOLVERS)[number];
+
 export interface LogisticRegressionOptions {
   /** Inverse of the L2 regularization strength (default 1). */
   C?: number;
-  /** L-BFGS iterations at most (default 100). */
+  /**
+   * "lbfgs" (default): one loss-and-gradient pass per evaluation. "newton" (or scikit-learn's
+   * "newton-cholesky"): one pass per iteration that also sums the Hessian, solved by Cholesky
+   * on the client; few iterations, for K·(d + 1) up to 2048 (K: 1 for two classes, else the classes).
+   */
+  solver?: LogisticSolver;
+  /** Iterations at most (default 100). */
   maxIter?: number;
   /** Stop when max |gradient| <= tol (default 1e-4). */
   tol?: number;
@@ -52,6 +68,7 @@ export type Predicted<X> = X extends DataFrame ? DataFrame : ChunkedArray;
 
 export class LogisticRegression {
   readonly C: number;
+  readonly solver: LogisticSolver;
   readonly maxIter: number;
   readonly tol: number;
   readonly fitIntercept: boolean;
@@ -64,14 +81,18 @@ export class LogisticRegression {
   nFeaturesIn = 0;
   /** Column names, when fitted on a dataframe. */
   featureNames: string[] | null = null;
-  /** L-BFGS iterations the fit took, and whether it met tol. */
+  /** Iterations the fit took (L-BFGS or Newton), and whether it met tol. */
   nIter = 0;
   converged = false;
 
   constructor(options: LogisticRegressionOptions = {}) {
     const E = "LogisticRegression";
-    checkKeys(E, options, ["C", "maxIter", "tol", "fitIntercept"]);
+    checkKeys(E, options, ["C", "solver", "maxIter", "tol", "fitIntercept"]);
     this.C = numberOption(E, "C", options.C, 1, 0, Infinity, { lo: true });
+    if (options.solver !== undefined && !LOGISTIC_SOLVERS.includes(options.solver)) {
+      throw new TesseraError(`${E}: solver must be one of ${LOGISTIC_SOLVERS.map((s) => JSON.stringify(s)).join(", ")}, got ${JSON.stringify(options.solver)}`);
+    }
+    this.solver = options.solver ?? "lbfgs";
     this.maxIter = intOption(E, "maxIter", options.maxIter, 100, 0);
     this.tol = numberOption(E, "tol", options.tol, 1e-4, 0, Infinity);
     this.fitIntercept = boolOption(E, "fitIntercept", options.fitIntercept, true);
@@ -117,24 +138,18 @@ export class LogisticRegression {
   }
 
   private async optimize(data: Rows, K: number, n: number, options: ComputeOptions): Promise<LbfgsResult> {
-    const d = data.d;
-    const nw = K * d;
-    const penalty = 1 / (this.C * n);
-    const objective = async (theta: Float64Array) => {
-      const W = theta.subarray(0, nw);
-      const b = this.fitIntercept ? theta.subarray(nw, nw + K) : new Float64Array(K);
-      const spec: LogisticSpec = { d, K, W: Float64Array.from(W), b: Float64Array.from(b) };
-      const p = await sumBlocks(data, spec, options);
-      let f = p.loss / n;
-      const g = new Float64Array(theta.length);
-      for (let i = 0; i < nw; i++) {
-        f += 0.5 * penalty * W[i]! * W[i]!;
-        g[i] = p.grad[i]! / n + penalty * W[i]!;
+    const what = "LogisticRegression.fit";
+    const shape: LogisticShape = { d: data.d, K, n, penalty: 1 / (this.C * n), fitIntercept: this.fitIntercept };
+    if (this.solver !== "lbfgs") {
+      const P = K * (data.d + 1);
+      if (P > MAX_NEWTON_P) {
+        throw new TesseraError(`${what}: solver "${this.solver}" gathers a ${P} x ${P} Hessian (${K} weight vectors of ${data.d} features and an intercept), more than ${MAX_NEWTON_P} x ${MAX_NEWTON_P}; use solver "lbfgs"`);
       }
-      if (this.fitIntercept) for (let k = 0; k < K; k++) g[nw + k] = p.gradB[k]! / n;
-      return { f, g };
-    };
-    return lbfgs(objective, new Float64Array(nw + (this.fitIntercept ? K : 0)), { maxIter: this.maxIter, gtol: this.tol, signal: options.signal });
+      const pass = (spec: LogisticSpec) => sumBlocks(data, spec, options);
+      return fitNewton(shape, pass, { maxIter: this.maxIter, tol: this.tol, what, signal: options.signal });
+    }
+    const objective = async (theta: Float64Array) => objectiveAt(shape, theta, await sumBlocks(data, specAt(shape, theta, false), options));
+    return lbfgs(objective, new Float64Array(thetaLength(shape)), { maxIter: this.maxIter, gtol: this.tol, signal: options.signal });
   }
 
   private model(method: string): { d: number; K: number; W: Float64Array; b: Float64Array; classes: number[] } {
@@ -165,7 +180,7 @@ export class LogisticRegression {
 
   /** `{ format: "tessera-ml", version: 1, estimator, params, fitted }`; see ml.fromJSON. */
   toJSON(): EstimatorJSON {
-    const params = { C: this.C, maxIter: this.maxIter, tol: this.tol, fitIntercept: this.fitIntercept };
+    const params = { C: this.C, solver: this.solver, maxIter: this.maxIter, tol: this.tol, fitIntercept: this.fitIntercept };
     const fitted =
       this.coef && this.intercept && this.classes
         ? {
@@ -202,14 +217,15 @@ export class LogisticRegression {
 registerEstimator("LogisticRegression", LogisticRegression.fromJSON);
 
 /**
- * Σ of the blocks' (loss, gradient) partials. With few blocks the client adds them (in block
+ * Σ of the blocks' (loss, gradient[, Hessian]) partials. With few blocks the client adds them (in block
  * order) as they arrive: one hop less per evaluation than a combine task, which would wait for
  * every partial to reach one worker before the sum comes back. Many blocks go through the tree.
  */
 async function sumBlocks(data: Rows, spec: LogisticSpec, options: ComputeOptions): Promise<LogisticPartial> {
   const what = "LogisticRegression.fit";
-  if (data.x.length > 16) return reduceBlocks<LogisticPartial>(data, { name: "ml-logistic", op: "ml.logistic", combine: "ml.sum", spec: () => spec }, what, options);
-  const name = `ml-logistic-${randomToken()}`;
+  const prefix = spec.hessian ? "ml-logistic-newton" : "ml-logistic";
+  if (data.x.length > 16) return reduceBlocks<LogisticPartial>(data, { name: prefix, op: "ml.logistic", combine: "ml.sum", spec: () => spec }, what, options);
+  const name = `${prefix}-${randomToken()}`;
   const nodes = data.x.map((xk, i) => new Task(blockKey(name, [i]), "ml.logistic", [opSpec(spec), new TaskRef(xk), new TaskRef(data.y![i]!)]));
   const graph = new HighLevelGraph([new MaterializedLayer(name, nodes)]);
   return computeValue(new GraphValue(graph, nodes.map((t) => t.key), data.external, (parts) => sumPartials(parts as LogisticPartial[])), what, options);

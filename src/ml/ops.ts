@@ -9,6 +9,7 @@
  *   ml.frameColumn     one column as an f64 block (y)
  *   ml.encode          y's values as class indices
  *   ml.logistic        Σ logistic loss and gradient                             (one per L-BFGS evaluation)
+ *                      and with `hessian` the Hessian's data term too           (one per Newton iteration)
  *   ml.gram            count, means and centred scatter of (x, y)               (normal equations)
  *   ml.kmeans          inertia, and per-centre sums and counts                  (one per Lloyd step)
  *   ml.kmeans.quads    an f32 copy of a block, four rows transposed, that the passes below score (kept on the worker)
@@ -188,13 +189,15 @@ export interface LogisticSpec {
   /** K x d */
   W: Float64Array;
   b: Float64Array;
+  /** Also Σ x̃ x̃ᵀ ⊗ (diag(p) - p pᵀ) (solver "newton"). */
+  hessian?: boolean;
 }
 
 registerOp("ml.logistic", (spec: LogisticSpec, x: unknown, y: unknown) =>
   withKernels((k) => {
     const xm = matrix(k, x, spec.d, "ml.logistic X");
     const ym = vector(k, y, "ml.logistic y");
-    return using([xm, ym], () => logisticBlock(k, xm.ptr, ym.ptr, xm.rows, spec.d, spec.W, spec.b, spec.K));
+    return using([xm, ym], () => logisticBlock(k, xm.ptr, ym.ptr, xm.rows, spec.d, spec.W, spec.b, spec.K, spec.hessian === true));
   }),
 );
 

@@ -1,10 +1,44 @@
-// The client-side pieces of the estimators, without workers: L-BFGS, the small linear
+// The client-side pieces of the estimators, without workers: L-BFGS, Newton, the small linear
 // solves, the seeded random draws and the weighted k-means on candidates.
 import { describe, expect, it } from "vitest";
 import { lbfgs } from "../../src/ml/lbfgs.js";
+import { newton, newtonStep } from "../../src/ml/newton.js";
 import { choleskySolve, pinvSolve, solveNormal, symmetricEigen } from "../../src/ml/linalg.js";
 import { Stream, uniformAt } from "../../src/ml/random.js";
 import { kmeansPlusPlus, lloyd } from "../../src/ml/kmeans-local.js";
+
+describe("newton", () => {
+  it("takes the full step on a quadratic (one iteration), and backtracks where it overshoots", async () => {
+    const diag = [1, 1e3, 1e6];
+    const quad = {
+      full: async (x: Float64Array) => ({ f: x.reduce((s, v, i) => s + 0.5 * diag[i]! * (v - i) ** 2, 0), g: x.map((v, i) => diag[i]! * (v - i)), H: Float64Array.from([1, 0, 0, 0, 1e3, 0, 0, 0, 1e6]) }),
+      loss: async () => Infinity,
+    };
+    const q = await newton(quad, new Float64Array(3), { maxIter: 10, gtol: 1e-9, what: "test" });
+    expect(q).toMatchObject({ converged: true, nIter: 1, nEval: 2 });
+    expect(Array.from(q.x)).toEqual([0, 1, 2]);
+    // f = sqrt(1 + x²): the full Newton step from x = 2 lands at -8, where f is larger.
+    let losses = 0;
+    const hump = {
+      full: async (x: Float64Array) => {
+        const v = x[0]!;
+        const r = Math.sqrt(1 + v * v);
+        return { f: r, g: Float64Array.of(v / r), H: Float64Array.of(1 / r ** 3) };
+      },
+      loss: async (x: Float64Array) => (losses++, Math.sqrt(1 + x[0]! ** 2)),
+    };
+    const h = await newton(hump, Float64Array.of(2), { maxIter: 50, gtol: 1e-10, what: "test" });
+    expect(h.converged).toBe(true);
+    expect(Math.abs(h.x[0]!)).toBeLessThan(1e-9);
+    expect(losses).toBeGreaterThan(0);
+  });
+
+  it("adds a small ridge to a Hessian that rounding left semidefinite, and says what to do when that is not enough", () => {
+    const s = newtonStep(Float64Array.from([1, 1, 1, 1]), Float64Array.from([1, 1]), 2, "X.fit");
+    expect(s[0]! + s[1]!).toBeCloseTo(-1, 5);
+    expect(() => newtonStep(Float64Array.from([1, 0, 0, -1]), Float64Array.from([1, 1]), 2, "X.fit")).toThrow(/X.fit: the Hessian \(2 x 2\) is not positive definite.*use solver "lbfgs"/);
+  });
+});
 
 describe("lbfgs", () => {
   it("minimizes the Rosenbrock function from (-1.2, 1) to (1, 1)", async () => {
