@@ -70,6 +70,9 @@ export async function newton(problem: NewtonProblem, x0: Float64Array, options: 
   const m = x.length;
   for (let k = 0; k < options.maxIter; k++) {
     const s = newtonStep(cur.H, cur.g, m, options.what);
+    // A step that would not move θ beyond its rounding: the optimum as f64 resolves it (tol 0);
+    // past it f and the gradient are rounding noise that a step may "decrease" by chance.
+    if (maxAbs(s) <= 4 * EPS * Math.max(1, maxAbs(x))) return done(k, false, "the Newton step is below the rounding of the parameters");
     let slope = 0;
     for (let i = 0; i < m; i++) slope += s[i]! * cur.g[i]!;
     const at = (t: number) => x.map((v, i) => v + t * s[i]!);
@@ -77,9 +80,12 @@ export async function newton(problem: NewtonProblem, x0: Float64Array, options: 
     const trial = at(1);
     let next = await full(trial);
     let xNext = trial;
-    // At rounding level f cannot tell better from worse; a smaller gradient can.
-    const level = Number.isFinite(next.f) && next.f - cur.f <= 64 * EPS * Math.abs(cur.f) && maxAbs(next.g) < maxAbs(cur.g);
-    if (!(Number.isFinite(next.f) && accept(next.f, 1)) && !level) {
+    // At rounding level f cannot tell better from worse; a smaller gradient can. Neither
+    // moving: the optimum as far as f64 resolves it (tol 0), and shorter steps cannot help.
+    const level = Number.isFinite(next.f) && next.f - cur.f <= 64 * EPS * Math.abs(cur.f);
+    const smaller = maxAbs(next.g) < maxAbs(cur.g);
+    if (level && !smaller && !accept(next.f, 1)) return done(k, false, "the loss and gradient stopped decreasing (rounding level reached)");
+    if (!(Number.isFinite(next.f) && accept(next.f, 1)) && !(level && smaller)) {
       let t = 1;
       let found = false;
       for (let j = 0; j < (options.maxLineSearch ?? 30) && !found; j++) {

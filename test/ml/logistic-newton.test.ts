@@ -47,6 +47,10 @@ describe.skipIf(!HAVE_DATASETS)("LogisticRegression, solver newton", () => {
     expect(dflt.converged).toBe(true);
     expect(dflt.nIter).toBeLessThanOrEqual(10);
     expect(await dflt.score(X, y)).toBeCloseTo(ref.defaultAccuracy!, 10);
+    // tol 0: on until f and the gradient stop moving (rounding level), not to maxIter.
+    const exact = await new ml.LogisticRegression({ solver: "newton", tol: 0 }).fit(X, y);
+    expect(exact.nIter).toBeLessThanOrEqual(11);
+    expect(maxRelDiff(exact.coef!, ref.coef)).toBeLessThan(1e-8);
     // scikit-learn's name for it is the same solver.
     const alias = await new ml.LogisticRegression({ solver: "newton-cholesky", tol: 1e-10 }).fit(X, y);
     expect(Array.from(alias.coef!)).toEqual(Array.from(fits[1]!.coef!));
