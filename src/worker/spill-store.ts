@@ -132,6 +132,12 @@ export class SpillStore implements ChunkStore {
   private readonly entries = new Map<Key, Entry>();
   /** Entries in memory that may be spilled (not small), least recently used first. */
   private readonly fast = new Map<Key, Entry>();
+  /**
+   * The part of `fast` read back from disk whose file is kept, in the order they came back:
+   * evicting one writes nothing, so they go first. A scan over spilled partitions would
+   * otherwise push out, and write, the values that never left memory, one per value read back.
+   */
+  private readonly clean = new Map<Key, Entry>();
   private smallKeys = 0;
   private readonly pins = new Map<Key, number>();
   private readonly keysPerObject = new Map<object, number>();
@@ -385,17 +391,23 @@ export class SpillStore implements ChunkStore {
     this.updatePaused();
   }
 
-  /** Spill least recently used values until `bytes` are freed or nothing more can go; returns bytes freed. */
+  /**
+   * Spill until `bytes` are freed or nothing more can go; returns bytes freed. Values that still
+   * have their file go first (oldest read back first: nothing to write), then the least
+   * recently used.
+   */
   private evict(bytes: number, protect: Key | undefined): number {
     const disk = this.disk;
     if (disk === undefined || this.now() < this.retryAt) return 0;
     let freed = 0;
-    for (const [key, e] of this.fast) {
-      if (freed >= bytes) break;
-      if (key === protect || e.unspillable || this.pins.has(key) || this.isAliased(e.value)) continue;
-      const r = this.spillOne(disk, key, e);
-      if (r === "disk-failed") break;
-      if (r === "spilled") freed += e.nbytes;
+    for (const order of [this.clean, this.fast]) {
+      for (const [key, e] of order) {
+        if (freed >= bytes) return freed;
+        if (key === protect || e.unspillable || this.pins.has(key) || this.isAliased(e.value)) continue;
+        const r = this.spillOne(disk, key, e);
+        if (r === "disk-failed") return freed;
+        if (r === "spilled") freed += e.nbytes;
+      }
     }
     return freed;
   }
@@ -517,7 +529,10 @@ export class SpillStore implements ChunkStore {
 
   private toMemory(key: Key, e: Entry): void {
     if (e.small) this.smallKeys++;
-    else this.fast.set(key, e);
+    else {
+      this.fast.set(key, e);
+      if (e.copy !== undefined) this.clean.set(key, e);
+    }
     this.managed += e.nbytes;
     if (this.managed > this.managedPeak) this.managedPeak = this.managed;
     const v = e.value;
@@ -534,7 +549,10 @@ export class SpillStore implements ChunkStore {
   /** Take an in-memory entry out of the memory accounts, releasing what it holds. */
   private fromMemory(key: Key, e: Entry): void {
     if (e.small) this.smallKeys--;
-    else this.fast.delete(key);
+    else {
+      this.fast.delete(key);
+      this.clean.delete(key);
+    }
     this.managed -= e.nbytes;
     if (e.unspillable) {
       e.unspillable = false;
