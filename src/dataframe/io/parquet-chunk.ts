@@ -13,6 +13,9 @@
  * thread pool and back for each one); the decoder between them is synchronous too, so a view
  * is never held across an await.
  *
+ * Long snappy literals (a page of random floats) skip the window: `scatter` reads them straight
+ * into the column (parquet-scatter.ts), so their bytes are written once, not twice.
+ *
  * A request larger than the window (a whole compressed page for a wasm decoder) grows the buffer
  * to fit. The buffer is always longer than the view it returns, so a decoder that keeps a page
  * whose view spans its whole buffer (parquet-pages.ts `own`) always copies it.
@@ -32,6 +35,8 @@ export interface ChunkBytes {
    * (the window), for a decoder that reads on from there (page headers, a page's stream).
    */
   some(at: number, max: number): Uint8Array;
+  /** Optional: bytes from `at` on read straight into `into`'s buffers, in order (not through the window). */
+  scatter?(at: number, into: Uint8Array[]): void;
 }
 
 /** The fewest bytes `some` gives (unless it is asked for fewer). */
@@ -61,8 +66,18 @@ export function chunkWindowed(src: ByteSource, ref: ChunkRef): ChunkBytes {
   const read = src.readIntoSync;
   if (!read) throw new TesseraError(`internal: ${src.name} has no synchronous reads`);
   const length = ref.end - ref.start;
+  const readv = src.readvIntoSync;
   const chunk: ChunkBytes = {
     length,
+    ...(readv
+      ? {
+          scatter(at: number, into: Uint8Array[]) {
+            const n = into.reduce((s, b) => s + b.length, 0);
+            if (at < 0 || at + n > length) throw new TesseraError(`internal: bytes ${at} to ${at + n} of a ${length}-byte column chunk`);
+            readv.call(src, ref.start + at, into);
+          },
+        }
+      : {}),
     some(at, max) {
       const start = ref.start + at;
       const held = filled.src === src && start >= filled.start ? filled.end - start : 0;

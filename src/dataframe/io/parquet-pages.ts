@@ -281,7 +281,14 @@ function pageBody(chunk: ChunkBytes, at: number, size: number): PageBody {
   return {
     length: size,
     bytes: (from = 0, to = size) => chunk.bytes(at + from, to - from),
-    stream: (from = 0) => ({ length: size - from, window: (pos) => chunk.some(at + from + pos, size - from - pos) }),
+    stream: (from = 0) => {
+      const scatter = chunk.scatter;
+      return {
+        length: size - from,
+        window: (pos) => chunk.some(at + from + pos, size - from - pos),
+        ...(scatter ? { scatter: (pos: number, into: Uint8Array[]) => scatter(at + from + pos, into) } : {}),
+      };
+    },
   };
 }
 

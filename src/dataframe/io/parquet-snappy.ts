@@ -18,6 +18,7 @@ import { snappyUncompressor } from "hysnappy";
 import { TesseraError } from "../../errors.js";
 import type { Kernels } from "../../kernels/kernels.js";
 import { getKernels, kernelsLoaded } from "../../kernels/instance.js";
+import { SCATTER_MIN, scatterLiterals, type Scatter } from "./parquet-scatter.js";
 
 /** Pages from WASM_MIN_PAGE up to WASM_MAX_PAGE may go through hysnappy (whose wasm memory grows to fit, and stays). */
 const WASM_MIN_PAGE = 4096;
@@ -147,6 +148,8 @@ function preamble(input: Uint8Array, size: number): number {
 export interface PageStream {
   readonly length: number;
   window(pos: number): Uint8Array;
+  /** Optional (a local file): bytes from pos on read straight into buffers (parquet-scatter.ts). */
+  scatter?: Scatter;
 }
 
 /** A page already in memory: one window. */
@@ -218,6 +221,18 @@ function snappyJs(src: PageStream, first: Uint8Array, start: number, size: numbe
         copyLiteral(w, p, len, at, head, out);
         p += len;
         at += len;
+        continue;
+      }
+      const held = w.length - p;
+      if (src.scatter && at + held >= h && len >= SCATTER_MIN) {
+        // What this window has, then the rest and the literals after it straight into `out`;
+        // the window is read again where that stopped.
+        copyLiteral(w, p, held, at, head, out);
+        const r = scatterLiterals(src.scatter, base + w.length, n, out, at + held - h, len - held, len);
+        at = h + r.o;
+        base = r.pos;
+        w = NO_HEAD;
+        p = 0;
         continue;
       }
       // A literal across windows: what this window has, then the next ones.

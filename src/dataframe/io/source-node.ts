@@ -12,7 +12,7 @@
  * caller's idea of "here").
  */
 
-import { readSync, type Stats } from "node:fs";
+import { readSync, readvSync, type Stats } from "node:fs";
 import { open, readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -155,6 +155,22 @@ export async function openLocal(path: string, what: string, expectedSize?: numbe
         const bytesRead = readSync(handle.fd, target, got, target.length - got, start + got);
         if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${start + got}, expected ${size} bytes (did it change while being read?)`);
         got += bytesRead;
+      }
+    },
+    readvIntoSync(start, targets) {
+      let pos = start;
+      let list = targets;
+      while (list.length > 0) {
+        const bytesRead = readvSync(handle.fd, list, pos);
+        const want = list.reduce((s, b) => s + b.length, 0);
+        if (bytesRead === want) return;
+        if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${pos}, expected ${size} bytes (did it change while being read?)`);
+        // A short read: on from the first buffer not filled.
+        pos += bytesRead;
+        let skip = bytesRead;
+        let i = 0;
+        while (skip >= list[i]!.length) skip -= list[i++]!.length;
+        list = [list[i]!.subarray(skip), ...list.slice(i + 1)];
       }
     },
     close: () => handle.close(),

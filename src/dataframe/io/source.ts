@@ -56,6 +56,8 @@ export interface ByteSource {
    * that reads small windows just before decoding them uses it (parquet-chunk.ts).
    */
   readIntoSync?(start: number, target: Uint8Array): void;
+  /** Optional: readIntoSync into several buffers, filled in order from `start` (one readv). */
+  readvIntoSync?(start: number, targets: Uint8Array[]): void;
   close(): Promise<void>;
 }
 
