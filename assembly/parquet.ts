@@ -66,8 +66,10 @@ export function dictDecode(src: usize, srcLen: i32, width: i32, n: i32, table: u
       if (need > <u64>(end - pos)) return -3;
       // Each index from the 8 bytes that hold it (bit offset <= 7, + width <= 39 bits), while
       // those 8 bytes are inside the data; the last few byte by byte.
-      let bit: u64 = 0;
-      let k = 0;
+      // Whole groups of 8 first (most of a run), unrolled; the loops below finish it.
+      let k = elem == 8 ? groups<u64>(pos, end, take, width, mask, size, table, dst + (<usize>i << 3)) : groups<u32>(pos, end, take, width, mask, size, table, dst + (<usize>i << 2));
+      if (k < 0) return -4;
+      let bit: u64 = <u64>k * w;
       const fast = end - pos >= 8 ? <u64>(end - pos - 8) << 3 : 0;
       const canFast = end - pos >= 8;
       if (elem == 8) {
@@ -113,4 +115,41 @@ function tailIndex(pos: usize, end: usize, bit: u64, mask: u64): u32 {
   let word: u64 = 0;
   for (let b: usize = 0; b < 8 && p + b < end; b++) word |= <u64>load<u8>(p + b) << (<u64>b << 3);
   return <u32>((word >> (bit & 7)) & mask);
+}
+
+/**
+ * The first values of a bit-packed run, 8 at a time: a group of 8 starts on a byte (8 * width
+ * bits), and value j of it is in the 8 bytes from byte (j * width) >> 3 of the group. Stops
+ * before a group whose last 8 bytes would reach `end`. Returns how many values it wrote (a
+ * multiple of 8, at most take), or -1 for an index not below `size`.
+ */
+function groups<T>(pos: usize, end: usize, take: i32, width: i32, mask: u64, size: u32, table: usize, out: usize): i32 {
+  const w = <usize>width;
+  const b1 = w >> 3, b2 = (w * 2) >> 3, b3 = (w * 3) >> 3, b4 = (w * 4) >> 3, b5 = (w * 5) >> 3, b6 = (w * 6) >> 3, b7 = (w * 7) >> 3;
+  const s1 = <u64>(w & 7), s2 = <u64>((w * 2) & 7), s3 = <u64>((w * 3) & 7), s4 = <u64>((w * 4) & 7), s5 = <u64>((w * 5) & 7), s6 = <u64>((w * 6) & 7), s7 = <u64>((w * 7) & 7);
+  const shift = alignof<T>();
+  let k = 0;
+  let g = pos;
+  for (; k + 8 <= take && g + b7 + 8 <= end; k += 8) {
+    const i0 = <u32>(load<u64>(g) & mask);
+    const i1 = <u32>((load<u64>(g + b1) >> s1) & mask);
+    const i2 = <u32>((load<u64>(g + b2) >> s2) & mask);
+    const i3 = <u32>((load<u64>(g + b3) >> s3) & mask);
+    const i4 = <u32>((load<u64>(g + b4) >> s4) & mask);
+    const i5 = <u32>((load<u64>(g + b5) >> s5) & mask);
+    const i6 = <u32>((load<u64>(g + b6) >> s6) & mask);
+    const i7 = <u32>((load<u64>(g + b7) >> s7) & mask);
+    if ((<i32>(i0 >= size) | <i32>(i1 >= size) | <i32>(i2 >= size) | <i32>(i3 >= size) | <i32>(i4 >= size) | <i32>(i5 >= size) | <i32>(i6 >= size) | <i32>(i7 >= size)) != 0) return -1;
+    const o = out + (<usize>k << shift);
+    store<T>(o, load<T>(table + (<usize>i0 << shift)));
+    store<T>(o, load<T>(table + (<usize>i1 << shift)), sizeof<T>());
+    store<T>(o, load<T>(table + (<usize>i2 << shift)), 2 * sizeof<T>());
+    store<T>(o, load<T>(table + (<usize>i3 << shift)), 3 * sizeof<T>());
+    store<T>(o, load<T>(table + (<usize>i4 << shift)), 4 * sizeof<T>());
+    store<T>(o, load<T>(table + (<usize>i5 << shift)), 5 * sizeof<T>());
+    store<T>(o, load<T>(table + (<usize>i6 << shift)), 6 * sizeof<T>());
+    store<T>(o, load<T>(table + (<usize>i7 << shift)), 7 * sizeof<T>());
+    g += w;
+  }
+  return k;
 }

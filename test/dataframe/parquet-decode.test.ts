@@ -137,6 +137,16 @@ describe("dictDecode (wasm): dictionary indices looked up as they are decoded", 
       // The JS decoder, which the reader falls back to, names what is wrong.
       if (page[0]! <= 32) expect(() => decodeHybrid(page, 1, page.length, page[0]!, new Int32Array(10), "indices")).not.toThrow(/bit width/);
     }
+    // An index past the table in the middle of a long bit-packed run (8 at a time) or its tail.
+    const big = Int32Array.from({ length: 1000 }, (_, i) => i);
+    for (const at of [0, 7, 8, 1000, 1995, 1999]) {
+      const ix = Array.from({ length: 2000 }, (_, i) => (i * 37) % 1000);
+      ix[at] = 1000 + (at % 24);
+      const page = Uint8Array.from([10, ...encodeHybrid(ix, 10)]);
+      const b = builderWith(big, ix.length);
+      expect(dictPrepare(b, page.length, ix.length)).toBe(true);
+      expect(dictDecodeInto(page, 0, page.length, ix.length, b), `bad index at ${at}`).toBe(false);
+    }
     const b = builderWith(table, 10);
     dictPrepare(b, good.length, 10);
     expect(dictDecodeInto(good, 0, good.length, 10, b)).toBe(true);
