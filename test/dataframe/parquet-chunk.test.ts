@@ -103,6 +103,21 @@ describe("readParquet of a local file, read a window at a time", () => {
           TO '${path}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 30000)`);
         await compare(path, [64, 5000, 512 * 1024]);
       }
+      // Random dictionary indices: snappy pages of literals, decompressed into wasm memory in place.
+      const path = join(dir, "duck-random-keys.parquet");
+      const query = `SELECT (hash(i) % 1000)::INTEGER AS key, 'c' || (hash(i + 7) % 50)::VARCHAR AS cat FROM range(250000) t(i)`;
+      await con.run(`COPY (${query}) TO '${path}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 100000)`);
+      const rows = (await con.runAndReadAll(query)).getRows();
+      for (const w of [1000, 512 * 1024]) {
+        setWindowBytes(w);
+        try {
+          const got = columnsOf(await readAll(path));
+          expect(got.key, `window ${w}`).toEqual(rows.map((r) => r[0]));
+          expect(got.cat, `window ${w}`).toEqual(rows.map((r) => r[1]));
+        } finally {
+          setWindowBytes(undefined);
+        }
+      }
     } finally {
       con.closeSync();
     }

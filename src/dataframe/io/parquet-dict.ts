@@ -6,7 +6,8 @@
  * per value what wasm does at a fraction of the cost.
  *
  * Wasm memory holds, in one region this thread keeps: the dictionary (as the column stores it),
- * the page's index bytes (unless the snappy decoder left the page there already), and the
+ * the page's index bytes (unless the snappy decoder left the page there already, or decompressed
+ * it straight into the region: dictPageTarget), and the
  * values, which are then copied into the column. The region is reserved before the page is
  * decompressed (dictPrepare), since growing the memory would invalidate a page the snappy
  * kernel left in it. When the kernel refuses the data (a corrupt page), the caller decodes the
@@ -81,11 +82,28 @@ export function dictDecodeInto(page: Uint8Array, start: number, end: number, n: 
     src = tablePtr + align(table.byteLength);
     new Uint8Array(memory, src, indexBytes).set(page.subarray(start + 1, end));
   }
-  const dst = region.ptr + align(table.byteLength) + align(indexBytes);
   const elem = table.BYTES_PER_ELEMENT;
+  let dst = region.ptr + align(table.byteLength) + align(indexBytes);
+  // A page written into the region (dictPageTarget) starts where the indices go: the values after it.
+  if (page.buffer === memory && page.byteOffset >= region.ptr && page.byteOffset < region.ptr + region.bytes) {
+    dst = Math.max(dst, align(page.byteOffset + end));
+    if (dst + n * elem > region.ptr + region.bytes) return false;
+  }
   const rc = (k.exports as unknown as Required<DictExports>).dictDecode(src, indexBytes, page[start]!, n, tablePtr, table.length, elem, dst);
   if (rc !== 0) return false;
   out.rowBytes(n, elem).set(new Uint8Array(memory, dst, n * elem));
   out.commitRows(n);
   return true;
+}
+
+/**
+ * Where a dictionary page of `bytes` bytes (decompressed) may be written so that dictDecodeInto
+ * reads it in place, not copied in: a view of the region, valid until the next page (call
+ * dictPrepare with the same size first). Null where the page decodes in JS.
+ */
+export function dictPageTarget(out: ColumnBuilder, bytes: number): Uint8Array | null {
+  const k = kernelsWithDict();
+  const table = out.dictionaryTable();
+  if (!k || !table || regionBytes(table, bytes, 0) > region.bytes) return null;
+  return new Uint8Array(k.memory.buffer, region.ptr + align(table.byteLength), bytes);
 }

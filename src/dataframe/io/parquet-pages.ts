@@ -38,7 +38,7 @@ import { readPlain } from "hyparquet/src/plain.js";
 import { TesseraError } from "../../errors.js";
 import type { ColumnBuilder, PageValues } from "./parquet-convert.js";
 import { shown, type ChunkRef } from "./parquet-footer.js";
-import { dictDecodeInto, dictPrepare } from "./parquet-dict.js";
+import { dictDecodeInto, dictPageTarget, dictPrepare } from "./parquet-dict.js";
 import { decodeBitPackedLevels, decodeDefinitionLevels, decodeHybrid } from "./parquet-rle.js";
 import type { ChunkBytes } from "./parquet-chunk.js";
 import { snappyDecompress, snappyDecompressSplit, type PageStream } from "./parquet-snappy.js";
@@ -419,6 +419,20 @@ function readValuesInPlace(body: PageStream, size: number, leaf: SchemaElement, 
   return true;
 }
 
+/**
+ * A snappy dictionary page that is almost all literal (random indices) decompressed straight into
+ * the wasm region dictDecodeInto reads (from a local file, read there directly: parquet-scatter.ts),
+ * not through the window, a scratch page and a copy in; null when the page is one for the wasm
+ * snappy decoder.
+ */
+function dictPageInPlace(body: PageBody, usize: number, out: ColumnBuilder): Uint8Array | null {
+  checkPageSize(usize, "the data page");
+  const into = dictPageTarget(out, usize);
+  return into && snappyDecompressSplit(body.stream(), usize, NO_LEVELS, into) ? into : null;
+}
+
+const NO_LEVELS = new Uint8Array(0);
+
 function readPageV1(header: PageHeader, body: PageBody, codec: string, leaf: SchemaElement, optional: boolean, left: number, out: ColumnBuilder): number {
   const h = header.data_page_header;
   if (!h) throw new TesseraError("the data page has no data page header");
@@ -427,7 +441,7 @@ function readPageV1(header: PageHeader, body: PageBody, codec: string, leaf: Sch
   const dictionary = DICTIONARY.has(h.encoding);
   const inWasm = dictionary && n > 0 && dictPrepare(out, header.uncompressed_page_size, n);
   const transient = dictionary || (h.encoding === "PLAIN" && FIXED_WIDTH.has(leaf.type!));
-  const page = (transient ? decompressTransient : decompress)(body.bytes(), header.uncompressed_page_size, codec, "the data page");
+  const page = (inWasm && codec === "SNAPPY" && dictPageInPlace(body, header.uncompressed_page_size, out)) || (transient ? decompressTransient : decompress)(body.bytes(), header.uncompressed_page_size, codec, "the data page");
   let pos = 0;
   let defs: Uint8Array | null = null;
   let nonNull = n;
