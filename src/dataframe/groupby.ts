@@ -244,22 +244,32 @@ class GroupbyInput extends PlannedInput {
     }
     let graph = low.graph.withLayer(new MaterializedLayer(partialName, nodes, [low.name]));
     const external = low.external;
+    const partials = Array.from({ length: low.npartitions }, (_, i) => blockKey(partialName, [i]));
+    const finalSpec = opSpec({ aggs, sort: this.options.sort ?? true, ddof: this.ddof });
+    const splitEvery = this.options.splitEvery ?? 8;
+    const combineAll = (outName: string): GraphNode[] => {
+      const out: GraphNode[] = [];
+      const root = combineTree(partials, `groupby-combine-${token}`, "dataframe.groupby-combine", splitEvery, out);
+      out.push(new Task(blockKey(outName, [0]), "dataframe.groupby-finalize", [finalSpec, new TaskRef(root)]));
+      return out;
+    };
     let splitOut = this.options.splitOut ?? "auto";
     if (splitOut === "auto") {
       splitOut = 1;
       if (low.npartitions > 1) {
-        const total = await this.persistPartials(graph, partialName, low.npartitions, external);
+        // The one-piece result goes with the partials, betting on few groups (the common case):
+        // then it is computing, or done, by the time the counts say so, and the result's graph
+        // finds it; with many groups it is given up and the split graph built.
+        const oneName = `groupby-${tokenize(token, 1)}`;
+        const bet = new MaterializedLayer(oneName, combineAll(oneName), [partialName]);
+        const total = await this.persistPartials(graph, partialName, low.npartitions, external, bet);
         if (total > AUTO_GROUPS) splitOut = Math.min(low.npartitions, Math.ceil(total / AUTO_GROUPS));
       }
     }
-    const partials = Array.from({ length: low.npartitions }, (_, i) => blockKey(partialName, [i]));
-    const finalSpec = opSpec({ aggs, sort: this.options.sort ?? true, ddof: this.ddof });
     const outName = `groupby-${tokenize(token, splitOut)}`;
-    const out: GraphNode[] = [];
-    const splitEvery = this.options.splitEvery ?? 8;
+    let out: GraphNode[] = [];
     if (splitOut === 1) {
-      const root = combineTree(partials, `groupby-combine-${token}`, "dataframe.groupby-combine", splitEvery, out);
-      out.push(new Task(blockKey(outName, [0]), "dataframe.groupby-finalize", [finalSpec, new TaskRef(root)]));
+      out = combineAll(outName);
     } else {
       // The split count goes into the token (in hex), so the key prefix stays "groupby-split".
       const tag = `${token}${splitOut.toString(16)}`;
@@ -285,19 +295,21 @@ class GroupbyInput extends PlannedInput {
    * splitOut "auto": compute the partials and keep them on the workers, with each one's row count
    * (a small value the scheduler holds, so reading it costs no trip to a worker), in one graph.
    * Returns the partial rows in all. The partials stay held until the result's graph is built
-   * (lower), so that graph reads them instead of computing them again.
+   * (lower), so that graph reads them instead of computing them again; so does `bet`, the
+   * one-piece result, unless the rows say to split (then it is released at once).
    */
-  private async persistPartials(graph: HighLevelGraph, partialName: string, n: number, external: Key[]): Promise<number> {
+  private async persistPartials(graph: HighLevelGraph, partialName: string, n: number, external: Key[], bet: MaterializedLayer): Promise<number> {
     const partials = Array.from({ length: n }, (_, i) => blockKey(partialName, [i]));
     const lengthName = `groupby-length-${partialName}`;
     const spec = opSpec({});
     const lengths = partials.map((p, i) => new Task(blockKey(lengthName, [i]), "dataframe.frame-length", [spec, new TaskRef(p)]));
-    const g = graph.withLayer(new MaterializedLayer(lengthName, lengths, [partialName]));
+    const g = graph.withLayer(new MaterializedLayer(lengthName, lengths, [partialName])).withLayer(bet);
+    const betKey = blockKey(bet.name, [0]);
     let futures: Future<unknown>[] = [];
     const c: Collection<unknown> = {
       [COLLECTION]: () => ({
         graph: g,
-        keys: [...partials, ...lengths.map((t) => t.key)],
+        keys: [...partials, betKey, ...lengths.map((t) => t.key)],
         external,
         finalize: (v) => v,
         rebuild: (fs) => ((futures = fs as Future<unknown>[]), c),
@@ -305,13 +317,16 @@ class GroupbyInput extends PlannedInput {
     };
     const client = currentClient();
     client.persist(c);
-    const held = futures.slice(0, n);
-    const counts = futures.slice(n);
+    const held = futures.slice(0, n + 1);
+    const counts = futures.slice(n + 1);
     try {
       const sizes = (await client.gather(counts)) as number[];
+      const total = sizes.reduce((a, b) => a + b, 0);
+      // Lost bet: let the one-piece result go now (its tasks are cancelled), keep the partials.
+      if (total > AUTO_GROUPS) held.pop()!.release();
       this.releaseHeld();
       this.held = held;
-      return sizes.reduce((a, b) => a + b, 0);
+      return total;
     } catch (err) {
       for (const f of held) f.release();
       throw err;

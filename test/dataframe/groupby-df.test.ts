@@ -18,6 +18,12 @@ const cat = Array.from({ length: N }, (_, i) => (i % 13 === 0 ? null : ["red", "
 const make = (npartitions: number) => dd.fromArrays({ key, x, n, cat }, { npartitions });
 
 type Row = Record<string, unknown>;
+
+/** Keys the scheduler holds now (a plan that is never lowered keeps its partials until collected). */
+function heldKeys(): string[] {
+  const s = (client as unknown as { runner: { scheduler: { tasks: Map<string, number>; t: { key: string[] } } } }).runner.scheduler;
+  return [...s.tasks.values()].map((slot) => s.t.key[slot]!);
+}
 const rowsOf = (t: { toArray(): { toJSON(): Row }[] }): Row[] => t.toArray().map((r) => ({ ...r.toJSON() }));
 
 /** The reference: groups of row indices by the key tuple (rows with a null key dropped). */
@@ -105,6 +111,7 @@ describe("groupby on a dataframe", () => {
   });
 
   it("shuffles on its own when there are many groups", async () => {
+    const heldBefore = heldKeys();
     const M = 1_200_000;
     const k = Int32Array.from({ length: M }, (_, i) => (i * 13) % M);
     const v = Float64Array.from({ length: M }, (_, i) => i % 10);
@@ -112,6 +119,18 @@ describe("groupby on a dataframe", () => {
     expect(await df.npartitions()).toBeGreaterThan(1);
     expect(await df.len()).toBe(M);
     expect((await df.sum(["v_sum"])).v_sum).toBe(v.reduce((a, b) => a + b, 0));
+    // The one-piece result computed on the bet of few groups was given up: nothing stays held.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(heldKeys().filter((k) => !heldBefore.includes(k))).toEqual([]);
+  });
+
+  it("with few groups, uses the one-piece result computed beside the partials (nothing runs twice)", async () => {
+    const executed = async () => (await client.metrics()).reduce((a, m) => a + m.executed, 0);
+    const before = await executed();
+    const got = rowsOf(await make(5).groupby("key").agg({ x: ["count"] }).compute());
+    expect(got.reduce((a, r) => a + Number(r.x_count), 0)).toBe(x.filter((v) => v !== null).length);
+    // 5 partials, 5 row counts, the combine and finalize (fused into one task): none twice.
+    expect((await executed()) - before).toBe(11);
   });
 
   it("runs after partition-wise steps and before more of them", async () => {
