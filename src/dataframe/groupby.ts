@@ -8,9 +8,10 @@
  * High cardinality (splitOut > 1): each partial is hash-partitioned by key into splitOut
  * pieces, piece j of every partial is combined and finalized into output partition j, so no
  * single task holds every group. With splitOut "auto" (the default) the partials are computed
- * first, with their row counts, in one graph, and kept on the workers until the result's graph
- * is built; their sizes (groups per partition) decide: up to AUTO_GROUPS partial rows in all, a
- * tree; beyond, one output partition per AUTO_GROUPS rows. Output
+ * first, with their row counts and (a bet on few groups) the tree's result, in one graph, and
+ * kept on the workers until the result's graph is built; their sizes (groups per partition)
+ * decide: up to AUTO_GROUPS partial rows in all, the tree, already under way; beyond, the tree's
+ * result is given up and there is one output partition per AUTO_GROUPS rows. Output
  * partitions are each sorted by key (sort: true), not sorted across partitions.
  *
  * The source is projected to the key and value columns first, so a Parquet source reads only
