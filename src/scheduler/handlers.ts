@@ -30,13 +30,18 @@ export function dispatchEvent(s: Scheduler, e: SchedulerEvent): void {
       return onWorkerRemoved(s, e.worker, e.reason);
     case "worker-paused":
       return onWorkerPaused(s, e.worker, e.paused);
-    case "task-finished":
-      return onTaskFinished(s, e.worker, e.key, e.nbytes, e.duration, e.ref, e.small);
+    case "task-finished": {
+      const w = s.workers.get(e.worker);
+      if (w) onTaskFinished(s, w, e.key, e.nbytes, e.duration, e.ref, e.small);
+      return;
+    }
     case "tasks-finished": {
+      const w = s.workers.get(e.worker);
+      if (!w) return;
       let si = 0;
       for (let i = 0; i < e.keys.length; i++) {
         const small = e.smallIndex[si] === i ? { value: e.smallValue[si++] } : undefined;
-        onTaskFinished(s, e.worker, e.keys[i]!, e.nbytes[i]!, (e.stop[i]! - e.start[i]!) / 1000, e.refs[i], small);
+        onTaskFinished(s, w, e.keys[i]!, e.nbytes[i]!, (e.stop[i]! - e.start[i]!) / 1000, e.refs[i], small);
         s.drain();
       }
       return;
@@ -232,16 +237,14 @@ function onWorkerRemoved(s: Scheduler, id: WorkerId, reason: string): void {
 }
 
 function onTaskFinished(
-s: Scheduler,
-  id: WorkerId,
+  s: Scheduler,
+  w: WorkerState,
   key: Key,
   nbytes: number,
   duration: number,
   ref: number | undefined,
   small: { value: unknown } | undefined,
 ): void {
-  const w = s.workers.get(id);
-  if (!w) return;
   const t = s.t;
   // The ref names the slot without hashing the key; a stale ref falls back to the key.
   let slot: number | undefined = ref === undefined ? -1 : t.deref(ref);
@@ -252,7 +255,7 @@ s: Scheduler,
     return;
   }
   if (st !== PROCESSING) {
-    s.free(id, key); // nobody wants it any more
+    s.free(w.id, key); // nobody wants it any more
     return;
   }
   s.prefixes[t.prefix[slot!]!]!.observe(duration);

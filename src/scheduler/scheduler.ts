@@ -322,13 +322,18 @@ export class Scheduler {
     const t = this.t;
     const key = t.key[slot]!;
     const bytes = Math.max(t.nbytes[slot]!, 0);
-    for (const i of t.holders(slot)) {
-      const w = this.byIndex[i]!;
-      w.nbytes -= bytes;
-      if (w.running) this.free(w.id, key);
-    }
+    // Every task's data comes here once: the holders are read in place, not copied out.
+    const first = t.holder[slot]!;
+    if (first !== -1) this.freeOn(this.byIndex[first]!, key, bytes);
+    const more = t.holdersMore[slot];
+    if (more) for (let i = 0; i < more.length; i++) this.freeOn(this.byIndex[more[i]!]!, key, bytes);
     t.clearHolders(slot);
     t.small[slot] = undefined;
+  }
+
+  private freeOn(w: WorkerState, key: Key, bytes: number): void {
+    w.nbytes -= bytes;
+    if (w.running) this.free(w.id, key);
   }
 
   reportMemory(slot: number): void {

@@ -244,7 +244,7 @@ export class TaskTable {
 
   clearHolders(slot: number): void {
     this.holder[slot] = -1;
-    this.holdersMore[slot] = undefined;
+    if (this.holdersMore[slot] !== undefined) this.holdersMore[slot] = undefined;
   }
 
   private grow(capacity: number): void {
