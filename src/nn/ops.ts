@@ -248,14 +248,20 @@ registerOp("nn.replica", async function (spec: ReplicaSpec, ...blocks: unknown[]
         mine = { rows: n, loss: l.loss, correct: l.correct };
         lap("compute");
       }
+      // Reduce-scatter: this replica's share of the mean gradient, its share of the update, then
+      // the others' shares of the parameters (allreduce.ts).
       const tot = reducer.allReduce(k, step, net.grads, mine, meanPtr, performance.now() - t0);
       lap("reduce");
-      if (tot.rows > 0) opt.step(net.params, meanPtr);
+      if (tot.rows > 0) opt.step(net.params, meanPtr, opt.lr, reducer.lo, reducer.hi);
       lap("update");
-      if (spec.rank === 0 && spec.checkpointEvery > 0 && (step + 1) % spec.checkpointEvery === 0 && step + 1 < spec.endStep) {
-        reducer.publish(step + 1, net.paramView(), opt.state, opt.t);
+      if (tot.rows > 0) reducer.shareParams(k, step, net.params);
+      lap("reduce");
+      if (spec.checkpointEvery > 0 && (step + 1) % spec.checkpointEvery === 0 && step + 1 < spec.endStep) {
+        reducer.publish(step + 1, k, net.params, opt.vectors, opt.t);
       }
     }
+    // Each replica updated only its share of the optimizer state: gather it for the result.
+    if (spec.endStep > spec.startStep) reducer.shareState(k, spec.endStep, opt.vectors);
     timing.wait = reducer.waitMs;
     for (const key of Object.keys(timing) as (keyof typeof timing)[]) timing[key] /= 1000;
     return { rank: spec.rank, rows, params: net.paramView().slice(), optimizerState: opt.state, t: opt.t, seconds: (performance.now() - t0) / 1000, timing };

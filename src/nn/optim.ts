@@ -118,17 +118,27 @@ export class KernelOptimizer {
     return learningRate(this.spec.schedule, this.spec.lr, this.t, this.totalSteps);
   }
 
-  step(params: number, grad: number, lr = this.lr): void {
+  /**
+   * One update of parameters [from, to) (default all) from the gradient there. Element-wise, so a
+   * replica that updates only its share (a reduce-scatter) computes the same bits for it.
+   */
+  step(params: number, grad: number, lr = this.lr, from = 0, to = this.size): void {
     this.t++;
     const s = this.spec;
-    const n = this.size;
+    const n = to - from, o = 4 * from;
     if (s.type === "sgd") {
-      sgdStep(s, lr, this.k.view("float32", params, n), this.k.view("float32", grad, n), this.k.view("float32", this.ptrs[0]!, s.momentum ? n : 0));
+      sgdStep(s, lr, this.k.view("float32", params + o, n), this.k.view("float32", grad + o, n), this.k.view("float32", this.ptrs[0]! + (s.momentum ? o : 0), s.momentum ? n : 0));
       return;
     }
     const c1 = 1 - Math.pow(s.beta1, this.t);
     const c2 = 1 - Math.pow(s.beta2, this.t);
-    this.nn.nnAdam(params, grad, this.ptrs[0]!, this.ptrs[1]!, n, lr, s.beta1, s.beta2, s.eps, c1, c2, s.weightDecay, s.decoupled ? 1 : 0);
+    this.nn.nnAdam(params + o, grad + o, this.ptrs[0]! + o, this.ptrs[1]! + o, n, lr, s.beta1, s.beta2, s.eps, c1, c2, s.weightDecay, s.decoupled ? 1 : 0);
+  }
+
+  /** The state vectors in wasm memory (pointer and length; SGD without momentum: length 0). */
+  get vectors(): { ptr: number; n: number }[] {
+    const lengths = this.spec.type === "sgd" ? [this.spec.momentum ? this.size : 0] : [this.size, this.size];
+    return this.ptrs.map((ptr, i) => ({ ptr, n: lengths[i]! }));
   }
 
   dispose(): void {

@@ -218,7 +218,8 @@ export async function fitDataParallel(client: Client, spec: SequentialSpec, data
       const { workers, assign } = place(client, rows.x, from.assign!, what);
       // A checkpoint past maxSteps: nothing to run, the result is the checkpoint's state.
       const last = Math.max(from.step, endStep);
-      const layout = { workers: W, size: P, steps: total, snapshot: ck ? P + stateSizes.reduce((a, b) => a + b, 0) : 0 };
+      const stateFloats = stateSizes.reduce((a, b) => a + b, 0);
+      const layout = { workers: W, size: P, steps: total, snapshot: ck ? P + stateFloats : 0, state: stateFloats };
       const sab = allocReduceBuffer(layout);
       const watcher = new Reducer(sab, layout, -1);
       const stop = new AbortController();
