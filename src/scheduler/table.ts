@@ -141,7 +141,13 @@ export class TaskTable {
 
   /** Make slots forgotten during this batch available again. */
   flushFree(): void {
-    for (const s of this.pendingFree) this.freeSlots.push(s);
+    if (this.live === 0) {
+      // Empty: start again from slot 0. Reusing the free list instead hands out slots in the order
+      // the last graph forgot them, scattered over its whole span (a tree's are), and every column
+      // access of the next computation misses the cache: a 10k graph after a 133k tree ran 2x slower.
+      this.top = 0;
+      this.freeSlots.length = 0;
+    } else for (const s of this.pendingFree) this.freeSlots.push(s);
     this.pendingFree.length = 0;
   }
 
