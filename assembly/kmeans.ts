@@ -1,126 +1,196 @@
 /**
- * k-means' nearest-centre search over an f32 copy of the rows kept beside the f64 block.
+ * k-means' nearest-centre search over an int16 copy of the rows kept beside the f64 block.
  *
- * The copy ("quads") holds the rows four at a time, transposed: per group of 4 rows, d f32x4
- * of x_j - m0 (one row per lane), then an f32x4 of ‖x - m0‖ rounded up. m0 is fixed for a fit
- * (the data's mean), so the copy is made once and read by every Lloyd step: 68 bytes a row for
- * d = 16 instead of the f64 row's 128, and four rows score each centre in one vector with no
- * horizontal sums, the running best and runner-up kept per lane (no branch per row).
+ * The copy ("quads") holds the rows four at a time: per group of 4 rows, ceil(d/2) i16x8 of
+ * (xq_j, xq_j+1) per row (d padded to even), then an i32x4 of each row's ‖xq‖₁. xq_j =
+ * round((x_j - m0_j) / a_j), a_j = max |x_j - m0_j| / 32767 over the block (a_j = 0 for a
+ * constant column: xq_j = 0). m0 is fixed for a fit (the data's mean), so the copy is made once
+ * and read by every pass: 36 bytes a row for d = 16 (the f64 row is 128), and i32x4.dot_i16x8_s
+ * does 8 multiply-adds an instruction, for four rows at once with no horizontal sums.
+ * A header before the groups: R = max ‖xq‖₂, Rx = max ‖x - m0‖₂ (f64, rounded up), a (d f64),
+ * and the scales 1 / a_j used to make xq (d f64).
  *
- * Which centre is nearest is decided on scores s_c = ½‖c'‖² - x'·c' (x' = x - m0, c' = c -
- * m0; ‖x - c‖² = ‖x'‖² + 2 s_c). A lane's best is taken only when its lead over the runner-up
- * is more than twice the scores' rounding bound, err = errScale·(‖x'‖·cmax + ½cmax²) with
- * errScale twice the (d + 4) roundings of 2^-24 a score can collect (the factor two also covers
- * evaluating the bound and the lead in f32). Then the true lead is at least err, so exact f64
- * distances order them the same way. Otherwise that row is measured against every centre in f64
- * from the f64 block, as plain Lloyd does (ties to the lower index).
+ * Which centre is nearest is decided on integer scores S_c = H_c - xq·cq, cq_j = round(Sc·a_j·c'_j)
+ * (c' = c - m0), H_c = round(½ Sc ‖c'‖²): Sc times the score ½‖c'‖² - x'·c' (‖x - c‖² =
+ * ‖x'‖² + 2 score) up to e_c <= ½‖xq‖₁ + ½‖cq_c‖₁ + 3d/4 + ½ (the roundings of xq, cq and H).
+ * The host picks Sc so that |cq_j| <= 32767, R·‖cq‖₂ and H stay below 2^29 (no i32 overflow of
+ * the exact sums; pairs never overflow since |xq|, |cq| <= 32767), and passes K = max ‖cq‖₁ +
+ * 3d/2 + 3 + F, F a bound on f64's own rounding of the distances (Sc units). A lane's best is
+ * taken only when its lead over the runner-up is more than ‖xq‖₁ + K (>= 2e + F): then the true
+ * lead exceeds F, so plain Lloyd's f64 distances order them the same way. Otherwise that row is
+ * measured against every centre in f64 from the f64 block, as plain Lloyd does (ties to the
+ * lower index).
  *
- * Centres ("qpack", made by the host, see src/ml/kernels.ts): k x d f64 centres, then k x d
- * f32x4 splats of c' (a centre's value in every lane), then k f32 ½‖c'‖² (padded to 16 bytes).
+ * Centres ("qpack", made by the host, see src/ml/kernels.ts): k x d f64 centres, then k x
+ * ceil(d/2) i32 (cq_j, cq_j+1 as two i16), then k i32 H_c (padded to 16 bytes).
  */
 
 import { axpy, nearestExact, sqdist } from "./ml";
 
+/** Bytes of the header of a block's quads. */
+// @ts-ignore: decorator
+@inline function headBytes(d: i32): usize {
+  return <usize>(16 + 16 * d);
+}
+
+/** Bytes of one group of four rows. */
+// @ts-ignore: decorator
+@inline function groupBytes(d: i32): usize {
+  return <usize>(((d + 1) >> 1) + 1) << 4;
+}
+
 /** Bytes of the quads of n rows of d features. */
 export function mlQuadBytes(n: i32, d: i32): i32 {
-  return ((n + 3) >> 2) * (d + 1) * 16;
+  return <i32>headBytes(d) + ((n + 3) >> 2) * <i32>groupBytes(d);
 }
 
 /** Write the quads of x (n x d f64) shifted by m0 (d f64) at out; a last partial group is zero-padded. */
 export function mlQuads(x: usize, n: i32, d: i32, m0: usize, out: usize): void {
   const rowBytes = <usize>d << 3;
-  const groupBytes = <usize>(d + 1) << 4;
-  const groups = (n + 3) >> 2;
-  for (let g = 0; g < groups; g++) {
-    const q = out + <usize>g * groupBytes;
-    for (let r = 0; r < 4; r++) {
-      const i = (g << 2) + r;
-      const lane = q + (<usize>r << 2);
-      if (i >= n) {
-        for (let j = 0; j <= d; j++) store<f32>(lane + (<usize>j << 4), 0);
-        continue;
-      }
-      const xi = x + <usize>i * rowBytes;
-      let n2: f64 = 0;
-      for (let j = 0; j < d; j++) {
-        const v = load<f64>(xi + (<usize>j << 3)) - load<f64>(m0 + (<usize>j << 3));
-        n2 += v * v;
-        store<f32>(lane + (<usize>j << 4), <f32>v);
-      }
-      // Rounded up: the rounding bound must not be underestimated.
-      const norm = Math.sqrt(n2);
-      store<f32>(lane + (<usize>d << 4), nextUp(<f32>norm, norm));
+  const a = out + 16;
+  const sc = a + (<usize>d << 3);
+  const even = d & ~1;
+  for (let j = 0; j < d; j++) store<f64>(a + (<usize>j << 3), 0);
+  for (let i = 0; i < n; i++) {
+    const xi = x + <usize>i * rowBytes;
+    for (let j = 0; j < even; j += 2) {
+      const o = <usize>j << 3;
+      v128.store(a + o, f64x2.max(v128.load(a + o), f64x2.abs(f64x2.sub(v128.load(xi + o), v128.load(m0 + o)))));
+    }
+    if (even < d) {
+      const o = <usize>even << 3;
+      store<f64>(a + o, max(load<f64>(a + o), abs(load<f64>(xi + o) - load<f64>(m0 + o))));
     }
   }
-}
-
-/** v (an f32 rounding of a >= 0) or the next f32 above it, whichever is >= a. */
-// @ts-ignore: decorator
-@inline function nextUp(v: f32, a: f64): f32 {
-  return <f64>v >= a ? v : reinterpret<f32>(reinterpret<i32>(v) + 1);
+  // a_j, and s_j = 1 / a_j to scale by (s_j differs from 1 / a_j by an ulp: the rounding of xq
+  // stays within ½ + 2^-37, inside the host's slack). A constant column scales by 0.
+  for (let j = 0; j < d; j++) {
+    const o = <usize>j << 3;
+    const m = load<f64>(a + o);
+    store<f64>(a + o, m / 32767);
+    store<f64>(sc + o, m > 0 ? 32767 / m : 0);
+  }
+  const pairs = (d + 1) >> 1;
+  const gb = groupBytes(d);
+  const groups = (n + 3) >> 2;
+  const lim = f64x2.splat(32767);
+  let r2: f64 = 0, rx2: f64 = 0;
+  memory.fill(out + headBytes(d), 0, <usize>groups * gb);
+  for (let i = 0; i < n; i++) {
+    const q = out + headBytes(d) + <usize>(i >> 2) * gb;
+    // Lane i & 3 of the i16x8 of pair p holds xq_2p at byte 4(i & 3) and xq_2p+1 two bytes on.
+    const lane = q + (<usize>(i & 3) << 2);
+    const xi = x + <usize>i * rowBytes;
+    let l1 = i32x4.splat(0);
+    let n2 = f64x2.splat(0), e2 = f64x2.splat(0);
+    for (let j = 0; j < even; j += 2) {
+      const o = <usize>j << 3;
+      const e = f64x2.sub(v128.load(xi + o), v128.load(m0 + o));
+      e2 = f64x2.add(e2, f64x2.mul(e, e));
+      // |e·s_j| <= 32767 (+ an ulp), so the rounding stays in range; clamped all the same.
+      const r = f64x2.min(lim, f64x2.max(f64x2.neg(lim), f64x2.nearest(f64x2.mul(e, v128.load(sc + o)))));
+      const v = i32x4.trunc_sat_f64x2_s_zero(r);
+      l1 = i32x4.add(l1, i32x4.abs(v));
+      n2 = f64x2.add(n2, f64x2.mul(r, r));
+      store<u32>(lane + (<usize>(j >> 1) << 4), (i32x4.extract_lane(v, 0) & 0xffff) | (i32x4.extract_lane(v, 1) << 16));
+    }
+    let t1 = i32x4.extract_lane(l1, 0) + i32x4.extract_lane(l1, 1);
+    let t2 = f64x2.extract_lane(n2, 0) + f64x2.extract_lane(n2, 1);
+    let t3 = f64x2.extract_lane(e2, 0) + f64x2.extract_lane(e2, 1);
+    if (even < d) {
+      const o = <usize>even << 3;
+      const e = load<f64>(xi + o) - load<f64>(m0 + o);
+      const v = <i32>max(-32767.0, min(32767.0, nearest<f64>(e * load<f64>(sc + o))));
+      t1 += abs(v);
+      t2 += <f64>(v * v);
+      t3 += e * e;
+      store<i16>(lane + (<usize>(even >> 1) << 4), <i16>v);
+    }
+    store<i32>(q + (<usize>pairs << 4) + (<usize>(i & 3) << 2), t1);
+    if (t2 > r2) r2 = t2;
+    if (t3 > rx2) rx2 = t3;
+  }
+  // Rounded up a little: both only bound what the host may take as safe.
+  store<f64>(out, Math.sqrt(r2) * (1 + 1e-12));
+  store<f64>(out + 8, Math.sqrt(rx2) * (1 + 1e-12));
 }
 
 /** The best centre of each lane, from the last quadBest call. */
 let quadLabels: v128 = i32x4.splat(0);
 
+/** xq·cq of the quad's four rows and one centre (pairs i32 at p0). */
+// @ts-ignore: decorator
+@inline function dot1(q: usize, pairs: i32, p0: usize): v128 {
+  let a0 = i32x4.splat(0);
+  for (let p = 0; p < pairs; p++) a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(q + (<usize>p << 4)), v128.load32_splat(p0 + (<usize>p << 2))));
+  return a0;
+}
+
 /**
- * Scores of the k centres for the 4 rows of quad q (into sc, k f32x4); leaves the per-lane best
- * in quadLabels and returns the mask of lanes whose lead is safe. errA = errScale·cmax, errB =
- * errScale·½cmax².
+ * Scores of the k centres for the 4 rows of quad q, folded as they come into the per-lane best
+ * (the first of equals) and runner-up; leaves the best in quadLabels and returns the mask of
+ * lanes whose lead is safe (more than ‖xq‖₁ + K).
  */
 // @ts-ignore: decorator
-@inline function quadBest(q: usize, d: i32, c32: usize, h: usize, k: i32, errA: v128, errB: v128, sc: usize): i32 {
-  const cBytes = <usize>d << 4;
+@inline function quadBest(q: usize, pairs: i32, cq: usize, h: usize, k: i32, K: v128): i32 {
+  const cBytes = <usize>pairs << 2;
+  let b1 = i32x4.splat(i32.MAX_VALUE), b2 = b1, bi = i32x4.splat(0);
+  let s: v128, lt: v128;
   let c = 0;
-  // Four centres at a time: each x_j load feeds four products.
+  // Four centres at a time: each pair's load feeds four dot products.
   for (; c + 4 <= k; c += 4) {
-    const p0 = c32 + <usize>c * cBytes;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let j = 0; j < d; j++) {
-      const xj = v128.load(q + (<usize>j << 4));
-      const p = p0 + (<usize>j << 4);
-      a0 = f32x4.add(a0, f32x4.mul(xj, v128.load(p)));
-      a1 = f32x4.add(a1, f32x4.mul(xj, v128.load(p + cBytes)));
-      a2 = f32x4.add(a2, f32x4.mul(xj, v128.load(p + 2 * cBytes)));
-      a3 = f32x4.add(a3, f32x4.mul(xj, v128.load(p + 3 * cBytes)));
+    const p0 = cq + <usize>c * cBytes;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    for (let p = 0; p < pairs; p++) {
+      const xp = v128.load(q + (<usize>p << 4));
+      const o = p0 + (<usize>p << 2);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(xp, v128.load32_splat(o)));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(xp, v128.load32_splat(o + cBytes)));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(xp, v128.load32_splat(o + 2 * cBytes)));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(xp, v128.load32_splat(o + 3 * cBytes)));
     }
     const hc = h + (<usize>c << 2);
-    const o = sc + (<usize>c << 4);
-    v128.store(o, f32x4.sub(v128.load32_splat(hc), a0));
-    v128.store(o + 16, f32x4.sub(v128.load32_splat(hc + 4), a1));
-    v128.store(o + 32, f32x4.sub(v128.load32_splat(hc + 8), a2));
-    v128.store(o + 48, f32x4.sub(v128.load32_splat(hc + 12), a3));
+    s = i32x4.sub(v128.load32_splat(hc), a0);
+    lt = i32x4.lt_s(s, b1);
+    b2 = i32x4.min_s(b2, i32x4.max_s(s, b1));
+    b1 = v128.bitselect(s, b1, lt);
+    bi = v128.bitselect(i32x4.splat(c), bi, lt);
+    s = i32x4.sub(v128.load32_splat(hc + 4), a1);
+    lt = i32x4.lt_s(s, b1);
+    b2 = i32x4.min_s(b2, i32x4.max_s(s, b1));
+    b1 = v128.bitselect(s, b1, lt);
+    bi = v128.bitselect(i32x4.splat(c + 1), bi, lt);
+    s = i32x4.sub(v128.load32_splat(hc + 8), a2);
+    lt = i32x4.lt_s(s, b1);
+    b2 = i32x4.min_s(b2, i32x4.max_s(s, b1));
+    b1 = v128.bitselect(s, b1, lt);
+    bi = v128.bitselect(i32x4.splat(c + 2), bi, lt);
+    s = i32x4.sub(v128.load32_splat(hc + 12), a3);
+    lt = i32x4.lt_s(s, b1);
+    b2 = i32x4.min_s(b2, i32x4.max_s(s, b1));
+    b1 = v128.bitselect(s, b1, lt);
+    bi = v128.bitselect(i32x4.splat(c + 3), bi, lt);
   }
   for (; c < k; c++) {
-    const p0 = c32 + <usize>c * cBytes;
-    let a0 = f32x4.splat(0);
-    for (let j = 0; j < d; j++) a0 = f32x4.add(a0, f32x4.mul(v128.load(q + (<usize>j << 4)), v128.load(p0 + (<usize>j << 4))));
-    v128.store(sc + (<usize>c << 4), f32x4.sub(v128.load32_splat(h + (<usize>c << 2)), a0));
-  }
-  // Per lane the best (the first of equals) and the runner-up.
-  const inf = f32x4.splat(Infinity);
-  let b1 = inf, b2 = inf;
-  let bi = i32x4.splat(0);
-  for (c = 0; c < k; c++) {
-    const s = v128.load(sc + (<usize>c << 4));
-    const lt = f32x4.lt(s, b1);
-    b2 = f32x4.min(b2, f32x4.max(s, b1));
+    s = i32x4.sub(v128.load32_splat(h + (<usize>c << 2)), dot1(q, pairs, cq + <usize>c * cBytes));
+    lt = i32x4.lt_s(s, b1);
+    b2 = i32x4.min_s(b2, i32x4.max_s(s, b1));
     b1 = v128.bitselect(s, b1, lt);
     bi = v128.bitselect(i32x4.splat(c), bi, lt);
   }
   quadLabels = bi;
-  const err = f32x4.add(f32x4.mul(v128.load(q + (<usize>d << 4)), errA), errB);
-  // Both scores finite (an overflow or NaN fails) and the lead over twice the bound.
-  const ok = v128.and(v128.and(f32x4.lt(b2, inf), f32x4.gt(b1, f32x4.neg(inf))), f32x4.gt(f32x4.sub(b2, b1), f32x4.add(err, err)));
+  // Scores lie within (-2^29, 2^30) (k >= 2), so the lead is exact.
+  const ok = i32x4.gt_s(i32x4.sub(b2, b1), i32x4.add(v128.load(q + (<usize>pairs << 4)), K));
   return i32x4.bitmask(ok);
 }
 
-/** Labels of quad g's rows (valid lanes: min(4, n - 4g)) into lab (4 i32; then k f32x4 of scratch), each exact. */
+/** Labels of quad g's rows (valid lanes: min(4, n - 4g)) into lab (4 i32), each exact. */
 // @ts-ignore: decorator
-@inline function quadNearest(q: usize, x: usize, g: i32, n: i32, d: i32, qpack: usize, k: i32, errA: v128, errB: v128, lab: usize): void {
-  const c32 = qpack + (<usize>(k * d) << 3);
-  const h = c32 + (<usize>(k * d) << 4);
-  const ok = k == 1 ? 15 : quadBest(q, d, c32, h, k, errA, errB, lab + 16);
+@inline function quadNearest(q: usize, x: usize, g: i32, n: i32, d: i32, qpack: usize, k: i32, K: v128, lab: usize): void {
+  const pairs = (d + 1) >> 1;
+  const cq = qpack + (<usize>(k * d) << 3);
+  const h = cq + (<usize>(k * pairs) << 2);
+  const ok = k == 1 ? 15 : quadBest(q, pairs, cq, h, k, K);
   v128.store(lab, k == 1 ? i32x4.splat(0) : quadLabels);
   if (ok == 15) return;
   const rows = min(4, n - (g << 2));
@@ -136,15 +206,16 @@ let quadLabels: v128 = i32x4.splat(0);
  * `out` (n i32, padded to a multiple of 4). With the previous labels `old` (0 on the first
  * step), a row that changes centre moves its values from the old centre's sums and count to the
  * new one's (dsums k x d, dcounts k, f64); on the first step every row adds to its centre's.
- * lab: scratch, 4 i32 and k f32x4.
+ * lab: scratch, 4 i32.
  */
-export function mlKmeansAssign(quads: usize, x: usize, n: i32, d: i32, qpack: usize, k: i32, errA: f32, errB: f32, old: usize, out: usize, dsums: usize, dcounts: usize, lab: usize): void {
+export function mlKmeansAssign(quads: usize, x: usize, n: i32, d: i32, qpack: usize, k: i32, K: i32, old: usize, out: usize, dsums: usize, dcounts: usize, lab: usize): void {
   const rowBytes = <usize>d << 3;
-  const groupBytes = <usize>(d + 1) << 4;
-  const ea = f32x4.splat(errA), eb = f32x4.splat(errB);
+  const gb = groupBytes(d);
+  const q0 = quads + headBytes(d);
+  const kv = i32x4.splat(K);
   const groups = (n + 3) >> 2;
   for (let g = 0; g < groups; g++) {
-    quadNearest(quads + <usize>g * groupBytes, x, g, n, d, qpack, k, ea, eb, lab);
+    quadNearest(q0 + <usize>g * gb, x, g, n, d, qpack, k, kv, lab);
     const labels = v128.load(lab);
     const o = <usize>g << 4;
     v128.store(out + o, labels);
@@ -169,16 +240,17 @@ export function mlKmeansAssign(quads: usize, x: usize, n: i32, d: i32, qpack: us
  * Per row the nearest of k centres and its exact squared distance (f64, from the f64 row),
  * against `prev` ([d², number] per row, or 0; ties keep prev's); written to out ([d², base +
  * nearest] per row, or 0: not written). Returns Σ d² (k-means‖'s φ, or the inertia). lab:
- * scratch, 4 i32 and k f32x4.
+ * scratch, 4 i32.
  */
-export function mlKmeansNearestQ(quads: usize, x: usize, n: i32, d: i32, qpack: usize, k: i32, errA: f32, errB: f32, base: i32, prev: usize, out: usize, lab: usize): f64 {
+export function mlKmeansNearestQ(quads: usize, x: usize, n: i32, d: i32, qpack: usize, k: i32, K: i32, base: i32, prev: usize, out: usize, lab: usize): f64 {
   const rowBytes = <usize>d << 3;
-  const groupBytes = <usize>(d + 1) << 4;
-  const ea = f32x4.splat(errA), eb = f32x4.splat(errB);
+  const gb = groupBytes(d);
+  const q0 = quads + headBytes(d);
+  const kv = i32x4.splat(K);
   const groups = (n + 3) >> 2;
   let phi: f64 = 0;
   for (let g = 0; g < groups; g++) {
-    quadNearest(quads + <usize>g * groupBytes, x, g, n, d, qpack, k, ea, eb, lab);
+    quadNearest(q0 + <usize>g * gb, x, g, n, d, qpack, k, kv, lab);
     const rows = min(4, n - (g << 2));
     for (let r = 0; r < rows; r++) {
       const i = (g << 2) + r;

@@ -6,7 +6,7 @@
  * loader refuse a stale build/tessera.wasm instead of computing garbage.
  */
 
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
 // Dtype codes. bool is stored as u8 holding 0 or 1.
 export const F64: i32 = 0;

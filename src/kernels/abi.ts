@@ -6,7 +6,7 @@
 
 import type { Dtype } from "./dtypes.js";
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** Elements per program tile and bytes per register (TILE elements of up to 8 bytes). */
 export const TILE = 512;

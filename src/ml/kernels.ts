@@ -16,8 +16,8 @@ interface MlExports {
   mlKmeans(x: number, n: number, d: number, c: number, k: number, labels: number, mind: number, sums: number, counts: number): number;
   mlQuadBytes(n: number, d: number): number;
   mlQuads(x: number, n: number, d: number, m0: number, out: number): void;
-  mlKmeansAssign(quads: number, x: number, n: number, d: number, pack: number, k: number, errA: number, errB: number, old: number, out: number, dsums: number, dcounts: number, lab: number): void;
-  mlKmeansNearestQ(quads: number, x: number, n: number, d: number, pack: number, k: number, errA: number, errB: number, base: number, prev: number, out: number, lab: number): number;
+  mlKmeansAssign(quads: number, x: number, n: number, d: number, pack: number, k: number, K: number, old: number, out: number, dsums: number, dcounts: number, lab: number): void;
+  mlKmeansNearestQ(quads: number, x: number, n: number, d: number, pack: number, k: number, K: number, base: number, prev: number, out: number, lab: number): number;
   mlGram(x: number, n: number, d: number, y: number, m: number, out: number, t: number): void;
   mlMoments(x: number, n: number, d: number, mean: number, m2: number, mn: number, mx: number): void;
 }
@@ -270,9 +270,9 @@ export function kmeansBlock(k: Kernels, x: number, rows: number, d: number, C: F
   }
 }
 
-// ---- k-means over the f32 quads (assembly/kmeans.ts) ----------------------------------------
+// ---- k-means over the int16 quads (assembly/kmeans.ts) --------------------------------------
 
-/** Bytes of the quads (the f32 copy of a block that k-means scores) of rows x d. */
+/** Bytes of the quads (the int16 copy of a block that k-means scores) of rows x d. */
 export const quadBytes = (k: Kernels, rows: number, d: number): number => ml(k).mlQuadBytes(rows, d);
 
 /** Write the quads of x (rows x d f64), shifted by m0 (the data's mean, d), at out. */
@@ -301,11 +301,11 @@ export const kmeansStateSlots = (rows: number, nc: number, d: number): number =>
  * against the labels at `old` (a previous state, or 0 on the first step, when every row adds).
  */
 export function kmeansAssignBlock(k: Kernels, quads: number, x: number, rows: number, d: number, C: Float64Array, nc: number, m0: Float64Array, old: number, out: number): void {
-  const pack = packQuadCentres(k, C, nc, d, m0);
+  const pack = packQuadCentres(k, quads, C, nc, d, m0);
   try {
     const trailer = out + kmeansLabelSlots(rows) * 4;
     k.view("float64", trailer, kmeansStepTrailer(nc, d)).fill(0);
-    ml(k).mlKmeansAssign(quads, x, rows, d, pack.ptr, nc, pack.errA, pack.errB, old, out, trailer, trailer + nc * d * 8, pack.lab);
+    ml(k).mlKmeansAssign(quads, x, rows, d, pack.ptr, nc, pack.K, old, out, trailer, trailer + nc * d * 8, pack.lab);
   } finally {
     pack.done();
   }
@@ -317,39 +317,84 @@ export function kmeansAssignBlock(k: Kernels, quads: number, x: number, rows: nu
  * same layout; 0: not written). Returns Σ d²: k-means‖'s φ, or with prev = out = 0 the inertia.
  */
 export function kmeansNearestBlock(k: Kernels, quads: number, x: number, rows: number, d: number, C: Float64Array, nc: number, m0: Float64Array, base: number, prev: number, out: number): number {
-  const pack = packQuadCentres(k, C, nc, d, m0);
+  const pack = packQuadCentres(k, quads, C, nc, d, m0);
   try {
-    return ml(k).mlKmeansNearestQ(quads, x, rows, d, pack.ptr, nc, pack.errA, pack.errB, base, prev, out, pack.lab);
+    return ml(k).mlKmeansNearestQ(quads, x, rows, d, pack.ptr, nc, pack.K, base, prev, out, pack.lab);
   } finally {
     pack.done();
   }
 }
 
 /**
- * Centres laid out for the quads' search (assembly/kmeans.ts): f64 centres, c - m0 as f32x4
- * splats (nc x d, so each multiplies four rows with one load), f32 ½‖c - m0‖², then scratch (4
- * i32 labels, nc f32x4 scores). errA and errB bound a score's rounding: errA·‖x - m0‖ + errB,
- * from errScale = 2·(d + 4)·2^-24 and cmax, the largest ‖c - m0‖.
+ * Centres laid out for the search over a block's quads (assembly/kmeans.ts): f64 centres, the
+ * int16 pairs of cq = round(Sc·a·(c - m0)) as i32 (nc x ceil(d/2)), H = round(½ Sc ‖c - m0‖²)
+ * as i32, then scratch (4 i32 labels). a, R and Rx come from the quads' header.
+ * Sc is as large as keeps |cq_j| <= 32767 and R·‖cq‖₂, H below 2^29 (exact i32 sums); K is the
+ * lead a score needs beyond ‖xq‖₁: max ‖cq‖₁ + 3d/2 + 3 + F, F bounding f64's rounding of the
+ * distances of plain Lloyd in the same units (4(d + 2)·2^-53·(Rx + max ‖c - m0‖)², times Sc).
  */
-export function packQuadCentres(k: Kernels, C: Float64Array, nc: number, d: number, m0: Float64Array): { ptr: number; lab: number; errA: number; errB: number; done(): void } {
-  const hSlots = (nc + 3) & ~3;
-  const f32s = 4 * nc * d + hSlots + 4 + 4 * nc;
-  const ptr = k.allocArray("float64", nc * d + Math.ceil(f32s / 2));
-  k.view("float64", ptr, nc * d).set(C.subarray(0, nc * d));
-  const c32 = k.view("float32", ptr + nc * d * 8, 4 * nc * d + hSlots) as Float32Array;
-  let cmax = 0;
+export function packQuadCentres(k: Kernels, quads: number, C: Float64Array, nc: number, d: number, m0: Float64Array): { ptr: number; lab: number; K: number; Sc: number; done(): void } {
+  const pairs = (d + 1) >> 1;
+  const head = k.view("float64", quads, 2 + d) as Float64Array;
+  const R = head[0]!;
+  const Rx = head[1]!;
+  const LIM = 2 ** 29;
+  // u = a·c' per centre: cq = round(Sc·u).
+  const u = new Float64Array(nc * d);
+  let umax = 0;
+  let cmax2 = 0;
+  let u2max = 0;
   for (let c = 0; c < nc; c++) {
     let n2 = 0;
+    let m2 = 0;
     for (let j = 0; j < d; j++) {
       const v = C[c * d + j]! - m0[j]!;
-      c32.fill(v, 4 * (c * d + j), 4 * (c * d + j) + 4);
+      const w = (u[c * d + j] = v * head[2 + j]!);
+      umax = Math.max(umax, Math.abs(w));
       n2 += v * v;
+      m2 += w * w;
     }
-    c32[4 * nc * d + c] = n2 / 2;
-    cmax = Math.max(cmax, Math.sqrt(n2));
+    cmax2 = Math.max(cmax2, n2);
+    u2max = Math.max(u2max, m2);
   }
-  const errScale = (d + 4) * 2 ** -23;
-  return { ptr, lab: ptr + nc * d * 8 + (4 * nc * d + hSlots) * 4, errA: errScale * cmax, errB: errScale * 0.5 * cmax * cmax, done: () => k.free(ptr) };
+  let Sc = Math.min(umax > 0 ? 32767 / umax : Infinity, R > 0 && u2max > 0 ? (0.99 * LIM) / (R * Math.sqrt(u2max)) : Infinity, cmax2 > 0 ? (0.99 * LIM) / (0.5 * cmax2) : Infinity);
+  if (!Number.isFinite(Sc)) Sc = 1;
+  const slots = nc * pairs + ((nc + 3) & ~3);
+  const ptr = k.allocArray("float64", nc * d + Math.ceil((slots + 4) / 2));
+  k.view("float64", ptr, nc * d).set(C.subarray(0, nc * d));
+  const cq = k.view("int16", ptr + nc * d * 8, 2 * nc * pairs) as Int16Array;
+  const h = k.view("int32", ptr + nc * d * 8 + nc * pairs * 4, nc) as Int32Array;
+  // The bounds above are checked on the integers made; a miss halves Sc (never in practice).
+  // After 64 halvings (non-finite centres) K = 2^30: no lead is safe, every row is measured in f64.
+  for (let tries = 0; ; tries++) {
+    let ok = true;
+    let l1max = 0;
+    cq.fill(0);
+    for (let c = 0; c < nc && ok; c++) {
+      let l1 = 0;
+      let n2 = 0;
+      let half = 0;
+      for (let j = 0; j < d; j++) {
+        const v = Math.round(Sc * u[c * d + j]!);
+        cq[c * pairs * 2 + j] = v;
+        l1 += Math.abs(v);
+        n2 += v * v;
+        half += (C[c * d + j]! - m0[j]!) ** 2;
+        if (Math.abs(v) > 32767) ok = false;
+      }
+      const H = Math.round(0.5 * half * Sc);
+      h[c] = H;
+      l1max = Math.max(l1max, l1);
+      if (!(H < LIM && R * Math.sqrt(n2) < LIM)) ok = false;
+    }
+    if (tries === 64) return { ptr, lab: ptr + nc * d * 8 + slots * 4, K: 2 ** 30, Sc, done: () => k.free(ptr) };
+    if (ok) {
+      const F = Sc * 4 * (d + 2) * 2 ** -53 * (Rx + Math.sqrt(cmax2)) ** 2;
+      const K = Math.ceil(l1max + 1.5 * d + 3 + F);
+      return { ptr, lab: ptr + nc * d * 8 + slots * 4, K: K < LIM ? K : 2 ** 30, Sc, done: () => k.free(ptr) };
+    }
+    Sc /= 2;
+  }
 }
 
 // ---- generic combines ---------------------------------------------------------------------

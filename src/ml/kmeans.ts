@@ -13,9 +13,11 @@
  *                    φ and the draws read it. Its counts weight the candidates; on the client,
  *                    weighted k-means++ over them, then weighted Lloyd iterations.
  *   Lloyd            per iteration one pass of `ml.kmeans.step` (the wasm kernel
- *                    mlKmeansAssign): every row scored against all centres in f32, four rows
- *                    to a vector, from the block's quads (an f32 copy made once per fit and
- *                    kept beside it), and measured in f64 where the lead is too close to call,
+ *                    mlKmeansAssign): every row scored against all centres in integers, four
+ *                    rows to a vector, from the block's quads (an int16 copy, each column
+ *                    scaled to ±32767, made once per fit and kept beside it: i32x4.dot_i16x8_s
+ *                    does 8 multiply-adds an instruction), and measured in f64 where the lead
+ *                    is within the quantization's error bound,
  *                    so the assignments are plain Lloyd's. The rows' labels stay on the workers
  *                    from step to step; each block sends back how the rows that changed centre
  *                    changed the centres' sums and counts; the client moves the centres, until
@@ -292,7 +294,7 @@ interface State {
 
 /**
  * The passes of a fit over persisted rows. Each X block has its quads beside it on the workers
- * (ml.kmeans.quads: an f32 copy, four rows transposed, shifted by the data's mean m0), made once
+ * (ml.kmeans.quads: an int16 copy, four rows interleaved, shifted by the data's mean m0), made once
  * and read by every nearest-centre pass; the f64 rows are read only for the exact distances.
  */
 class Passes {

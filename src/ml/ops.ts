@@ -12,7 +12,7 @@
  *                      and with `hessian` the Hessian's data term too           (one per Newton iteration)
  *   ml.gram            count, means and centred scatter of (x, y)               (normal equations)
  *   ml.kmeans          inertia, and per-centre sums and counts                  (one per Lloyd step)
- *   ml.kmeans.quads    an f32 copy of a block, four rows transposed, that the passes below score (kept on the worker)
+ *   ml.kmeans.quads    an int16 copy of a block, four rows interleaved, that the passes below score (kept on the worker)
  *   ml.kmeans.nearest  per row: distance to the nearest k-means‖ candidate, and which (kept on the worker)
  *   ml.kmeans.cost     φ = Σ of those distances, and rows per candidate
  *   ml.kmeans.sample   rows drawn with probability l·d²/φ                       (k-means‖ rounds)
@@ -244,7 +244,7 @@ registerOp("ml.kmeans", (spec: KmeansSpec, x: unknown) =>
   }),
 );
 
-/** The f32 quads of an X block (assembly/kmeans.ts), shifted by the data's mean m0. */
+/** The int16 quads of an X block (assembly/kmeans.ts), shifted by the data's mean m0 (f32 storage: only bytes). */
 registerOp("ml.kmeans.quads", (spec: { d: number; m0: Float64Array }, x: unknown) =>
   withKernels((k) => {
     const xm = matrix(k, x, spec.d, "ml.kmeans.quads X");

@@ -116,12 +116,12 @@ describe("k-means quads kernels", () => {
     for (const { n, d, nc, offset } of CASES.filter((c) => c.nc > 1)) {
       const { X, C } = nearTies(n, d, nc, offset, n + d);
       const b = place(k, X, n, d);
-      const pack = packQuadCentres(k, C, nc, d, b.m0);
+      const pack = packQuadCentres(k, b.quads, C, nc, d, b.m0);
       const out = k.allocArray("int32", kmeansStateSlots(n, nc, d));
       try {
         const t = out + kmeansLabelSlots(n) * 4;
         const ex = k.exports as unknown as { mlKmeansAssign(...a: number[]): void };
-        ex.mlKmeansAssign(b.quads, b.x, n, d, pack.ptr, nc, 0, 0, 0, out, t, t + nc * d * 8, pack.lab);
+        ex.mlKmeansAssign(b.quads, b.x, n, d, pack.ptr, nc, -(2 ** 30), 0, out, t, t + nc * d * 8, pack.lab);
         const ref = exact(k, b, n, d, C, nc);
         const got = k.view("int32", out, n);
         for (let i = 0; i < n; i++) if (got[i] !== ref.labels[i]) wrong++;
