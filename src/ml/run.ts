@@ -1,7 +1,7 @@
 /**
  * Running the estimators' passes on the current client. A pass is one task per row block
  * (an `ml.*` op over block i of X, and of y) whose partials a combine tree reduces to one
- * value that comes back to the client; nothing else is gathered.
+ * value that comes back to the client (with a few blocks, the client adds the partials).
  *
  * Iterative fits persist X and y first (their blocks stay on the workers, pinned by futures
  * the fit holds until it ends), so every pass after that reads blocks already in wasm memory:
@@ -18,6 +18,7 @@ import { Task, TaskRef, blockKey, type Graph, type GraphNode, type Key } from ".
 import { randomToken } from "../graph/tokenize.js";
 import { combineTree } from "../graph/tree.js";
 import type { Rows } from "./data.js";
+import { concatPartials, sumPartials } from "./kernels.js";
 import type { Info, InfoSpec } from "./ops.js";
 
 /** A graph and the keys whose values make the result: the smallest collection there is. */
@@ -95,6 +96,9 @@ export interface Pass {
   extra?: readonly Key[];
 }
 
+/** The combines (ops.ts) the client runs itself when one node would take all the partials. */
+const CLIENT_COMBINES: Record<string, (parts: readonly object[]) => object> = { "ml.sum": sumPartials, "ml.concat": concatPartials };
+
 /** One task per block, a combine tree, one value back. */
 export async function reduceBlocks<P>(rows: Rows, pass: Pass, what: string, options: ComputeOptions = {}): Promise<P> {
   const withY = pass.withY ?? rows.y !== null;
@@ -109,6 +113,14 @@ export async function reduceBlocks<P>(rows: Rows, pass: Pass, what: string, opti
     return key;
   });
   if (parts.length === 0) throw new TesseraError(`${what}: X has no blocks`);
+  // No more partials than one combine node takes: the client combines them itself, in block
+  // order as that node would (the same result), one hop sooner: the partials need not first
+  // meet on one worker. Iterative fits (a Lloyd step, a k-means‖ round) pay that hop per pass.
+  const local = CLIENT_COMBINES[pass.combine];
+  if (local && parts.length <= (pass.splitEvery ?? 8)) {
+    const graph = rows.graph.withLayer(new MaterializedLayer(`${pass.name}-${token}`, nodes, [...rows.graph.layers.keys()]));
+    return computeValue(new GraphValue(graph, parts, rows.external, (v) => local(v as object[]) as P), what, options);
+  }
   const root = combineTree(parts, `${pass.name}-combine-${token}`, pass.combine, pass.splitEvery ?? 8, nodes);
   const layer = new MaterializedLayer(`${pass.name}-${token}`, nodes, [...rows.graph.layers.keys()]);
   const graph = rows.graph.withLayer(layer);
