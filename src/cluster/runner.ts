@@ -27,6 +27,10 @@ export type ClientReport = Extract<Instruction, { type: "report" }>;
  */
 export type ReportTap = (worker: WorkerId, report: Report) => void;
 
+/** Frees held back for a worker go after this long without another message to carry them, or at this many keys. */
+const FREE_DELAY_MS = 2;
+const FREE_BATCH = 4096;
+
 interface Batch {
   defs?: SourceDef[];
   compute?: ComputeBatchBuilder;
@@ -65,6 +69,14 @@ export class Runner {
   private rebalanceId = 0;
   private scatterTurn = 0;
   private closed = false;
+  /**
+   * Frees held back per worker: a batch of frees alone is not worth a message (each one wakes
+   * the worker), so they ride with the next message to that worker, or go after FREE_DELAY_MS.
+   * Every post to a worker carries its held frees first, so a free never overtakes a later
+   * message about the same key.
+   */
+  private readonly heldFrees = new Map<WorkerId, Key[]>();
+  private freeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: SchedulerOptions = {}) {
     this.scheduler = new Scheduler(options);
@@ -90,6 +102,7 @@ export class Runner {
 
   removeWorker(id: WorkerId, reason: string): void {
     if (!this.links.delete(id)) return;
+    this.heldFrees.delete(id);
     this.shipped.delete(id);
     for (const [gid, g] of this.gathers) {
       if (g.worker !== id) continue;
@@ -218,6 +231,7 @@ export class Runner {
     const id = ++this.gatherId;
     return new Promise<unknown[]>((resolve, reject) => {
       this.gathers.set(id, { worker, keys, resolve, reject });
+      this.postFreesFirst(worker);
       link.post({ t: "gather", id, keys, move }, []);
     });
   }
@@ -236,6 +250,7 @@ export class Runner {
     }
     for (const [w, p] of perWorker) {
       const link = this.links.get(w)!;
+      this.postFreesFirst(w);
       const prepared = link.sharesMemory ? { value: p.values, transfer: [] } : prepareForPost(p.values, false);
       link.post({ t: "put", keys: p.keys, values: prepared.value as unknown[] }, prepared.transfer);
       for (let i = 0; i < p.keys.length; i++) {
@@ -248,6 +263,8 @@ export class Runner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.freeTimer !== undefined) clearTimeout(this.freeTimer);
+    this.heldFrees.clear();
     for (const g of this.gathers.values()) g.reject(new TesseraError("cluster closed"));
     this.gathers.clear();
     const links = [...this.links.values()];
@@ -327,11 +344,44 @@ export class Runner {
         }
       }
     }
+    // Frees are held back only while other workers get work from the same round (a computation
+    // under way): once nothing runs, what was freed is gone from the workers at once.
+    let computing = false;
+    batches.forEach((b) => (computing ||= b.compute !== undefined));
     batches.forEach((b, w) => {
+      const held = this.heldFrees.get(w);
+      if (computing && b.free && !b.compute && !b.steal && !b.cancel && !b.acquire && !b.defs) {
+        if (held) for (const k of b.free) held.push(k);
+        else this.heldFrees.set(w, b.free);
+        if ((held ?? b.free).length >= FREE_BATCH) this.postFreesFirst(w);
+        else if (this.freeTimer === undefined) {
+          this.freeTimer = setTimeout(() => this.postHeldFrees(), FREE_DELAY_MS);
+          (this.freeTimer as { unref?: () => void }).unref?.();
+        }
+        return;
+      }
+      if (held) {
+        this.heldFrees.delete(w);
+        if (b.free) for (const k of b.free) held.push(k);
+        b.free = held;
+      }
       if (b.compute) this.shipSources(w, b.compute.ops(), b);
       this.links.get(w)?.post({ t: "batch", ...b, compute: b.compute?.finish() }, []);
     });
     reports?.forEach((r, client) => this.sinks.get(client)?.(r));
+  }
+
+  /** Send `worker` the frees held back for it, ahead of a message about to go. */
+  private postFreesFirst(worker: WorkerId): void {
+    const held = this.heldFrees.get(worker);
+    if (!held) return;
+    this.heldFrees.delete(worker);
+    this.links.get(worker)?.post({ t: "batch", free: held }, []);
+  }
+
+  private postHeldFrees(): void {
+    this.freeTimer = undefined;
+    for (const w of [...this.heldFrees.keys()]) this.postFreesFirst(w);
   }
 
   /** Put in `b` the source of every shipped function among `ops` that `worker` has not seen. */
