@@ -10,7 +10,7 @@
 
 import { ABI_VERSION, TILE } from "./types";
 
-export { run, binaryF64, binaryF32, binaryI32 } from "./program";
+export { run, binaryF64, binaryF32, binaryI32, compareF64, logicalU8 } from "./program";
 export { reduce } from "./reduce";
 export { reduceAxis, cumsum } from "./axis";
 export { histogram, bincount } from "./histogram";

@@ -65,6 +65,15 @@ export function binaryI32(op: i32, mode: i32, d: usize, a: usize, b: usize, n: i
   binaryT<i32>(op, mode, d, a, b, n);
 }
 
+// For the dataframe's block evaluators (src/dataframe/kernels/block-eval.ts): a filter's
+// comparison and its and/or/not straight into wasm memory, where the groupby reads the mask.
+export function compareF64(op: i32, d: usize, a: usize, b: usize, n: i32): void {
+  compareT<f64>(op, d, a, b, n);
+}
+export function logicalU8(op: i32, d: usize, a: usize, b: usize, n: i32): void {
+  logical(op, d, a, b, n);
+}
+
 function binary(t: i32, op: i32, mode: i32, d: usize, a: usize, b: usize, n: i32): void {
   if (t == F64) binaryF64(op, mode, d, a, b, n);
   else if (t == F32) binaryF32(op, mode, d, a, b, n);

@@ -13,7 +13,7 @@
  */
 
 import { TesseraError } from "../errors.js";
-import { allocColumnData, column as getColumn, isNumeric, missingMask, type Column, type ColumnData, type ColumnType, type Frame } from "./frame.js";
+import { allocColumnData, column as getColumn, isNumeric, missingMask, nullFreeF64, type Column, type ColumnData, type ColumnType, type Frame } from "./frame.js";
 import { show, type ExprNode, type Literal } from "./expr.js";
 
 type Value = { kind: "column"; col: Column } | { kind: "scalar"; value: Literal };
@@ -34,11 +34,8 @@ export function evaluate(frame: Frame, e: ExprNode): Column {
 export function compileFloat64(frame: Frame, e: ExprNode): ((start: number, n: number) => Float64Array) | null {
   switch (e.op) {
     case "col": {
-      const i = frame.names.indexOf(e.name);
-      const c = i >= 0 ? frame.columns[i]! : undefined;
-      if (!c || c.type !== "float64" || c.valid || !(c.data instanceof Float64Array)) return null;
-      const d = c.data;
-      return (start, n) => d.subarray(start, start + n);
+      const d = nullFreeF64(frame, e.name);
+      return d ? (start, n) => d.subarray(start, start + n) : null;
     }
     case "lit": {
       if (typeof e.value !== "number") return null;

@@ -308,3 +308,10 @@ export function frameBytes(f: Frame): number {
   }
   return b;
 }
+
+/** A float64 column's data when it has no nulls (the block evaluators' inputs), else null. */
+export function nullFreeF64(frame: Frame, name: string): Float64Array | null {
+  const i = frame.names.indexOf(name);
+  const c = i >= 0 ? frame.columns[i]! : undefined;
+  return c && c.type === "float64" && !c.valid && c.data instanceof Float64Array ? c.data : null;
+}

@@ -35,6 +35,7 @@ import type { LazyData } from "./kernels/wasm.js";
 import { PlannedInput, type Lowered, type Plan } from "./input.js";
 import { AGG_NAMES, combineGroupbyPartials, finalizeGroupby, groupbyPartial, hashPartition, splitByPartition, type AggName, type GroupbyAggs } from "./kernels/index.js";
 import { applyStepsMasked, maskable, neededColumns, type Step } from "./steps.js";
+import { BlockScope } from "./kernels/block-eval.js";
 
 export interface GroupbyOptions {
   /** Drop rows whose key is null or NaN (default true, as pandas). */
@@ -366,7 +367,14 @@ registerOp("dataframe.groupby-partial", (spec: { by: string[]; aggs: GroupbyAggs
       // Columns the steps assign that only sums, means, counts and variances read: evaluated a
       // block at a time as the kernels read them (steps.ts).
       const lazy = new Set(Object.entries(spec.aggs).filter(([name, list]) => !spec.by.includes(name) && list.every((a) => BLOCKWISE.has(a))).map(([name]) => name));
-      ({ frame: f, mask: rows } = applyStepsMasked(f, spec.steps, lazy, true));
+      // Filters and those columns computed in wasm memory where they can be (block-eval.ts).
+      const scope = new BlockScope(k);
+      try {
+        ({ frame: f, mask: rows } = applyStepsMasked(f, spec.steps, lazy, true, scope));
+        return groupbyPartial(k, f, spec.by, spec.aggs, { dropna: spec.dropna, rows });
+      } finally {
+        scope.free();
+      }
     }
     return groupbyPartial(k, f, spec.by, spec.aggs, { dropna: spec.dropna, rows });
   }),

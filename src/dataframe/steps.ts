@@ -14,6 +14,7 @@ import { columnsOf, show, type ExprNode, type Literal } from "./expr.js";
 import { castColumn, compileFloat64, compileMask, evaluate, fillNull, predicateMask } from "./eval.js";
 import { allocColumnData, filterRows, isNumeric, makeFrame, missingMask, schemaOf, selectColumns, type Column, type ColumnData, type ColumnMeta, type ColumnType, type Frame, type Schema } from "./frame.js";
 import type { LazyData } from "./kernels/wasm.js";
+import { type BlockScope, wasmFloat64, wasmMask } from "./kernels/block-eval.js";
 
 export type Step =
   | { kind: "select"; columns: string[] }
@@ -269,11 +270,14 @@ export function applyStepsMasked(
   steps: readonly Step[],
   lazy: ReadonlySet<string> = new Set(),
   blockwiseMask = false,
+  scope?: BlockScope,
 ): { frame: Frame; mask: Uint8Array | LazyData | null } {
   let f = frame;
   let mask: Uint8Array | null = null;
   /** Filters compiled to block evaluators (eval.ts's compileMask), when blockwiseMask. */
   const blockMasks: ((start: number, n: number) => Uint8Array)[] = [];
+  /** The filters' predicates with the frame each one sees (for block-eval.ts's wasm mask). */
+  const filters: { frame: Frame; predicate: ExprNode }[] = [];
   if (steps.some((s) => s.kind === "select")) {
     const need = neededColumns(schemaOf(f), steps, null);
     if (need.length < f.names.length) f = selectColumns(f, need);
@@ -281,7 +285,7 @@ export function applyStepsMasked(
   for (let j = 0; j < steps.length; j++) {
     const step = steps[j]!;
     if (step.kind === "assign" && lazy.size > 0) {
-      f = assignLazily(f, step.columns, steps.slice(j + 1), lazy);
+      f = assignLazily(f, step.columns, steps.slice(j + 1), lazy, scope);
       continue;
     }
     switch (step.kind) {
@@ -289,6 +293,7 @@ export function applyStepsMasked(
         const compiled = blockwiseMask ? compileMask(f, step.predicate) : null;
         if (compiled) {
           blockMasks.push(compiled);
+          filters.push({ frame: f, predicate: step.predicate });
           break;
         }
         const m = predicateMask(f, step.predicate);
@@ -310,6 +315,9 @@ export function applyStepsMasked(
     }
   }
   if (blockMasks.length === 0) return { frame: f, mask };
+  // No filter evaluated whole, and every one compiles to wasm: the mask in wasm (block-eval.ts).
+  const inWasm = mask ? null : wasmMask(scope, f.length, filters);
+  if (inWasm) return { frame: f, mask: inWasm };
   // The mask a block at a time: every compiled filter, and the ones evaluated whole.
   const whole = mask;
   let buf = new Uint8Array(0);
@@ -334,7 +342,7 @@ export function applyStepsMasked(
  * float64 columns (eval.ts's compileFloat64) becomes LazyData: evaluated a block of rows at a time when a kernel reads it
  * (kernels/wasm.ts), so the whole column is never allocated. Other columns are evaluated now.
  */
-function assignLazily(f: Frame, columns: readonly { name: string; expr: ExprNode }[], after: readonly Step[], lazy: ReadonlySet<string>): Frame {
+function assignLazily(f: Frame, columns: readonly { name: string; expr: ExprNode }[], after: readonly Step[], lazy: ReadonlySet<string>, scope?: BlockScope): Frame {
   const names = [...f.names];
   const cols = [...f.columns];
   const laterUse = (name: string, ci: number) =>
@@ -343,9 +351,12 @@ function assignLazily(f: Frame, columns: readonly { name: string; expr: ExprNode
   for (let ci = 0; ci < columns.length; ci++) {
     const c = columns[ci]!;
     const cur: Frame = { length: f.length, names, columns: cols };
-    const program = lazy.has(c.name) && !laterUse(c.name, ci) ? compileFloat64(cur, c.expr) : null;
+    const blockwise = lazy.has(c.name) && !laterUse(c.name, ci);
+    const inWasm = blockwise ? wasmFloat64(scope, cur, c.expr) : null;
+    const program = blockwise && !inWasm ? compileFloat64(cur, c.expr) : null;
     let value: Column;
-    if (program) {
+    if (inWasm) value = { type: "float64", data: inWasm as unknown as ColumnData };
+    else if (program) {
       const data: LazyData = { lazy: true, length: f.length, BYTES_PER_ELEMENT: 8, block: program };
       value = { type: "float64", data: data as unknown as ColumnData };
     } else value = evaluate(cur, c.expr);

@@ -147,6 +147,8 @@ export interface LazyData {
   readonly BYTES_PER_ELEMENT: number;
   /** Rows [start, start + n), as a typed array of the column's type (valid until the next call). */
   block(start: number, n: number): Typed;
+  /** The same rows already in wasm memory, as a pointer (block-eval.ts): read there, not copied. */
+  ptr?(start: number, n: number): number;
 }
 
 export function isLazyData(d: unknown): d is LazyData {
@@ -165,10 +167,11 @@ export class BlockReader {
   constructor(private readonly k: Kernels, arena: Arena, private readonly src: Typed | LazyData, rows = BLOCK) {
     this.size = src.BYTES_PER_ELEMENT;
     this.inPlace = !isLazyData(src) && src.buffer === k.memory.buffer ? src.byteOffset : -1;
-    this.scratch = this.inPlace >= 0 ? 0 : arena.alloc(rows * this.size);
+    this.scratch = this.inPlace >= 0 || (isLazyData(src) && src.ptr) ? 0 : arena.alloc(rows * this.size);
   }
   ptr(start: number, n: number): number {
     if (this.inPlace >= 0) return this.inPlace + start * this.size;
+    if (isLazyData(this.src) && this.src.ptr) return this.src.ptr(start, n);
     const bytes = n * this.size;
     const src = isLazyData(this.src) ? this.src.block(start, n) : this.src;
     const at = isLazyData(this.src) ? 0 : start * this.size;
