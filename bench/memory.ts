@@ -25,6 +25,8 @@ export interface MemoryCase {
   seconds: number;
   peak_rss_bytes: number;
   spilled_bytes: number;
+  /** What those bytes took on disk (smaller where spill compression paid). */
+  spilled_disk_bytes: number;
   limit_total_bytes: number;
   data_bytes: number;
   ratio?: number;
@@ -65,9 +67,13 @@ async function peakRss<T>(run: () => Promise<T>): Promise<{ peak: number; value:
   }
 }
 
-async function spilledBytes(client: Client): Promise<number> {
+/** Bytes spilled, as sizes in memory and as written to disk (compressed). */
+async function spilledBytes(client: Client): Promise<{ memory: number; disk: number }> {
   const ms = await client.metrics();
-  return ms.reduce((s, m) => s + (m.memory?.spillBytes ?? 0), 0);
+  return {
+    memory: ms.reduce((s, m) => s + (m.memory?.spillBytes ?? 0), 0),
+    disk: ms.reduce((s, m) => s + (m.memory?.spillDiskBytes ?? 0), 0),
+  };
 }
 
 async function withCluster<T>(memoryLimit: number, fn: (c: Client) => Promise<T>): Promise<T> {
@@ -76,6 +82,8 @@ async function withCluster<T>(memoryLimit: number, fn: (c: Client) => Promise<T>
     memoryLimit,
     // Where spill files go (default: os.tmpdir()); e.g. /dev/shm to take the disk out of the figure.
     ...(process.env.TESSERA_BENCH_SPILL_DIR ? { localDirectory: process.env.TESSERA_BENCH_SPILL_DIR } : {}),
+    // TESSERA_BENCH_SPILL_COMPRESSION=1 (or 0) compresses spilled buffers (or not): A/B runs.
+    ...(process.env.TESSERA_BENCH_SPILL_COMPRESSION ? { memory: { spillCompression: process.env.TESSERA_BENCH_SPILL_COMPRESSION === "1" } } : {}),
     modules: [{ url: new URL("./memory-ops.js", import.meta.url), name: "membench" }],
   });
   try {
@@ -87,7 +95,7 @@ async function withCluster<T>(memoryLimit: number, fn: (c: Client) => Promise<T>
 
 interface Outcome {
   seconds: number;
-  spilled: number;
+  spilled: { memory: number; disk: number };
   answer: number;
   ok: boolean;
 }
@@ -139,7 +147,8 @@ export async function runMemoryBench(opts: { quick: boolean; emit: (row: MemoryC
       impl: "tessera-spill",
       seconds: spill.value.seconds,
       peak_rss_bytes: spill.peak,
-      spilled_bytes: spill.value.spilled,
+      spilled_bytes: spill.value.spilled.memory,
+      spilled_disk_bytes: spill.value.spilled.disk,
       limit_total_bytes: 2 * limit,
       data_bytes: bytes,
       ratio,
@@ -152,7 +161,8 @@ export async function runMemoryBench(opts: { quick: boolean; emit: (row: MemoryC
       impl: "tessera-in-memory",
       seconds: mem.value.seconds,
       peak_rss_bytes: mem.peak,
-      spilled_bytes: mem.value.spilled,
+      spilled_bytes: mem.value.spilled.memory,
+      spilled_disk_bytes: mem.value.spilled.disk,
       limit_total_bytes: 2 * roomy,
       data_bytes: bytes,
       ok: mem.value.ok,

@@ -7,7 +7,7 @@
 import type { WorkerId } from "../scheduler/events.js";
 import type { WorkerControl } from "../worker/control.js";
 import type { FromWorker, ToWorker } from "../worker/protocol.js";
-import type { MemoryThresholds } from "../worker/spill-store.js";
+import type { MemoryOptions } from "../worker/spill-store.js";
 
 export interface WorkerLink {
   readonly id: WorkerId;
@@ -30,7 +30,7 @@ export interface PoolOptions {
   /** Bytes per worker. */
   memoryLimit: number;
   /** Fractions of memoryLimit where workers spill and pause. */
-  memory: MemoryThresholds;
+  memory: MemoryOptions;
   /** Parent of the workers' spill directories (Node; default os.tmpdir()). */
   localDirectory?: string;
   allowSource: boolean;

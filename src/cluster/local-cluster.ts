@@ -14,7 +14,7 @@ import type { SchedulerOptions } from "../scheduler/scheduler.js";
 import { connectNewPeer, connectPeers, type PoolOptions, type SpawnWorkers } from "./link.js";
 import { inlineWorker } from "./inline.js";
 import { checkWorkers, parseBytes, parseThresholds } from "./options.js";
-import type { MemoryThresholds } from "../worker/spill-store.js";
+import type { MemoryOptions } from "../worker/spill-store.js";
 import { Runner } from "./runner.js";
 
 export interface LocalClusterOptions {
@@ -31,9 +31,12 @@ export interface LocalClusterOptions {
    * turns one off): target 0.6 (managed memory: spill least recently used values to disk),
    * spill 0.7 (measured memory, Node only), pause 0.8 (stop starting tasks and fetching inputs;
    * the scheduler assigns the worker nothing new), terminate 0.95 (measured memory, Node only:
-   * the worker is killed and replaced, and what it held is recomputed).
+   * the worker is killed and replaced, and what it held is recomputed). `spillCompression`
+   * (default false, unlike Dask's "auto": on fast local disks the codec costs more than the
+   * writes it saves): true byte-shuffles and LZ4-compresses spilled buffers where that saves at
+   * least 1/8 (for slow or metered disks).
    */
-  memory?: Partial<MemoryThresholds>;
+  memory?: Partial<MemoryOptions>;
   /** Where Node workers make their spill directories (default: os.tmpdir()). */
   localDirectory?: string;
   /** Run tasks on the calling thread instead of worker threads. */

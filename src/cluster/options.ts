@@ -1,7 +1,7 @@
 /** Parsing cluster options: byte sizes like "2GB", worker counts, memory thresholds. */
 
 import { TesseraError } from "../errors.js";
-import { DEFAULT_THRESHOLDS, type MemoryThresholds } from "../worker/spill-store.js";
+import { DEFAULT_THRESHOLDS, type MemoryOptions, type MemoryThresholds } from "../worker/spill-store.js";
 
 const UNITS: Record<string, number> = {
   b: 1,
@@ -44,19 +44,23 @@ const THRESHOLDS = ["target", "spill", "pause", "terminate"] as const;
 /**
  * Memory thresholds, as fractions of the memory limit: Dask's defaults, overridden by `given`
  * (`false` turns one off). Each is a number in (0, 1]; those set must rise in the order
- * target <= spill <= pause <= terminate.
+ * target <= spill <= pause <= terminate. `spillCompression` (a boolean) passes through.
  */
-export function parseThresholds(given: Partial<MemoryThresholds> | undefined, what = "memory"): MemoryThresholds {
+export function parseThresholds(given: Partial<MemoryOptions> | undefined, what = "memory"): MemoryOptions {
   if (given === undefined) return { ...DEFAULT_THRESHOLDS };
   if (given === null || typeof given !== "object" || Array.isArray(given)) {
     throw new TesseraError(`${what} must be an object such as { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 }, got ${JSON.stringify(given)}`);
   }
   for (const k of Object.keys(given)) {
-    if (!(THRESHOLDS as readonly string[]).includes(k)) {
-      throw new TesseraError(`${what}.${k} is not a memory threshold; the thresholds are ${THRESHOLDS.join(", ")}`);
+    if (!(THRESHOLDS as readonly string[]).includes(k) && k !== "spillCompression") {
+      throw new TesseraError(`${what}.${k} is not a memory threshold; the thresholds are ${THRESHOLDS.join(", ")} (and spillCompression)`);
     }
   }
-  const out: MemoryThresholds = { ...DEFAULT_THRESHOLDS };
+  const out: MemoryOptions = { ...DEFAULT_THRESHOLDS };
+  if (given.spillCompression !== undefined) {
+    if (typeof given.spillCompression !== "boolean") throw new TesseraError(`${what}.spillCompression must be true or false, got ${JSON.stringify(given.spillCompression)}`);
+    out.spillCompression = given.spillCompression;
+  }
   for (const k of THRESHOLDS) {
     const v = given[k];
     if (v === undefined) continue;

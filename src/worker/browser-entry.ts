@@ -9,7 +9,7 @@ import { exposeControl } from "./control.js";
 import { configureKernels } from "../kernels/instance.js";
 import { adoptBlock, reviveWasmChunk } from "../array/block.js";
 import { openOpfsDisk } from "./disk-opfs.js";
-import { SpillStore, type MemoryThresholds } from "./spill-store.js";
+import { SpillStore, type MemoryOptions } from "./spill-store.js";
 import "../array/ops.js";
 import "../dataframe/ops.js";
 import "../ml/ops.js";
@@ -20,7 +20,7 @@ interface InitMessage {
   id: string;
   allowSource: boolean;
   memoryLimit: number;
-  memory: MemoryThresholds;
+  memory: MemoryOptions;
   /** Name of this worker's spill file in OPFS (removed on close, or by the cluster if the worker dies). */
   spillFile: string | undefined;
   control: MessagePort;
@@ -44,7 +44,7 @@ scope.addEventListener("message", (ev: MessageEvent) => {
 async function init(msg: InitMessage): Promise<void> {
   configureKernels({ maximumBytes: msg.memoryLimit });
   // Browsers do not tell a worker its own memory use: the thresholds compare managed memory.
-  const store = new SpillStore({ worker: msg.id, limit: msg.memoryLimit, thresholds: msg.memory, revive: reviveWasmChunk });
+  const store = new SpillStore({ worker: msg.id, limit: msg.memoryLimit, thresholds: msg.memory, compression: msg.memory.spillCompression === true, revive: reviveWasmChunk });
   if (msg.spillFile !== undefined) {
     // Opening a sync access handle is async: spilling starts once it is open, the worker does not wait.
     openOpfsDisk(msg.spillFile).then(

@@ -13,7 +13,7 @@ import { configureKernels, kernelsLoaded } from "../kernels/instance.js";
 import { adoptBlock, reviveWasmChunk } from "../array/block.js";
 import { readWasm } from "../kernels/node.js";
 import { NodeDisk } from "./disk-node.js";
-import { SpillStore, type MemoryThresholds } from "./spill-store.js";
+import { SpillStore, type MemoryOptions } from "./spill-store.js";
 import "../array/ops.js";
 import "../dataframe/ops.js";
 import "../ml/ops.js";
@@ -23,7 +23,7 @@ interface NodeWorkerData {
   id: string;
   allowSource: boolean;
   memoryLimit: number;
-  memory: MemoryThresholds;
+  memory: MemoryOptions;
   /** This worker's spill directory (made and, after the worker exits, removed by the cluster). */
   spillDir: string | undefined;
   control: PortLike;
@@ -37,6 +37,7 @@ const store = new SpillStore({
   worker: data.id,
   limit: data.memoryLimit,
   thresholds: data.memory,
+  compression: data.memory.spillCompression === true,
   ...(data.spillDir !== undefined ? { disk: new NodeDisk(data.spillDir) } : {}),
   measure: measureThread,
   collectGarbage,

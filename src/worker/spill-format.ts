@@ -1,12 +1,13 @@
 /**
  * The spill format: one stored value as bytes on disk, and back, bit for bit.
  *
- *   0   "TSP1"            magic and version
+ *   0   "TSP2"            magic and version ("TSP1" files, without the checksum, still read)
  *   4   u32 LE            H, bytes of the header
  *   8   u32 LE            B, number of buffers
- *   12  u32 LE            0 (reserved)
- *   16  header            UTF-8 JSON: { v: tree, b: [[type, byteLength], ...] }
- *   16+H buffers          the raw bytes of each buffer, back to back, in `b` order
+ *   12  u32 LE            FNV-1a of the header bytes: no length in it is trusted unchecked
+ *   16  header            UTF-8 JSON: { v: tree, b: [[type, byteLength, stored?], ...] }
+ *   16+H buffers          each buffer, back to back, in `b` order: its raw bytes, or, where
+ *                         `stored` is given, `stored` bytes of compressed blocks (spill-codec.ts)
  *
  * The tree is JSON with tagged objects for what JSON cannot say ({$:"num",v:"NaN"}, bigint,
  * undefined, typed arrays as {$:"view",b:i}, plain objects as {$:"obj",v:{...}} so that user
@@ -23,9 +24,11 @@
  */
 
 import { TesseraError } from "../errors.js";
+import { SpillCorruptError, compressBuffer, decompressBuffer } from "./spill-codec.js";
 import { TO_WIRE, WIRE_VIEW, hasWireForm, hasWireView } from "./resource.js";
 
-const MAGIC = 0x31505354; // "TSP1" little endian
+const MAGIC1 = 0x31505354; // "TSP1" little endian
+const MAGIC = 0x32505354; // "TSP2"
 export const PREFIX_BYTES = 16;
 const MAX_DEPTH = 64;
 
@@ -52,31 +55,60 @@ const VIEW_TYPES = {
 } as const;
 export type ViewType = keyof typeof VIEW_TYPES | "ArrayBuffer";
 
+/** Bytes per element, the stride of the shuffle before compression. */
+function elemSize(type: ViewType): number {
+  if (type === "ArrayBuffer" || type === "DataView") return 1;
+  return VIEW_TYPES[type].BYTES_PER_ELEMENT;
+}
+
+function fnv1a(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
 export interface Encoded {
   /** Bytes to write in order: the prefix and header, then one byte view per buffer. */
   parts: Uint8Array[];
   byteLength: number;
 }
 
-/** The bytes of `value` in the spill format (views of its buffers, not copies). */
-export function encodeSpill(value: unknown): Encoded {
+/**
+ * The bytes of `value` in the spill format: views of its buffers, not copies, or with
+ * `compress`, buffers that compress well as compressed blocks (the others still as views).
+ */
+export function encodeSpill(value: unknown, opts: { compress?: boolean } = {}): Encoded {
   const enc = new Encoder();
   const v = enc.tree(value, 0);
+  let parts: Uint8Array[] = enc.parts;
+  if (opts.compress) {
+    parts = [];
+    for (let i = 0; i < enc.parts.length; i++) {
+      const entry = enc.table[i]!;
+      const c = compressBuffer(enc.parts[i]!, elemSize(entry[0]));
+      if (c === undefined) parts.push(enc.parts[i]!);
+      else {
+        entry.push(c.byteLength);
+        for (const p of c.parts) parts.push(p);
+      }
+    }
+  }
   const header = new TextEncoder().encode(JSON.stringify({ v, b: enc.table }));
   const head = new Uint8Array(PREFIX_BYTES + header.byteLength);
   const dv = new DataView(head.buffer);
   dv.setUint32(0, MAGIC, true);
   dv.setUint32(4, header.byteLength, true);
   dv.setUint32(8, enc.table.length, true);
+  dv.setUint32(12, fnv1a(header), true);
   head.set(header, PREFIX_BYTES);
   let byteLength = head.byteLength;
-  for (const p of enc.parts) byteLength += p.byteLength;
-  return { parts: [head, ...enc.parts], byteLength };
+  for (const p of parts) byteLength += p.byteLength;
+  return { parts: [head, ...parts], byteLength };
 }
 
 class Encoder {
   readonly parts: Uint8Array[] = [];
-  readonly table: [ViewType, number][] = [];
+  readonly table: [ViewType, number, number?][] = [];
   /** The same buffer object reached twice is written once and comes back as one object. */
   private readonly seen = new Map<object, number>();
 
@@ -175,18 +207,37 @@ export function decodeSpill(read: ReadAt, revive?: SpillReviver): unknown {
   const prefix = new Uint8Array(PREFIX_BYTES);
   read(0, prefix);
   const dv = new DataView(prefix.buffer);
-  if (dv.getUint32(0, true) !== MAGIC) throw new TesseraError("spill: not a spill file (bad magic number)");
-  const headerBytes = new Uint8Array(dv.getUint32(4, true));
+  const magic = dv.getUint32(0, true);
+  if (magic !== MAGIC && magic !== MAGIC1) throw new TesseraError("spill: not a spill file (bad magic number)");
+  const h = dv.getUint32(4, true);
+  // The file must hold what a length says before that much is allocated: read its last byte first.
+  if (h > 0) read(PREFIX_BYTES + h - 1, new Uint8Array(1));
+  const headerBytes = new Uint8Array(h);
   read(PREFIX_BYTES, headerBytes);
-  const { v, b } = JSON.parse(new TextDecoder().decode(headerBytes)) as { v: Tree; b: [ViewType, number][] };
+  if (magic === MAGIC && fnv1a(headerBytes) !== dv.getUint32(12, true)) {
+    throw new SpillCorruptError(`spill: the header (bytes ${PREFIX_BYTES} to ${PREFIX_BYTES + h}) fails its checksum (corrupt file)`);
+  }
+  let parsed: { v: Tree; b: [ViewType, number, number?][] };
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(headerBytes)) as typeof parsed;
+  } catch (err) {
+    throw new SpillCorruptError(`spill: the header at byte ${PREFIX_BYTES} is not JSON (${(err as Error).message})`);
+  }
+  const { v, b } = parsed;
   if (!Array.isArray(b) || b.length !== dv.getUint32(8, true)) throw new TesseraError("spill: header and buffer count disagree");
-  const buffers: (ArrayBufferView | ArrayBuffer)[] = [];
-  let at = PREFIX_BYTES + headerBytes.byteLength;
+  let at = PREFIX_BYTES + h;
+  const total = checkTable(b);
+  if (total > 0) read(at + total - 1, new Uint8Array(1));
+  const fill = (into: Uint8Array, type: ViewType, stored: number | undefined): void => {
+    if (stored === undefined) read(at, into);
+    else decompressBuffer(read, at, stored, into, elemSize(type));
+    at += stored ?? into.byteLength;
+  };
   if (revive !== undefined && b.length === 1 && v !== null && typeof v === "object" && !Array.isArray(v) && v.$ === "res") {
     const target = revive(untree(v.v as Tree, [null as never]), b[0]![0], b[0]![1]);
     if (target !== undefined) {
       try {
-        read(at, target.into);
+        fill(target.into, b[0]![0], b[0]![2]);
       } catch (err) {
         target.abort();
         throw err;
@@ -194,19 +245,30 @@ export function decodeSpill(read: ReadAt, revive?: SpillReviver): unknown {
       return target.value;
     }
   }
-  for (const [type, n] of b) {
+  const buffers: (ArrayBufferView | ArrayBuffer)[] = [];
+  for (const [type, n, stored] of b) {
     const buf = new ArrayBuffer(n);
-    read(at, new Uint8Array(buf));
-    at += n;
+    fill(new Uint8Array(buf), type, stored);
     if (type === "ArrayBuffer") buffers.push(buf);
     else if (type === "DataView") buffers.push(new DataView(buf));
-    else {
-      const Ctor = VIEW_TYPES[type] as unknown as new (b: ArrayBuffer) => ArrayBufferView;
-      if (typeof Ctor !== "function") throw new TesseraError(`spill: unknown buffer type ${JSON.stringify(type)}`);
-      buffers.push(new Ctor(buf));
-    }
+    else buffers.push(new (VIEW_TYPES[type] as unknown as new (b: ArrayBuffer) => ArrayBufferView)(buf));
   }
   return untree(v, buffers);
+}
+
+/** Checks the buffer table before anything is allocated from it; the bytes its buffers take on disk. */
+function checkTable(b: unknown[]): number {
+  let total = 0;
+  for (const e of b) {
+    const [type, n, stored] = (Array.isArray(e) ? e : []) as [ViewType, number, number?];
+    if (type !== "ArrayBuffer" && !Object.hasOwn(VIEW_TYPES, type)) throw new TesseraError(`spill: unknown buffer type ${JSON.stringify(type)}`);
+    const ok = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+    if (!ok(n) || n % elemSize(type) !== 0 || (stored !== undefined && (!ok(stored) || stored < 4))) {
+      throw new SpillCorruptError(`spill: bad buffer entry ${JSON.stringify(e)} in the header`);
+    }
+    total += stored ?? n;
+  }
+  return total;
 }
 
 /** o[k] = v, where an own "__proto__" key stays data (assigning it would set the prototype). */

@@ -32,6 +32,7 @@ import { ownedBuffers } from "./transfer.js";
 import { TesseraError } from "../errors.js";
 import type { Key } from "../graph/task.js";
 import { RELEASE, RETAIN, isResource } from "./resource.js";
+import { SpillCorruptError } from "./spill-codec.js";
 import { SpillFormatError, decodeSpill, encodeSpill, type SpillReviver } from "./spill-format.js";
 import type { SpillDisk } from "./spill-disk.js";
 import { bufferWatchers, sizeOf, type ChunkStore } from "./store.js";
@@ -42,6 +43,11 @@ export interface MemoryThresholds {
   spill: number | false;
   pause: number | false;
   terminate: number | false;
+}
+
+/** The thresholds and whether spilled values are compressed (LocalCluster's `memory` option). */
+export interface MemoryOptions extends MemoryThresholds {
+  spillCompression?: boolean;
 }
 
 export const DEFAULT_THRESHOLDS: Readonly<MemoryThresholds> = { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 };
@@ -63,6 +69,8 @@ export interface MemoryMetrics {
   /** Since the worker started: values written to disk (a value read back keeps its file, so evicting it again writes nothing), and read back. */
   spillCount: number;
   spillBytes: number;
+  /** Since the worker started: bytes written to disk for those values (compressed sizes). */
+  spillDiskBytes: number;
   unspillCount: number;
   unspillBytes: number;
   /** Failed writes and reads, and the last failure's message. */
@@ -88,6 +96,13 @@ export interface SpillStoreOptions {
   /** Bytes. */
   limit: number;
   thresholds?: MemoryThresholds;
+  /**
+   * Compress spilled buffers (byte-shuffle + LZ4, spill-codec.ts). Default false, unlike Dask's
+   * "auto": the JS codec (~0.4 GB/s compressing) costs more CPU than the page-cache writes it
+   * saves on the benchmark machines (bench memory groupby-4x, docs/benchmarks.md); it pays where
+   * disk bandwidth is scarce.
+   */
+  compression?: boolean;
   /** May be given later (setDisk): a browser opens its OPFS file asynchronously. */
   disk?: SpillDisk;
   /** The worker's memory in bytes, where measurable. Called at most every MEASURE_MS. */
@@ -149,6 +164,7 @@ export class SpillStore implements ChunkStore {
   private readonly worker: string;
   private readonly limit: number;
   private readonly thresholds: MemoryThresholds;
+  private readonly compress: boolean;
   private readonly targetBytes: number;
   private readonly spillBytesAt: number;
   private readonly pauseBytes: number;
@@ -168,7 +184,7 @@ export class SpillStore implements ChunkStore {
   private spilledKeys = 0;
   private unspillable = 0;
   private fileSeq = 0;
-  private counts = { spillCount: 0, spillBytes: 0, unspillCount: 0, unspillBytes: 0, spillErrors: 0 };
+  private counts = { spillCount: 0, spillBytes: 0, spillDiskBytes: 0, unspillCount: 0, unspillBytes: 0, spillErrors: 0 };
   private lastError: string | undefined;
   private warned = new Set<string>();
   private retryAt = 0;
@@ -187,7 +203,10 @@ export class SpillStore implements ChunkStore {
   constructor(opts: SpillStoreOptions) {
     this.worker = opts.worker;
     this.limit = opts.limit;
-    this.thresholds = { ...(opts.thresholds ?? DEFAULT_THRESHOLDS) };
+    const t = opts.thresholds ?? DEFAULT_THRESHOLDS;
+    // Only the four thresholds: MemoryOptions may come in here carrying spillCompression too.
+    this.thresholds = { target: t.target, spill: t.spill, pause: t.pause, terminate: t.terminate };
+    this.compress = opts.compression ?? false;
     const bytes = (f: number | false) => (f === false ? Infinity : f * opts.limit);
     this.targetBytes = bytes(this.thresholds.target);
     this.spillBytesAt = bytes(this.thresholds.spill);
@@ -425,7 +444,7 @@ export class SpillStore implements ChunkStore {
     }
     let enc;
     try {
-      enc = encodeSpill(e.value);
+      enc = encodeSpill(e.value, { compress: this.compress });
     } catch (err) {
       e.unspillable = true;
       this.unspillable++;
@@ -454,6 +473,7 @@ export class SpillStore implements ChunkStore {
     this.spilledKeys++;
     this.counts.spillCount++;
     this.counts.spillBytes += e.nbytes;
+    this.counts.spillDiskBytes += enc.byteLength;
     return "spilled";
   }
 
@@ -465,7 +485,9 @@ export class SpillStore implements ChunkStore {
       value = disk.read(e.file!, (read) => decodeSpill(read, this.revive));
     } catch (err) {
       // The value is lost here; as a missing key the scheduler recomputes it or reports it lost.
-      const msg = `worker ${this.worker} could not read spilled ${key} back from ${disk?.where ?? "disk"}: ${(err as Error).message}; the key is dropped`;
+      // A decoding error names the byte offset; the file it is in is named here.
+      const why = err instanceof SpillCorruptError ? `${e.file}: ${err.message}` : (err as Error).message;
+      const msg = `worker ${this.worker} could not read spilled ${key} back from ${disk?.where ?? "disk"}: ${why}; the key is dropped`;
       this.counts.spillErrors++;
       this.lastError = msg;
       this.warn(`tessera: ${msg}`);
