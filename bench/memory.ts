@@ -24,6 +24,8 @@ export interface MemoryCase {
   impl: string;
   seconds: number;
   peak_rss_bytes: number;
+  /** CPU seconds of the process over the job (user + system, every thread). */
+  cpu_seconds: number;
   spilled_bytes: number;
   /** What those bytes took on disk (smaller where spill compression paid). */
   spilled_disk_bytes: number;
@@ -67,6 +69,12 @@ async function peakRss<T>(run: () => Promise<T>): Promise<{ peak: number; value:
   }
 }
 
+/** CPU seconds of the whole process (all its threads) since `c0`: steadier than wall time on a shared host. */
+function cpuSince(c0: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1e6;
+}
+
 /** Bytes spilled, as sizes in memory and as written to disk (compressed). */
 async function spilledBytes(client: Client): Promise<{ memory: number; disk: number }> {
   const ms = await client.metrics();
@@ -95,6 +103,7 @@ async function withCluster<T>(memoryLimit: number, fn: (c: Client) => Promise<T>
 
 interface Outcome {
   seconds: number;
+  cpu: number;
   spilled: { memory: number; disk: number };
   answer: number;
   ok: boolean;
@@ -102,16 +111,18 @@ interface Outcome {
 
 async function sumCase(client: Client, n: number, chunk: number): Promise<Outcome> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const x = await da.random.uniform([n], { chunks: [chunk], seed: 7 }).persist();
   const total = await x.sum().item();
   const seconds = (performance.now() - t0) / 1000;
   for (const a of x.anchors) for (const f of a.futures) (f as { release?(): void }).release?.();
-  return { seconds, spilled: await spilledBytes(client), answer: total, ok: Math.abs(total / n - 0.5) < 0.01 };
+  return { seconds, cpu: cpuSince(c0), spilled: await spilledBytes(client), answer: total, ok: Math.abs(total / n - 0.5) < 0.01 };
 }
 
 async function groupbyCase(client: Client, parts: number, chunk: number): Promise<Outcome> {
   const rows = parts * chunk;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const seeds = dd.fromArrays({ p: Int32Array.from({ length: parts }, (_, i) => i) }, { npartitions: parts });
   const meta = { names: ["key", "value"], types: [{ type: "int32" as const }, { type: "float64" as const }] };
   const df = await (await dd.mapPartitions(seeds, "membench.makePartition", { meta, args: [chunk] })).persist();
@@ -120,7 +131,7 @@ async function groupbyCase(client: Client, parts: number, chunk: number): Promis
   const counts = t.getChild("value_count")!.toArray() as BigInt64Array;
   const sums = t.getChild("value_sum")!.toArray() as Float64Array;
   const counted = counts.reduce((s, c) => s + Number(c), 0);
-  return { seconds, spilled: await spilledBytes(client), answer: sums.reduce((s, v) => s + v, 0), ok: t.numRows === 1000 && counted === rows };
+  return { seconds, cpu: cpuSince(c0), spilled: await spilledBytes(client), answer: sums.reduce((s, v) => s + v, 0), ok: t.numRows === 1000 && counted === rows };
 }
 
 export async function runMemoryBench(opts: { quick: boolean; emit: (row: MemoryCase) => void }): Promise<void> {
@@ -146,6 +157,7 @@ export async function runMemoryBench(opts: { quick: boolean; emit: (row: MemoryC
       case: name,
       impl: "tessera-spill",
       seconds: spill.value.seconds,
+      cpu_seconds: spill.value.cpu,
       peak_rss_bytes: spill.peak,
       spilled_bytes: spill.value.spilled.memory,
       spilled_disk_bytes: spill.value.spilled.disk,
@@ -160,6 +172,7 @@ export async function runMemoryBench(opts: { quick: boolean; emit: (row: MemoryC
       case: name,
       impl: "tessera-in-memory",
       seconds: mem.value.seconds,
+      cpu_seconds: mem.value.cpu,
       peak_rss_bytes: mem.peak,
       spilled_bytes: mem.value.spilled.memory,
       spilled_disk_bytes: mem.value.spilled.disk,
