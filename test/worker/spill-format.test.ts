@@ -333,6 +333,12 @@ describe("RegionFile (one OPFS file cut into regions)", () => {
     const enc = encodeSpill(v);
     f.write("v", enc.parts, enc.byteLength);
     expect(diff(v, f.read("v", decodeSpill))).toBe("");
+    // Compressed (as with spillCompression in a browser worker): blocks read back from the region.
+    const big = { data: new Float64Array(50000).map((_, i) => i % 1000) };
+    const c = encodeSpill(big, { compress: true });
+    expect(c.byteLength).toBeLessThan(big.data.byteLength / 2);
+    f.write("c", c.parts, c.byteLength);
+    expect(diff(big, f.read("c", decodeSpill))).toBe("");
     const h = memoryHandle();
     let closed = false;
     new RegionFile(h, "mem", () => (closed = true)).close();
