@@ -23,7 +23,7 @@ describe("spill compression (Node)", () => {
     expect(inMemory).toBeGreaterThan(0);
     expect(onDisk).toBeLessThan(0.8 * inMemory);
     for (const w of mem) expect(w.spillErrors).toBe(0);
-    for (const a of x.anchors) for (const f of a.futures) (f as { release(): void }).release();
+    for (const a of x.anchors) for (const f of a.futures) (f as unknown as { release(): void }).release();
 
     const r = await da.random.uniform([n], { chunks: [MiB], seed: 3 }).persist();
     const s1 = await r.sum().item();

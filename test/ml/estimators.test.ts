@@ -3,7 +3,7 @@
 // 1, 3 and 7 row blocks; and what they say when the input is wrong.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, dataframe as dd, ml, type Client } from "../../dist/index.js";
-import { HAVE_DATASETS, REF, loadCsv, loadDiabetes, maxRelDiff, meanVariance, plainLloyd, ridgeDirect, rowsPerBlock, standardize, type Dataset } from "./helpers.js";
+import { HAVE_DATASETS, REF, loadCsv, loadDiabetes, maxRelDiff, meanVariance, plainLloyd, ridgeDirect, rowsPerBlock, standardize, type Dataset, blockArrays as arrays } from "./helpers.js";
 
 let client: Client;
 beforeAll(async () => {
@@ -12,10 +12,6 @@ beforeAll(async () => {
 afterAll(() => client?.close());
 
 const BLOCKS = [1, 3, 7];
-const arrays = (ds: Dataset, blocks: number) => ({
-  X: da.fromTypedArray(ds.X, { shape: [ds.n, ds.d], chunks: [rowsPerBlock(ds.n, blocks), ds.d] }),
-  y: da.fromTypedArray(ds.y, { chunks: [rowsPerBlock(ds.n, blocks)] }),
-});
 
 describe.skipIf(!HAVE_DATASETS)("preprocessing", () => {
   it("StandardScaler equals scikit-learn's statistics and (x - mean) / scale, for 1, 3 and 7 blocks", async () => {

@@ -2,6 +2,7 @@
 // (references.json, made by make-references.py), and plain-JS references on whole arrays.
 import { existsSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
+import { array as da } from "../../dist/index.js";
 
 export const DATASETS = new URL("../../../shared/datasets/", import.meta.url);
 export const HAVE_DATASETS = existsSync(new URL("iris.csv", DATASETS));
@@ -52,6 +53,12 @@ export const REF = JSON.parse(readFileSync(new URL("./references.json", import.m
 
 /** Rows per block for about `blocks` blocks of n rows. */
 export const rowsPerBlock = (n: number, blocks: number): number => Math.ceil(n / blocks);
+
+/** A dataset as tessera arrays of about `blocks` row blocks: X (n × d) and y. */
+export const blockArrays = (ds: Dataset, blocks: number) => ({
+  X: da.fromTypedArray(ds.X, { shape: [ds.n, ds.d], chunks: [rowsPerBlock(ds.n, blocks), ds.d] }),
+  y: da.fromTypedArray(ds.y, { chunks: [rowsPerBlock(ds.n, blocks)] }),
+});
 
 export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);

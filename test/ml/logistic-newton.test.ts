@@ -5,7 +5,7 @@
 // iterations; its option checks and its JSON.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, ml, type Client } from "../../dist/index.js";
-import { HAVE_DATASETS, REF, loadCsv, maxRelDiff, rowsPerBlock, standardize, type Dataset } from "./helpers.js";
+import { HAVE_DATASETS, REF, loadCsv, maxRelDiff, rowsPerBlock, standardize, type Dataset, blockArrays as arrays } from "./helpers.js";
 
 let client: Client;
 beforeAll(async () => {
@@ -13,10 +13,6 @@ beforeAll(async () => {
 });
 afterAll(() => client?.close());
 
-const arrays = (ds: Dataset, blocks: number) => ({
-  X: da.fromTypedArray(ds.X, { shape: [ds.n, ds.d], chunks: [rowsPerBlock(ds.n, blocks), ds.d] }),
-  y: da.fromTypedArray(ds.y, { chunks: [rowsPerBlock(ds.n, blocks)] }),
-});
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
 
 describe.skipIf(!HAVE_DATASETS)("LogisticRegression, solver newton", () => {

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, ml, type Client } from "../../dist/index.js";
-import { HAVE_DATASETS, loadCsv, loadDiabetes, maxRelDiff, rowsPerBlock, standardize, type Dataset } from "./helpers.js";
+import { HAVE_DATASETS, loadCsv, loadDiabetes, maxRelDiff, rowsPerBlock, standardize, type Dataset, blockArrays as arrays } from "./helpers.js";
 
 const REFB = JSON.parse(readFileSync(new URL("./references-b.json", import.meta.url), "utf8")) as {
   search: { diabetesRidge: { meanTestScore: number[]; stdTestScore: number[]; rankTestScore: number[]; splitTestScores: number[][]; bestParams: { alpha: number } } };
@@ -17,10 +17,6 @@ beforeAll(async () => {
 });
 afterAll(() => client?.close());
 
-const arrays = (ds: Dataset, blocks: number) => ({
-  X: da.fromTypedArray(ds.X, { shape: [ds.n, ds.d], chunks: [rowsPerBlock(ds.n, blocks), ds.d] }),
-  y: da.fromTypedArray(ds.y, { chunks: [rowsPerBlock(ds.n, blocks)] }),
-});
 const scaled = (ds: Dataset): Dataset => ({ ...ds, X: standardize(ds.X, ds.n, ds.d).Z });
 
 /** Counts what the client submits: data nodes (values carried in the graph) and tasks. */

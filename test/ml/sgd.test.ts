@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, dataframe as dd, ml, type Client } from "../../dist/index.js";
-import { DATASETS, HAVE_DATASETS, loadCsv, loadDiabetes, maxRelDiff, rowsPerBlock, standardize, type Dataset } from "./helpers.js";
+import { DATASETS, HAVE_DATASETS, loadCsv, loadDiabetes, maxRelDiff, rowsPerBlock, standardize, type Dataset, blockArrays as arrays } from "./helpers.js";
 
 interface Fitted {
   coef: number[];
@@ -30,10 +30,6 @@ beforeAll(async () => {
 });
 afterAll(() => client?.close());
 
-const arrays = (ds: Dataset, blocks: number) => ({
-  X: da.fromTypedArray(ds.X, { shape: [ds.n, ds.d], chunks: [rowsPerBlock(ds.n, blocks), ds.d] }),
-  y: da.fromTypedArray(ds.y, { chunks: [rowsPerBlock(ds.n, blocks)] }),
-});
 const scaled = (ds: Dataset): Dataset => ({ ...ds, X: standardize(ds.X, ds.n, ds.d).Z });
 const rowsOf = (ds: Dataset) => Array.from({ length: ds.n }, (_, i) => Array.from(ds.X.subarray(i * ds.d, (i + 1) * ds.d)));
 

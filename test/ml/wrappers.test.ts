@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, dataframe as dd, ml, type Client } from "../../dist/index.js";
-import { HAVE_DATASETS, loadCsv, maxRelDiff, rowsPerBlock, standardize, type Dataset } from "./helpers.js";
+import { HAVE_DATASETS, loadCsv, maxRelDiff, rowsPerBlock, standardize, type Dataset, blockArrays as arrays } from "./helpers.js";
 
 const REFB = JSON.parse(readFileSync(new URL("./references-b.json", import.meta.url), "utf8")) as {
   sgd: { breast_cancer: { partialFit: { afterOnePass: number[] } } };
@@ -16,10 +16,6 @@ beforeAll(async () => {
 });
 afterAll(() => client?.close());
 
-const arrays = (ds: Dataset, blocks: number) => ({
-  X: da.fromTypedArray(ds.X, { shape: [ds.n, ds.d], chunks: [rowsPerBlock(ds.n, blocks), ds.d] }),
-  y: da.fromTypedArray(ds.y, { chunks: [rowsPerBlock(ds.n, blocks)] }),
-});
 
 /** A plain-JS classifier: the nearest class mean. Self-contained, so it can be shipped as source. */
 class NearestCentroid {
