@@ -45,16 +45,22 @@ export class ComputeBatchBuilder {
     if (run instanceof Task) {
       c.opIndex.push(this.opId(run.op));
       const args = run.args;
+      // A few deps are scanned in place; a wide fan-in gets its lookup built once, when first needed.
+      let small: SmallInputs | null | undefined;
       for (let j = 0; j < args.length; j++) {
         const a = args[j];
         if (a === null || typeof a !== "object") c.argv.push(encodeArg(a));
-        else if (a instanceof TaskRef) c.argv.push(smallLiteral(deps, a.key) ?? { $: 0, k: a.key });
-        else c.argv.push(substituteAll(encodeArg(a), deps));
+        else if (a instanceof TaskRef) {
+          const lit = deps.length <= SCAN_DEPS ? smallLiteral(deps, a.key) : (small ??= smallInputsOf(deps))?.literal(a.key);
+          c.argv.push(lit ?? { $: 0, k: a.key });
+        } else {
+          small ??= smallInputsOf(deps);
+          c.argv.push(small ? substitute(encodeArg(a), small) : encodeArg(a));
+        }
       }
     } else {
       const wire = isGraphNode(run) ? encodeNode(run) : run;
-      let small: SmallInputs | undefined;
-      for (let j = 0; j < deps.length; j++) if (deps[j]!.small) (small ??= new SmallInputs()).add(deps[j]!);
+      const small = smallInputsOf(deps);
       const sent = small ? withSmallInputs(wire, small) : wire;
       let args: readonly WireArg[];
       if ("fused" in sent) {
@@ -110,7 +116,10 @@ export class ComputeBatchBuilder {
   }
 }
 
-/** The literal for `key` when it is one of `deps`' small inputs (a task has few deps: a scan). */
+/** Up to this many deps, a reference's small input is found by scanning them. */
+const SCAN_DEPS = 8;
+
+/** The literal for `key` when it is one of `deps`' small inputs (few deps: a scan). */
 function smallLiteral(deps: readonly DepLocation[], key: Key): WireArg | undefined {
   for (let j = 0; j < deps.length; j++) {
     const d = deps[j]!;
@@ -119,11 +128,11 @@ function smallLiteral(deps: readonly DepLocation[], key: Key): WireArg | undefin
   return undefined;
 }
 
-/** An encoded container argument with its references to small inputs replaced. */
-function substituteAll(a: WireArg, deps: readonly DepLocation[]): WireArg {
-  let small: SmallInputs | undefined;
+/** The small inputs among `deps`, or null when there are none. */
+function smallInputsOf(deps: readonly DepLocation[]): SmallInputs | null {
+  let small: SmallInputs | null = null;
   for (let j = 0; j < deps.length; j++) if (deps[j]!.small) (small ??= new SmallInputs()).add(deps[j]!);
-  return small ? substitute(a, small) : a;
+  return small;
 }
 
 /** Primitives travel as themselves; anything else as literal data (passed as is, not walked). */

@@ -90,6 +90,17 @@ describe("packed compute batches", () => {
     expect(taskCall(a, 0)).toEqual({ op: "x.f", args: [1, { $: 0, k: "big-1" }, 3, "s", null, { $: 3, v: { z: 1 } }] });
     expect(direct.ops().sort()).toEqual(["tessera.identity", "x.f", "x.f", "x.g", "x.g", "x.h"]);
     expect(() => new ComputeBatchBuilder().add("t-8", 8, new Task("t-8", "x.f", [() => 1]), 0, [])).toThrow(/function cannot be a task argument/);
+    // A wide fan-in of direct references (past the deps it scans): the same as encoding first.
+    const wide = [...Array.from({ length: 20 }, (_, i) => small(`w-${i}`, i)), big];
+    const fan = new Task("t-9", "x.sum", [...wide.map((d) => r(d.key)), [r("w-3"), r("big-1")]]);
+    const d2 = new ComputeBatchBuilder();
+    const w2 = new ComputeBatchBuilder();
+    d2.add("t-9", 9, fan, 0, wide);
+    w2.add("t-9", 9, encodeNode(fan), 0, wide);
+    const call = taskCall(structuredClone(d2.finish()), 0);
+    expect(call).toEqual(taskCall(structuredClone(w2.finish()), 0));
+    expect(call.args.slice(0, 3)).toEqual([0, 1, 2]);
+    expect(call.args[20]).toEqual({ $: 0, k: "big-1" });
   });
 
   it("still reads the unpacked layout (an op and an argument array per task)", () => {
