@@ -35,7 +35,10 @@
  * transfer. DuckDB's reference is `CREATE TABLE AS SELECT * FROM read_parquet(file)`
  * (decode into its own memory), 1 and 2 threads. `cpu_seconds`: the process's CPU time per scan
  * (all threads), which shows whether a second worker adds work of its own when the machine has
- * no second core free to show a speedup.
+ * no second core free to show a speedup. `memory-1t`/`memory-2t` (bench/reference.ts): the same
+ * row groups' bytes read from the page cache and copied once more by plain threads, no tessera
+ * (median and best of as many runs): the least memory traffic of a scan, so the 2-thread
+ * speedup this machine's memory allows a scan.
  *
  * Every case runs after a warm-up; `seconds` is the median of the timed runs (`min_seconds` the
  * best). DuckDB and tessera alternate run by run, so both see the same machine. Every tessera
@@ -52,6 +55,9 @@ import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { COLLECTION, LocalCluster, PREPARE, dataframe as dd, type Client, type Collection } from "tessera";
+import { readAndCopy } from "./reference.js";
+
+const REFERENCE_MEASURES = "no tessera: every row group's column chunks pread from the file (page cache) and copied once more, row groups dealt to the threads in turn";
 
 export interface DataframeCase {
   case: string;
@@ -69,6 +75,8 @@ export interface DataframeCase {
   partitions_per_worker?: string;
   threads?: number;
   speedup?: number;
+  /** memory-2t: the tessera scan's speedup (2 workers over 1, medians) in the same run, beside the machine's. */
+  scan_speedup?: number;
   goal?: string;
   goal_met?: boolean;
   /**
@@ -440,9 +448,15 @@ export async function runDataframeBench(options: { quick?: boolean; emit: Emit }
     });
     emit({ case: "parquet-scan", impl: `duckdb-${threads}t`, source: "parquet", seconds: r.median, min_seconds: r.min, runs: r.runs, rows: n, threads, ok: true, measures: "CREATE TABLE AS SELECT * FROM read_parquet(file)" });
   }
+  // Each row group's column chunks as byte ranges of the file, for the memory reference below.
+  const chunkRows = (await conn.runAndReadAll(
+    `SELECT row_group_id, least(coalesce(dictionary_page_offset, data_page_offset), data_page_offset), total_compressed_size FROM parquet_metadata(${sqlPath(file)})`,
+  )).getRows() as [bigint | number, bigint | number, bigint | number][];
   conn.closeSync();
+  const rowGroupRanges: [number, number][][] = [];
+  for (const [g, start, size] of chunkRows) (rowGroupRanges[Number(g)] ??= []).push([Number(start), Number(start) + Number(size)]);
 
-  let oneWorker = NaN;
+  let oneWorker = NaN, twoWorkers = NaN;
   for (const workers of [1, 2]) {
     const c = await LocalCluster.start({ workers });
     try {
@@ -470,6 +484,7 @@ export async function runDataframeBench(options: { quick?: boolean; emit: Emit }
       });
       tasks = ((await tasksRun(c)) - tasks);
       if (workers === 1) oneWorker = r.median;
+      else twoWorkers = r.median;
       const speedup = oneWorker / r.median;
       const ok = r.values.every((parts) => parts === n / rowGroup);
       emit({
@@ -491,6 +506,14 @@ export async function runDataframeBench(options: { quick?: boolean; emit: Emit }
       await c.close();
     }
   }
+
+  // The machine's part of the scan: its reads from the page cache and one copy of those bytes,
+  // row groups dealt to 1 and 2 threads (bench/reference.ts); the scan cannot scale past what
+  // this does.
+  const copy1 = await readAndCopy(file, rowGroupRanges, 1, runs);
+  const copy2 = await readAndCopy(file, rowGroupRanges, 2, runs);
+  emit({ case: "parquet-scan", impl: "memory-1t", source: "parquet", seconds: copy1.median, min_seconds: copy1.min, runs, rows: n, threads: 1, ok: true, measures: REFERENCE_MEASURES });
+  emit({ case: "parquet-scan", impl: "memory-2t", source: "parquet", seconds: copy2.median, min_seconds: copy2.min, runs, rows: n, threads: 2, speedup: copy1.median / copy2.median, scan_speedup: oneWorker / twoWorkers, ok: true, measures: REFERENCE_MEASURES });
 
   await cal("end");
   if (failures.length > 0) throw new Error(`wrong answers (see above): ${failures.join(", ")}`);
