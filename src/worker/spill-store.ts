@@ -20,7 +20,9 @@
  * A value in use by a running task is pinned and never spilled (an array block in wasm memory
  * would be freed under the task). Aliased values (one object under two keys) are not spilled
  * either: writing out one key would free nothing. A spilled value comes back transparently on
- * `get`, from one read per buffer; a block that was in wasm memory comes back as plain data.
+ * `get`, from one read per buffer, after room is made for it (so its memory can be what the
+ * values evicted for it freed); a block that was in wasm memory comes back into it where the
+ * store has a reviver (workers do), else as plain data.
  * Values under NEVER_SPILL_BYTES are never spilled and keep no place in the LRU order: their key
  * and entry take more memory than they do, and a no-op task's result would otherwise pay two
  * LRU moves and a pin per use. A value the spill format cannot write (a class instance) stays
@@ -479,6 +481,9 @@ export class SpillStore implements ChunkStore {
 
   private unspill(key: Key, e: Entry): unknown {
     const disk = this.disk;
+    // Make room first: what goes frees its memory (a block's place in wasm memory) for the value
+    // read back to take, instead of the read growing the heap and the eviction coming after.
+    if (this.managed + e.nbytes > this.targetBytes) this.evict(this.managed + e.nbytes - this.targetBytes, key);
     let value: unknown;
     try {
       if (!disk) throw new TesseraError("the spill disk is closed");

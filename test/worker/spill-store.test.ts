@@ -119,6 +119,27 @@ describe("SpillStore", () => {
     s.close();
   });
 
+  it("makes room before it reads a value back, so the read never holds more than target", () => {
+    const inner = tempDisk();
+    let heldAtRead = -1;
+    let s!: SpillStore;
+    // Record what the store holds in memory when it starts reading a value back.
+    const disk: SpillDisk = {
+      where: inner.where,
+      write: inner.write.bind(inner),
+      read: (name, fn) => ((heldAtRead = Math.max(heldAtRead, s.nbytes)), inner.read(name, fn)),
+      remove: inner.remove.bind(inner),
+      close: inner.close.bind(inner),
+    };
+    s = store({ disk }).s; // target 6 MiB: 3 of the 2 MiB values fit
+    for (let i = 0; i < 6; i++) put(s, `k${i}`, chunk(2, i));
+    for (let i = 0; i < 6; i++) expect((s.get(`k${i}`) as Float64Array)[0]).toBe(i);
+    // Reading a 2 MiB value back starts with at most 4 MiB held: the 6 MiB target, less its size.
+    expect(heldAtRead).toBe(4 * MB);
+    expect(s.nbytes).toBeLessThanOrEqual(6 * MB);
+    s.close();
+  });
+
   it("never spills a pinned value (in use by a task) or an aliased one", () => {
     const { s } = store({ disk: tempDisk() });
     const shared = chunk(2, 9);
