@@ -16,20 +16,19 @@
  * done: the worker asks to be replaced and starts nothing more.
  */
 
-import { serializeError, type SerializedError } from "../errors.js";
 import type { Key } from "../graph/task.js";
 import { SMALL_VALUE_BYTES, type WorkerId } from "../scheduler/events.js";
 import { Heap } from "../scheduler/heap.js";
 import "./builtins.js";
-import type { ComputeBatch, FromWorker, LoopTime, Report, ToWorker, WireCall, WireTask } from "./protocol.js";
+import type { ComputeBatch, FromWorker, LoopTime, Report, ToWorker, WireTask } from "./protocol.js";
 import { OpRegistry } from "./registry.js";
 import type { WorkerMetrics } from "./control.js";
 import { MemoryStore, sizeOf, type ChunkStore } from "./store.js";
-import { CANCELLED, FETCHING, InnerFailure, LocalTask, MissingInput, READY, RUNNING, discardAll, isThenable, runsFirst } from "./local-task.js";
+import { CANCELLED, FETCHING, LocalTask, MissingInput, READY, RUNNING, discardAll, isThenable, runsFirst } from "./local-task.js";
+import { callOp, defaultDefer, describeError, runFused } from "./execute.js";
 import { emptyReport, isPlainData, taskCall, unpackDeps, unpackFused } from "./batch.js";
 import { pack } from "./peer.js";
 import { PeerFetcher, type PortLike } from "./fetcher.js";
-import { decodeArgs } from "./wire.js";
 
 const SLICE_MS = 4;
 /** Tasks at least this long measure memory when they finish (a measurement costs ~15 µs). */
@@ -39,6 +38,7 @@ const REF_SLOTS = 2 ** 24;
 const FLUSH_MS = 1;
 
 export type { PortLike } from "./fetcher.js";
+export { defaultDefer } from "./execute.js";
 
 /** WorkerRuntime.debugState: a snapshot for finding where work stopped. */
 export interface WorkerDebugState {
@@ -384,7 +384,7 @@ export class WorkerRuntime {
     const start = performance.now();
     let result: unknown;
     try {
-      result = "fused" in t.run ? this.runFused(t, t.run.fused, 0, new Map()) : this.call(t, t.run, undefined);
+      result = "fused" in t.run ? runFused(this.registry, this.store, t, t.run.fused, 0, new Map()) : callOp(this.registry, this.store, t, t.run, undefined);
     } catch (err) {
       this.fail(t, err, start);
       return undefined;
@@ -397,49 +397,6 @@ export class WorkerRuntime {
     }
     this.finish(t, result, start);
     return undefined;
-  }
-
-  private call(t: LocalTask, c: WireCall, scope: Map<Key, unknown> | undefined): unknown {
-    const fn = this.registry.get(c.op);
-    const args = decodeArgs(c.args, (k) => {
-      if (scope !== undefined && scope.has(k)) return scope.get(k);
-      const v = this.store.get(k);
-      if (v === undefined && !this.store.has(k)) throw new MissingInput(k);
-      // Pinned before the next input is read: reading a spilled one may spill others.
-      this.store.pin(k);
-      (t.pinned ??= []).push(k);
-      return v;
-    });
-    return fn.apply(t, args);
-  }
-
-  private runFused(t: LocalTask, calls: readonly (WireCall & { key: Key })[], from: number, scope: Map<Key, unknown>): unknown {
-    for (let i = from; i < calls.length; i++) {
-      const c = calls[i]!;
-      let v: unknown;
-      try {
-        v = this.call(t, c, scope);
-      } catch (err) {
-        discardAll(scope.values(), undefined);
-        throw err instanceof MissingInput ? err : new InnerFailure(c.key, c.op, err);
-      }
-      if (isThenable(v)) {
-        return Promise.resolve(v).then(
-          (x) => {
-            scope.set(c.key, x);
-            return this.runFused(t, calls, i + 1, scope);
-          },
-          (err: unknown) => {
-            discardAll(scope.values(), undefined);
-            throw new InnerFailure(c.key, c.op, err);
-          },
-        );
-      }
-      scope.set(c.key, v);
-    }
-    const result = scope.get(calls[calls.length - 1]!.key);
-    discardAll(scope.values(), result);
-    return result;
   }
 
   /** The task has stopped using its inputs (it ran, failed, or was cancelled and has returned). */
@@ -490,26 +447,10 @@ export class WorkerRuntime {
       this.pending++;
       return;
     }
-    const error = this.describeError(t, err);
+    const error = describeError(t, err, this.id);
     this.report.erred.push({ key: t.key, error, start: this.origin + start, stop: this.origin + stop });
     this.pending++;
     this.executed++;
-  }
-
-  private describeError(t: LocalTask, err: unknown): SerializedError {
-    let key = t.key;
-    let op = "fused" in t.run ? "" : t.run.op;
-    if (err instanceof InnerFailure) {
-      key = err.key;
-      op = err.op;
-      err = err.error;
-    }
-    const e = serializeError(err);
-    if (e.name === "ReferenceError" && op.includes("src:")) {
-      e.message +=
-        " (a function shipped as source runs on the worker without its closure: pass the value as an argument, or register a module)";
-    }
-    return { ...e, key, op, worker: this.id };
   }
 
   private flush(): void {
@@ -520,17 +461,4 @@ export class WorkerRuntime {
     this.pending = 0;
     this.post(r, []);
   }
-}
-
-/** setImmediate where it exists (Node); otherwise a MessageChannel tick (not clamped like setTimeout). */
-export function defaultDefer(): (fn: () => void) => void {
-  const g = globalThis as { setImmediate?: (fn: () => void) => unknown };
-  if (typeof g.setImmediate === "function") return (fn) => void g.setImmediate!(fn);
-  const ch = new MessageChannel();
-  const queue: (() => void)[] = [];
-  ch.port1.onmessage = () => queue.shift()?.();
-  return (fn) => {
-    queue.push(fn);
-    ch.port2.postMessage(0);
-  };
 }
