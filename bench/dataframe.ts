@@ -55,7 +55,7 @@ import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { COLLECTION, LocalCluster, PREPARE, dataframe as dd, type Client, type Collection } from "tessera";
-import { readAndCopy } from "./reference.js";
+import { calibrate, readAndCopy } from "./reference.js";
 
 const REFERENCE_MEASURES = "no tessera: every row group's column chunks pread from the file (page cache) and copied once more, row groups dealt to the threads in turn";
 
@@ -231,32 +231,6 @@ async function timed<T>(warmup: number, runs: number, fn: () => Promise<T>, betw
   const mid = times.length >> 1;
   const median = times.length % 2 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
   return { median, min: times[0]!, runs, values };
-}
-
-/**
- * How many cores this process gets right now: a fixed integer loop on 1 thread, then on 2 at
- * once (worker_threads); parallelism = 2 x t1 / t2 (2.0: both cores free; 1.0: the second
- * thread found no free core: another process is busy). Shared machines make this move between
- * runs; the scan's speedup and every 2-thread time should be read next to it.
- */
-async function calibrate(): Promise<{ one: number; two: number; parallelism: number }> {
-  const { Worker } = await import("node:worker_threads");
-  const code = `const { parentPort } = require("node:worker_threads");
-    const t = performance.now(); let x = 1;
-    for (let i = 0; i < 150000000; i++) x = (x * 1664525 + 1013904223) | 0;
-    parentPort.postMessage(performance.now() - t + (x === 42 ? 1 : 0));`;
-  const run = (threads: number) =>
-    Promise.all(
-      Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => {
-        const w = new Worker(code, { eval: true });
-        w.once("message", (ms: number) => resolve(ms / 1000));
-        w.once("error", reject);
-      })),
-    );
-  await run(1);
-  const one = Math.min(...(await run(1)), ...(await run(1)));
-  const two = Math.max(...(await run(2)));
-  return { one, two, parallelism: (2 * one) / two };
 }
 
 /** Tasks the cluster's workers have run so far. */

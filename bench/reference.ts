@@ -8,6 +8,8 @@
  *                 can do. Tasks are dealt to the threads in turn, as row groups are to workers.
  *   writeFiles    each thread writes its share of `bytes` as new files of `fileBytes` (what a
  *                 spill does), then reads them back and removes them.
+ *   calibrate     a fixed integer loop on 1 thread, then on 2 at once: the cores this process
+ *                 gets right now.
  *
  * Threads are started and their buffers touched before the clock starts; the time is from "go"
  * to the last thread done.
@@ -111,4 +113,29 @@ export async function writeFiles(parent: string, bytes: number, fileBytes: numbe
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
+}
+
+/**
+ * How many cores this process gets right now: a fixed integer loop on 1 thread, then on 2 at
+ * once (worker_threads); parallelism = 2 x t1 / t2 (2.0: both cores free; 1.0: the second
+ * thread found no free core: another process is busy). Shared machines make this move between
+ * runs; the scan's speedup and every 2-thread time should be read next to it.
+ */
+export async function calibrate(): Promise<{ one: number; two: number; parallelism: number }> {
+  const code = `const { parentPort } = require("node:worker_threads");
+    const t = performance.now(); let x = 1;
+    for (let i = 0; i < 150000000; i++) x = (x * 1664525 + 1013904223) | 0;
+    parentPort.postMessage(performance.now() - t + (x === 42 ? 1 : 0));`;
+  const run = (threads: number) =>
+    Promise.all(
+      Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => {
+        const w = new Worker(code, { eval: true });
+        w.once("message", (ms: number) => resolve(ms / 1000));
+        w.once("error", reject);
+      })),
+    );
+  await run(1);
+  const one = Math.min(...(await run(1)), ...(await run(1)));
+  const two = Math.max(...(await run(2)));
+  return { one, two, parallelism: (2 * one) / two };
 }
