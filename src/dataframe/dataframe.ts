@@ -150,7 +150,7 @@ export class DataFrame implements Collection<Table> {
 
   // ---- summaries (summary.ts) ----
 
-  /** pandas' describe: count, mean, std, min, percentiles (approximate, see summary.ts), max of numeric columns; count, unique, top, freq where there are none. */
+  /** pandas' describe: count, mean, std, min, percentiles (approximate, see quantile-sketch.ts), max of numeric columns; count, unique, top, freq where there are none. */
   describe(columns?: string[], options?: DescribeOptions): Promise<Table> {
     return describe(this, columns, options);
   }
