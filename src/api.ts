@@ -11,7 +11,7 @@ export type { LocalClusterOptions } from "./cluster/local-cluster.js";
 export type { StoryEntry, TaskStateName } from "./scheduler/events.js";
 export type { WorkerMetrics } from "./worker/control.js";
 export type { FeedMessage, FeedTasks, FeedActivity, FeedGraph, FeedPrefix, FeedWorker, FeedError, FeedMemory, ProgressEvent, ComputeProgress } from "./dashboard/protocol.js";
-export type { MemoryMetrics, MemoryThresholds } from "./worker/spill-store.js";
+export type { MemoryMetrics, MemoryThresholds } from "./worker/memory-types.js";
 export * as graph from "./graph/index.js";
 export * as array from "./array/index.js";
 export * as dataframe from "./dataframe/index.js";

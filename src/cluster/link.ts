@@ -7,7 +7,7 @@
 import type { WorkerId } from "../scheduler/events.js";
 import type { WorkerControl } from "../worker/control.js";
 import type { FromWorker, ToWorker } from "../worker/protocol.js";
-import type { MemoryOptions } from "../worker/spill-store.js";
+import type { MemoryOptions } from "../worker/memory-types.js";
 
 export interface WorkerLink {
   readonly id: WorkerId;

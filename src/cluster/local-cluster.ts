@@ -14,7 +14,7 @@ import type { SchedulerOptions } from "../scheduler/scheduler.js";
 import { connectNewPeer, connectPeers, type PoolOptions, type SpawnWorkers } from "./link.js";
 import { inlineWorker } from "./inline.js";
 import { checkWorkers, parseBytes, parseThresholds } from "./options.js";
-import type { MemoryOptions } from "../worker/spill-store.js";
+import type { MemoryOptions } from "../worker/memory-types.js";
 import { Runner } from "./runner.js";
 
 export interface LocalClusterOptions {

@@ -7,7 +7,7 @@
 import * as Comlink from "comlink/dist/esm/comlink.mjs";
 import type { WorkerId } from "../scheduler/events.js";
 import type { PortLike, WorkerDebugState, WorkerRuntime } from "./runtime.js";
-import type { MemoryMetrics } from "./spill-store.js";
+import type { MemoryMetrics } from "./memory-types.js";
 
 export interface WorkerMetrics {
   id: WorkerId;

@@ -3,145 +3,35 @@
  *
  * Every stored value has a size (sizeOf: exact for typed arrays, array blocks and the buffers
  * of dataframe partitions) and a place in least-recently-used order: a read moves it to the end.
- * Thresholds are fractions of the worker's limit, with Dask's defaults:
- *
- *   target 0.6  managed memory (the sizes of values held in memory) above it: spill the least
- *               recently used values to disk until it is below again; checked on every store.
- *   spill  0.7  the worker's measured memory (where the environment can measure it: Node)
- *               above it: spill until the measurement, less what was spilled, is below target.
- *   pause  0.8  managed memory above it (spilling could not keep up: the disk failed, or the
- *               values are in use): the runtime starts no task and fetches no input until it
- *               is below again.
- *   terminate 0.95  the worker's measured memory (Node) above it when a task finishes, even
- *               after spilling down to target and collecting garbage: the worker asks to be
- *               replaced (overTerminate; the runtime reports it, the cluster kills and
- *               restarts it, and the scheduler recomputes what was lost with it).
+ * The store acts on the thresholds of memory-types.ts: it spills over target and spill, pauses
+ * over pause and reports over terminate.
  *
  * A value in use by a running task is pinned and never spilled (an array block in wasm memory
- * would be freed under the task). Aliased values (one object under two keys) are not spilled
- * either: writing out one key would free nothing. A spilled value comes back transparently on
- * `get`, from one read per buffer, after room is made for it (so its memory can be what the
- * values evicted for it freed); a block that was in wasm memory comes back into it where the
- * store has a reviver (workers do), else as plain data.
- * Values under NEVER_SPILL_BYTES are never spilled and keep no place in the LRU order: their key
- * and entry take more memory than they do, and a no-op task's result would otherwise pay two
- * LRU moves and a pin per use. A value the spill format cannot write (a class instance) stays
- * in memory, counted as unspillable; a disk that fails leaves the value in memory, and the store waits a second before
- * it writes again (a warning, an error count and the last message in the metrics, no crash).
+ * would be freed under the task). Aliased values (alias-index.ts) are not spilled either. A
+ * spilled value comes back transparently on `get`, from one read per buffer, after room is made
+ * for it (so its memory can be what the values evicted for it freed); a block that was in wasm
+ * memory comes back into it where the store has a reviver (workers do), else as plain data.
+ * Values under NEVER_SPILL_BYTES (spill-entry.ts) are never spilled. A value the spill format
+ * cannot write (a class instance) stays in memory, counted as unspillable; a disk that fails
+ * leaves the value in memory, and the store waits a second before it writes again (a warning,
+ * an error count and the last message in the metrics, no crash).
  */
 
-import { ownedBuffers } from "./transfer.js";
 import { TesseraError } from "../errors.js";
 import type { Key } from "../graph/task.js";
+import { AliasIndex } from "./alias-index.js";
+import { MemoryMeter } from "./memory-meter.js";
+import { DEFAULT_THRESHOLDS, type MemoryMetrics, type MemoryThresholds, type SpillStoreOptions } from "./memory-types.js";
 import { RELEASE, RETAIN, isResource } from "./resource.js";
 import { SpillCorruptError } from "./spill-codec.js";
+import { NEVER_SPILL_BYTES, type Entry } from "./spill-entry.js";
 import { SpillFormatError, decodeSpill, encodeSpill, type SpillReviver } from "./spill-format.js";
 import type { SpillDisk } from "./spill-disk.js";
-import { bufferWatchers, sizeOf, type ChunkStore } from "./store.js";
+import { sizeOf, type ChunkStore } from "./store.js";
 
-/** Fractions of the memory limit; `false` turns a threshold off. */
-export interface MemoryThresholds {
-  target: number | false;
-  spill: number | false;
-  pause: number | false;
-  terminate: number | false;
-}
+export { DEFAULT_THRESHOLDS, type MemoryMetrics, type MemoryOptions, type MemoryThresholds, type SpillStoreOptions } from "./memory-types.js";
+export { NEVER_SPILL_BYTES } from "./spill-entry.js";
 
-/** The thresholds and whether spilled values are compressed (LocalCluster's `memory` option). */
-export interface MemoryOptions extends MemoryThresholds {
-  spillCompression?: boolean;
-}
-
-export const DEFAULT_THRESHOLDS: Readonly<MemoryThresholds> = { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 };
-
-/** Memory and spill figures of one worker (bytes are sizes in memory, as sizeOf counts them). */
-export interface MemoryMetrics {
-  /** The worker's memory limit. */
-  limit: number;
-  thresholds: MemoryThresholds;
-  /** Values held in memory: keys and bytes. */
-  managedKeys: number;
-  managed: number;
-  /** The most bytes ever held in memory at once since the worker started (a high-water mark). */
-  managedPeak: number;
-  /** Values on disk: keys, their bytes in memory, and the bytes they take on disk. */
-  spilledKeys: number;
-  spilled: number;
-  spilledDiskBytes: number;
-  /** Since the worker started: values written to disk (a value read back keeps its file, so evicting it again writes nothing), and read back. */
-  spillCount: number;
-  spillBytes: number;
-  /** Since the worker started: bytes written to disk for those values (compressed sizes). */
-  spillDiskBytes: number;
-  unspillCount: number;
-  unspillBytes: number;
-  /** Failed writes and reads, and the last failure's message. */
-  spillErrors: number;
-  lastSpillError?: string;
-  /** Values in memory that the spill format cannot write (they stay in memory). */
-  unspillableKeys: number;
-  /** The worker's memory as measured (Node: its JS heap, its buffers and its used wasm memory); absent where not measurable. */
-  measured?: number;
-  /** measured - managed. */
-  unmanaged?: number;
-  /** Above the pause threshold: starting no task and fetching no input. */
-  paused: boolean;
-  /** Where values are spilled; absent when there is nowhere (no disk, or not yet opened). */
-  spillTo?: string;
-  /** Why there is nowhere to spill, if there is not. */
-  spillUnavailable?: string;
-}
-
-export interface SpillStoreOptions {
-  /** Worker id, for messages. */
-  worker: string;
-  /** Bytes. */
-  limit: number;
-  thresholds?: MemoryThresholds;
-  /**
-   * Compress spilled buffers (byte-shuffle + LZ4, spill-codec.ts). Default false, unlike Dask's
-   * "auto": the JS codec (~0.4 GB/s compressing) costs more CPU than the page-cache writes it
-   * saves on the benchmark machines (bench memory groupby-4x, docs/benchmarks.md); it pays where
-   * disk bandwidth is scarce.
-   */
-  compression?: boolean;
-  /** May be given later (setDisk): a browser opens its OPFS file asynchronously. */
-  disk?: SpillDisk;
-  /** The worker's memory in bytes, where measurable. Called at most every MEASURE_MS. */
-  measure?: () => number;
-  /**
-   * Makes resources again when they are read back (array blocks into wasm memory, where the
-   * kernels read them in place and whose pages are resident already); without it they come
-   * back as plain data.
-   */
-  revive?: SpillReviver;
-  /** Run the garbage collector, where possible: before acting on terminate, garbage must not count. */
-  collectGarbage?: () => void;
-  warn?: (message: string) => void;
-  now?: () => number;
-}
-
-interface Entry {
-  value: unknown;
-  nbytes: number;
-  /** Name on disk while spilled. */
-  file: string | undefined;
-  diskBytes: number;
-  /**
-   * After a read back, the file still holds the value's bytes (values are immutable once
-   * stored): spilling it again only drops it from memory, without writing.
-   */
-  copy: string | undefined;
-  /** The spill format cannot write this value: never try again. */
-  unspillable: boolean;
-  /** Under NEVER_SPILL_BYTES: not in the LRU order, never pinned, never spilled. */
-  small: boolean;
-}
-
-/** Values smaller than this stay in memory (see the header). */
-export const NEVER_SPILL_BYTES = 1024;
-
-const MEASURE_MS = 100;
 /** After a failed write, wait this long before writing again. */
 const RETRY_MS = 1000;
 
@@ -157,12 +47,7 @@ export class SpillStore implements ChunkStore {
   private readonly clean = new Map<Key, Entry>();
   private smallKeys = 0;
   private readonly pins = new Map<Key, number>();
-  private readonly keysPerObject = new Map<object, number>();
-  /**
-   * Stored values (in memory) per ArrayBuffer: a frame made by select() shares its columns'
-   * buffers with its source, so moving it (transferring the buffers) would empty the source.
-   */
-  private readonly valuesPerBuffer = new Map<ArrayBufferLike, number>();
+  private readonly aliases = new AliasIndex();
   private readonly worker: string;
   private readonly limit: number;
   private readonly thresholds: MemoryThresholds;
@@ -171,7 +56,7 @@ export class SpillStore implements ChunkStore {
   private readonly spillBytesAt: number;
   private readonly pauseBytes: number;
   private readonly terminateBytes: number;
-  private readonly measure: (() => number) | undefined;
+  private readonly meter: MemoryMeter | undefined;
   private readonly collectGarbage: (() => void) | undefined;
   private readonly revive: SpillReviver | undefined;
   private readonly warn: (message: string) => void;
@@ -191,10 +76,6 @@ export class SpillStore implements ChunkStore {
   private warned = new Set<string>();
   private retryAt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastMeasure = -Infinity;
-  private measured: number | undefined;
-  /** The current measurement has been acted on (spill harder once per measurement). */
-  private measureActedOn = true;
   private isPaused = false;
   private closed = false;
   /** Called when the store leaves the paused state (the runtime starts tasks again). */
@@ -215,11 +96,11 @@ export class SpillStore implements ChunkStore {
     this.pauseBytes = bytes(this.thresholds.pause);
     this.terminateBytes = bytes(this.thresholds.terminate);
     this.disk = opts.disk;
-    this.measure = opts.measure;
     this.collectGarbage = opts.collectGarbage;
     this.revive = opts.revive;
     this.warn = opts.warn ?? ((m) => console.warn(m));
     this.now = opts.now ?? (() => performance.now());
+    this.meter = opts.measure ? new MemoryMeter(opts.measure, this.now) : undefined;
   }
 
   /** Start spilling to `disk` (a browser opens its OPFS file after the worker starts). */
@@ -278,7 +159,7 @@ export class SpillStore implements ChunkStore {
 
   shared(key: Key): boolean {
     const e = this.entries.get(key);
-    return e !== undefined && e.file === undefined && this.isAliased(e.value);
+    return e !== undefined && e.file === undefined && this.aliases.isAliased(e.value);
   }
 
   get size(): number {
@@ -314,18 +195,20 @@ export class SpillStore implements ChunkStore {
 
   /**
    * Whether the worker's measured memory is over the terminate threshold: why, or undefined.
-   * Measured at most every MEASURE_MS unless `force`. Stored values (they can be spilled) and
-   * garbage do not count: only memory outside the store, after a garbage collection, does.
+   * Measured at most every MEASURE_MS (memory-meter.ts) unless `force`. Stored values (they can
+   * be spilled) and garbage do not count: only memory outside the store, after a garbage
+   * collection, does.
    */
   overTerminate(force: boolean): string | undefined {
-    if (this.closed || this.measure === undefined || this.terminateBytes === Infinity) return undefined;
-    this.sample(force);
-    if (this.measured === undefined || this.measured <= this.terminateBytes) return undefined;
+    const meter = this.meter;
+    if (this.closed || meter === undefined || this.terminateBytes === Infinity) return undefined;
+    meter.sample(force);
+    if (meter.measured === undefined || meter.measured <= this.terminateBytes) return undefined;
     // Stored values can always go to disk (the spill threshold sends them): only the rest counts.
-    if (this.measured - this.managed <= this.terminateBytes) return undefined;
+    if (meter.measured - this.managed <= this.terminateBytes) return undefined;
     this.collectGarbage?.();
-    this.sample(true);
-    if (this.measured - this.managed <= this.terminateBytes) return undefined;
+    meter.sample(true);
+    if (meter.measured - this.managed <= this.terminateBytes) return undefined;
     // A replacement would start over the threshold too: killing it would only lose work.
     if (this.restBytes !== undefined && this.terminateBytes < 2 * this.restBytes) {
       this.warnOnce(
@@ -337,7 +220,7 @@ export class SpillStore implements ChunkStore {
       return undefined;
     }
     return (
-      `worker ${this.worker} uses ${mb(this.measured)}, ${mb(this.measured - this.managed)} of it outside stored values, over its ` +
+      `worker ${this.worker} uses ${mb(meter.measured)}, ${mb(meter.measured - this.managed)} of it outside stored values, over its ` +
       `terminate threshold (${mb(this.terminateBytes)}, ${this.thresholds.terminate} of memoryLimit ${mb(this.limit)})`
     );
   }
@@ -356,7 +239,7 @@ export class SpillStore implements ChunkStore {
   }
 
   memory(): MemoryMetrics {
-    this.sample(true);
+    this.meter?.sample(true);
     const m: MemoryMetrics = {
       limit: this.limit,
       thresholds: { ...this.thresholds },
@@ -371,9 +254,10 @@ export class SpillStore implements ChunkStore {
       paused: this.isPaused,
     };
     if (this.lastError !== undefined) m.lastSpillError = this.lastError;
-    if (this.measured !== undefined) {
-      m.measured = this.measured;
-      m.unmanaged = Math.max(0, this.measured - this.managed);
+    const measured = this.meter?.measured;
+    if (measured !== undefined) {
+      m.measured = measured;
+      m.unmanaged = Math.max(0, measured - this.managed);
     }
     if (this.disk) m.spillTo = this.disk.where;
     else if (this.unavailable !== undefined) m.spillUnavailable = this.unavailable;
@@ -399,15 +283,10 @@ export class SpillStore implements ChunkStore {
   private relieve(protect?: Key): void {
     if (this.closed) return;
     if (this.managed > this.targetBytes) this.evict(this.managed - this.targetBytes, protect);
-    this.sample(false);
-    if (!this.measureActedOn) {
-      this.measureActedOn = true;
-      if (this.measured! > this.spillBytesAt) {
-        // Freed buffers leave the measurement only when the garbage collector runs: count what
-        // was spilled as gone rather than measuring again (the next sample is MEASURE_MS away).
-        const freed = this.evict(this.measured! - Math.min(this.targetBytes, this.spillBytesAt), protect);
-        this.measured = Math.max(0, this.measured! - freed);
-      }
+    const measured = this.meter?.takeNew();
+    if (measured !== undefined && measured > this.spillBytesAt) {
+      // Count what was spilled as gone rather than measuring again (MemoryMeter.discount).
+      this.meter!.discount(this.evict(measured - Math.min(this.targetBytes, this.spillBytesAt), protect));
     }
     this.updatePaused();
   }
@@ -424,7 +303,7 @@ export class SpillStore implements ChunkStore {
     for (const order of [this.clean, this.fast]) {
       for (const [key, e] of order) {
         if (freed >= bytes) return freed;
-        if (key === protect || e.unspillable || this.pins.has(key) || this.isAliased(e.value)) continue;
+        if (key === protect || e.unspillable || this.pins.has(key) || this.aliases.isAliased(e.value)) continue;
         const r = this.spillOne(disk, key, e);
         if (r === "disk-failed") return freed;
         if (r === "spilled") freed += e.nbytes;
@@ -538,20 +417,6 @@ export class SpillStore implements ChunkStore {
     } else this.onResume?.();
   }
 
-  /** Take a new measurement if the last is MEASURE_MS old (or `force`). */
-  private sample(force: boolean): void {
-    if (!this.measure) return;
-    const now = this.now();
-    if (!force && now - this.lastMeasure < MEASURE_MS) return;
-    this.lastMeasure = now;
-    try {
-      this.measured = this.measure();
-      this.measureActedOn = false;
-    } catch {
-      // Not measurable now: act on managed memory alone.
-    }
-  }
-
   // ---- bookkeeping ----------------------------------------------------------------------
 
   private toMemory(key: Key, e: Entry): void {
@@ -563,14 +428,7 @@ export class SpillStore implements ChunkStore {
     this.managed += e.nbytes;
     if (this.managed > this.managedPeak) this.managedPeak = this.managed;
     const v = e.value;
-    if (v !== null && typeof v === "object") {
-      this.keysPerObject.set(v, (this.keysPerObject.get(v) ?? 0) + 1);
-      for (const b of ownedBuffers(v)) {
-        const m = this.valuesPerBuffer.get(b) ?? 0;
-        if (m === 0) for (const w of bufferWatchers) w.held(b);
-        this.valuesPerBuffer.set(b, m + 1);
-      }
-    }
+    if (v !== null && typeof v === "object") this.aliases.add(v);
   }
 
   /** Take an in-memory entry out of the memory accounts, releasing what it holds. */
@@ -586,18 +444,7 @@ export class SpillStore implements ChunkStore {
       this.unspillable--;
     }
     const v = e.value;
-    if (v !== null && typeof v === "object") {
-      const n = this.keysPerObject.get(v) ?? 0;
-      if (n <= 1) this.keysPerObject.delete(v);
-      else this.keysPerObject.set(v, n - 1);
-      for (const b of ownedBuffers(v)) {
-        const m = this.valuesPerBuffer.get(b) ?? 0;
-        if (m <= 1) {
-          this.valuesPerBuffer.delete(b);
-          for (const w of bufferWatchers) w.unheld(b);
-        } else this.valuesPerBuffer.set(b, m - 1);
-      }
-    }
+    if (v !== null && typeof v === "object") this.aliases.remove(v);
     if (isResource(v)) v[RELEASE]();
   }
 
@@ -626,13 +473,6 @@ export class SpillStore implements ChunkStore {
       }
       e.copy = undefined;
     }
-  }
-
-  private isAliased(v: unknown): boolean {
-    if (v === null || typeof v !== "object") return false;
-    if ((this.keysPerObject.get(v) ?? 0) > 1) return true;
-    for (const b of ownedBuffers(v)) if ((this.valuesPerBuffer.get(b) ?? 0) > 1) return true;
-    return false;
   }
 
   private warnOnce(kind: string, message: string): void {

@@ -6,7 +6,7 @@
 
 import type { Key } from "../graph/task.js";
 import { RELEASE, RETAIN, isResource } from "./resource.js";
-import type { MemoryMetrics } from "./spill-store.js";
+import type { MemoryMetrics } from "./memory-types.js";
 import { ownedBuffers } from "./transfer.js";
 
 /**
