@@ -6,6 +6,9 @@
  *   scheduler.prefixes (counters the transitions keep) ───────────────┼─ tick, every ~200 ms ──> subscribers
  *   scheduler.byIndex + workers' metrics (polled ~2/s) ───────────────┘
  *
+ * (prefix-progress.ts reads the counters, worker-polls.ts polls the workers, and
+ * compute-tracker.ts follows one compute() for its progress callback.)
+ *
  * Besides tasks, the feed shows workers' other activity: inputs fetched from peers (each
  * report lists them with their times) and spills (the difference in a worker's spill counters
  * between two metrics polls), and each worker's CPU: its event loop's utilization between two
@@ -23,12 +26,9 @@ import { Alias, DataNode, Fused, Task, type Key } from "../graph/task.js";
 import { FORGOTTEN, STATE_NAMES } from "../scheduler/table.js";
 import type { Runner } from "../cluster/runner.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
-import type { WorkerMetrics } from "../worker/control.js";
-import type { LoopTime, Report } from "../worker/protocol.js";
+import type { Report } from "../worker/protocol.js";
 import {
-  SPILL,
   TRANSFER,
-  UNSPILL,
   type ComputeProgress,
   type FeedActivity,
   type FeedError,
@@ -37,10 +37,15 @@ import {
   type FeedPrefix,
   type FeedSeries,
   type FeedTasks,
-  type FeedWorker,
   type ProgressEvent,
 } from "./protocol.js";
+import { ComputeTracker, type ProgressHandle } from "./compute-tracker.js";
+import { PrefixProgress } from "./prefix-progress.js";
+import { safely } from "./safely.js";
 import { ActivityBuffer, TaskBuffer, concatActivity, concatTasks } from "./task-buffer.js";
+import { WorkerPolls } from "./worker-polls.js";
+
+export type { ProgressHandle } from "./compute-tracker.js";
 
 export interface CollectorOptions {
   /** Milliseconds between messages (default 200). */
@@ -69,70 +74,12 @@ const DEFAULTS: Required<CollectorOptions> = {
   heartbeat: 1000,
 };
 
-/** What the last metrics poll of a worker gave, and when (for differences between polls). */
-interface Polled {
-  at: number;
-  metrics: WorkerMetrics & { loop?: LoopTime };
-  /** Task time (ms) the tap counted for this worker when the poll came back. */
-  busy: number;
-  /** Busy share over the interval before this poll (see FeedWorker.cpu). */
-  cpu?: number;
-  cpuSource?: "loop" | "tasks";
-}
-
 /** Default most tasks the graph page is sent (above it: only the count). */
 export const GRAPH_LIMIT = 5000;
 
 interface Subscriber {
   cb: (m: FeedMessage) => void;
   fresh: boolean;
-}
-
-/** Progress of one compute(): its graph's keys not yet seen finishing. */
-class ComputeTracker {
-  private readonly remaining: Set<Key>;
-  readonly total: number;
-  done = 0;
-  erred = 0;
-  private checked = false;
-  private sent = -1;
-  constructor(
-    keys: readonly Key[],
-    private readonly cb: (p: ComputeProgress) => void,
-    private readonly t0: number,
-  ) {
-    this.remaining = new Set(keys);
-    this.total = this.remaining.size;
-  }
-
-  mark(key: Key, erred: boolean): void {
-    if (!this.remaining.delete(key)) return;
-    if (erred) this.erred++;
-    else this.done++;
-  }
-
-  tick(now: number, s: Scheduler): void {
-    if (!this.checked) {
-      // Keys already in memory when the graph was submitted (shared with an earlier graph)
-      // finish without a report: count them once, after the scheduler has seen the graph.
-      this.checked = true;
-      for (const k of this.remaining) if (s.stateOf(k) === "memory") this.mark(k, false);
-    }
-    const state = this.done * 4_000_000 + this.erred;
-    if (state === this.sent) return;
-    this.sent = state;
-    safely(this.cb, { total: this.total, done: this.done, erred: this.erred, elapsed: (now - this.t0) / 1000, finished: false });
-  }
-
-  finish(now: number, ok: boolean): void {
-    const done = ok ? this.total - this.erred : this.done;
-    safely(this.cb, { total: this.total, done, erred: this.erred, elapsed: (now - this.t0) / 1000, finished: true });
-  }
-}
-
-export interface ProgressHandle {
-  /** Send the last event (`ok`: the results are in) and stop tracking. */
-  finish(ok: boolean): void;
 }
 
 export class MetricsCollector {
@@ -155,14 +102,8 @@ export class MetricsCollector {
   private opsSent = 0;
   private lastOp = "";
   private lastOpId = -1;
-  /** Last progress values seen, by prefix id (total, done, erred, processing, restarts). */
-  private last = new Int32Array(0);
-  private processing = new Int32Array(0);
-  private readonly polled = new Map<string, Polled>();
-  /** Task time (ms) reported by each worker (by index) since the tap was installed. */
-  private busy = new Float64Array(16);
-  private readonly polling = new Set<string>();
-  private lastPoll = 0;
+  private readonly prefixes = new PrefixProgress();
+  private readonly workers: WorkerPolls;
   private lastSent = 0;
   private lastWorkers = "";
   private seq = 0;
@@ -175,6 +116,7 @@ export class MetricsCollector {
     this.o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     this.buffer = new TaskBuffer(this.o.maxTasksPerUpdate);
     this.activity = new ActivityBuffer(this.o.maxTasksPerUpdate);
+    this.workers = new WorkerPolls(runner, this.o.metricsInterval, () => (this.subscribers.size > 0 ? this.activity : undefined));
   }
 
   /**
@@ -228,11 +170,11 @@ export class MetricsCollector {
   /** The state now, as a new subscriber's first message (what `subscribe` delivers first). */
   snapshot(): FeedMessage {
     const s = this.runner.scheduler;
-    this.countProcessing(s);
+    this.prefixes.count(s);
     const progress: FeedPrefix[] = [];
     for (let id = 0; id < s.prefixes.length; id++) {
       const p = s.prefixes[id]!;
-      if (p.total > 0 || p.live > 0) progress.push(this.prefixEntry(s, id));
+      if (p.total > 0 || p.live > 0) progress.push(this.prefixes.entry(s, id));
     }
     const base = this.history.length > 0 ? this.history[0]!.base : Date.now();
     return {
@@ -243,7 +185,7 @@ export class MetricsCollector {
       tasks: concatTasks(this.history, base),
       activity: concatActivity(this.history, base),
       progress,
-      workers: this.workers(s),
+      workers: this.workers.feed(s),
       errors: this.keptErrors.slice(),
       ops: this.opNames.slice(0, this.opsSent),
       opsFrom: 0,
@@ -322,14 +264,7 @@ export class MetricsCollector {
         if (e.error.stack !== undefined) err.stack = e.error.stack;
         this.pendingErrors.push(err);
       }
-      if (wi >= 0) {
-        if (wi >= this.busy.length) {
-          const grown = new Float64Array(Math.max(wi + 1, this.busy.length * 2));
-          grown.set(this.busy);
-          this.busy = grown;
-        }
-        this.busy[wi]! += busy;
-      }
+      if (wi >= 0) this.workers.addBusy(wi, busy);
       if (r.fetched) {
         for (const f of r.fetched) {
           const from = s.workers.get(f.from);
@@ -395,10 +330,10 @@ export class MetricsCollector {
   /** One tick: progress events, compute trackers, then the feed. Public for tests. */
   tick(now = Date.now()): void {
     const s = this.runner.scheduler;
-    this.countProcessing(s);
-    const changed = this.diffProgress(s);
+    this.prefixes.count(s);
+    const changed = this.prefixes.changed(s);
     if (changed.length > 0 && this.progressListeners.size > 0) {
-      const event = this.progressEvent(s, now);
+      const event = this.prefixes.event(s, now);
       for (const l of this.progressListeners) safely(l, event);
     }
     for (const tr of this.trackers) tr.tick(now, s);
@@ -406,7 +341,7 @@ export class MetricsCollector {
   }
 
   private publish(s: Scheduler, now: number, progress: FeedPrefix[]): void {
-    this.poll(now);
+    this.workers.poll(now);
     const buf = this.buffer;
     const earliest = Math.min(buf.earliest(), this.activity.earliest());
     const base = earliest < Infinity ? Math.floor(earliest) : now;
@@ -416,7 +351,7 @@ export class MetricsCollector {
     this.pendingErrors = [];
     const series = [...this.pendingSeries.values()];
     this.pendingSeries = new Map();
-    const workers = this.workers(s);
+    const workers = this.workers.feed(s);
     const workerText = JSON.stringify(workers);
     const workersChanged = workerText !== this.lastWorkers;
     this.lastWorkers = workerText;
@@ -469,151 +404,7 @@ export class MetricsCollector {
     }
     if (drop > 0) h.splice(0, drop);
   }
-
-  // ---- progress ---------------------------------------------------------------------------
-
-  /** Tasks on workers now, by prefix id: a scan of the workers' processing lists. */
-  private countProcessing(s: Scheduler): void {
-    const n = s.prefixes.length;
-    if (this.processing.length < n) this.processing = new Int32Array(Math.max(n, this.processing.length * 2, 16));
-    else this.processing.fill(0, 0, n);
-    const prefix = s.t.prefix;
-    for (const w of s.byIndex) {
-      const items = w.processing.items;
-      for (let i = 0; i < items.length; i++) this.processing[prefix[items[i]!]!]!++;
-    }
-  }
-
-  private prefixEntry(s: Scheduler, id: number): FeedPrefix {
-    const p = s.prefixes[id]!;
-    return { id, name: p.name, total: p.total, done: p.done, erred: p.erred, processing: this.processing[id] ?? 0 };
-  }
-
-  /** Prefixes whose counts changed since the last call. */
-  private diffProgress(s: Scheduler): FeedPrefix[] {
-    const n = s.prefixes.length;
-    const F = 5;
-    if (this.last.length < n * F) {
-      const grown = new Int32Array(Math.max(n * F, this.last.length * 2, 80)).fill(-1);
-      grown.set(this.last);
-      this.last = grown;
-    }
-    const out: FeedPrefix[] = [];
-    const last = this.last;
-    for (let id = 0; id < n; id++) {
-      const p = s.prefixes[id]!;
-      const proc = this.processing[id]!;
-      const j = id * F;
-      if (last[j] === p.total && last[j + 1] === p.done && last[j + 2] === p.erred && last[j + 3] === proc && last[j + 4] === p.restarts) continue;
-      last[j] = p.total;
-      last[j + 1] = p.done;
-      last[j + 2] = p.erred;
-      last[j + 3] = proc;
-      last[j + 4] = p.restarts;
-      out.push(this.prefixEntry(s, id));
-    }
-    return out;
-  }
-
-  private progressEvent(s: Scheduler, now: number): ProgressEvent {
-    const e: ProgressEvent = { time: now, total: 0, done: 0, erred: 0, processing: 0, prefixes: [] };
-    for (let id = 0; id < s.prefixes.length; id++) {
-      const p = s.prefixes[id]!;
-      if (p.total === 0 && p.live === 0) continue;
-      const entry = this.prefixEntry(s, id);
-      e.prefixes.push(entry);
-      // Sums cover what the scheduler works on now: prefixes with tasks not yet forgotten.
-      if (p.live === 0) continue;
-      e.total += entry.total;
-      e.done += entry.done;
-      e.erred += entry.erred;
-      e.processing += entry.processing;
-    }
-    return e;
-  }
-
-  // ---- workers ----------------------------------------------------------------------------
-
-  private workers(s: Scheduler): FeedWorker[] {
-    return s.byIndex.map((w) => {
-      const out: FeedWorker = {
-        index: w.index,
-        id: w.id,
-        running: w.running,
-        nthreads: w.nthreads,
-        memoryLimit: w.memoryLimit,
-        processing: w.processing.size,
-        occupancy: Math.round(w.occupancy * 1e6) / 1e6,
-        nbytes: w.nbytes,
-      };
-      const p = w.running ? this.polled.get(w.id) : undefined;
-      if (p) {
-        out.executed = p.metrics.executed;
-        if (p.metrics.memory) out.memory = p.metrics.memory;
-        if (p.cpu !== undefined) {
-          out.cpu = p.cpu;
-          out.cpuSource = p.cpuSource!;
-        }
-      }
-      return out;
-    });
-  }
-
-  /** Ask each worker for its metrics, at most every metricsInterval, one request per worker at a time. */
-  private poll(now: number): void {
-    if (now - this.lastPoll < this.o.metricsInterval) return;
-    this.lastPoll = now;
-    for (const id of this.runner.workerIds) {
-      if (this.polling.has(id)) continue; // a worker that died never answers: it stays here
-      const link = this.runner.link(id);
-      if (!link) continue;
-      this.polling.add(id);
-      link.control.metrics().then(
-        (m) => {
-          this.polling.delete(id);
-          this.polled.set(id, this.compare(id, m as Polled["metrics"]));
-        },
-        () => this.polling.delete(id),
-      );
-    }
-  }
-
-  /** A worker's new poll against its previous one: CPU over the interval, and spills as activity. */
-  private compare(id: string, m: Polled["metrics"]): Polled {
-    const at = Date.now();
-    const w = this.runner.scheduler.workers.get(id);
-    const wi = w ? w.index : -1;
-    const busy = wi >= 0 ? (this.busy[wi] ?? 0) : 0;
-    const now: Polled = { at, metrics: m, busy };
-    const prev = this.polled.get(id);
-    if (!prev || at <= prev.at) return now;
-    // An interval that measured nothing keeps the last figure.
-    if (prev.cpu !== undefined) {
-      now.cpu = prev.cpu;
-      now.cpuSource = prev.cpuSource!;
-    }
-    if (m.loop && prev.metrics.loop) {
-      const active = m.loop.active - prev.metrics.loop.active;
-      const idle = m.loop.idle - prev.metrics.loop.idle;
-      if (active + idle > 0) {
-        now.cpu = round3(active / (active + idle));
-        now.cpuSource = "loop";
-      }
-    } else if (w) {
-      now.cpu = round3(Math.min(1, (busy - prev.busy) / ((at - prev.at) * Math.max(1, w.nthreads))));
-      now.cpuSource = "tasks";
-    }
-    const a = m.memory;
-    const b = prev.metrics.memory;
-    if (a && b && wi >= 0 && this.subscribers.size > 0) {
-      if (a.spillCount > b.spillCount) this.activity.push(SPILL, wi, -1, "", a.spillCount - b.spillCount, a.spillBytes - b.spillBytes, prev.at, at);
-      if (a.unspillCount > b.unspillCount) this.activity.push(UNSPILL, wi, -1, "", a.unspillCount - b.unspillCount, a.unspillBytes - b.unspillBytes, prev.at, at);
-    }
-    return now;
-  }
 }
-
-const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** The op a task runs, for the task stream (a fused chain shows its last op). */
 export function opName(run: unknown): string {
@@ -630,15 +421,6 @@ export function opName(run: unknown): string {
     if ("fused" in run && Array.isArray(run.fused) && run.fused.length > 0) return String((run.fused[run.fused.length - 1] as { op?: unknown }).op);
   }
   return "?";
-}
-
-/** Call a listener; one that throws is reported, and neither stops the others nor the timer. */
-function safely<T>(listener: (value: T) => void, value: T): void {
-  try {
-    listener(value);
-  } catch (err) {
-    console.error("tessera: a metrics or progress listener threw:", err);
-  }
 }
 
 /** Points kept per series for snapshots. */
