@@ -110,6 +110,10 @@ export class Runner {
       g.reject(new TesseraError(`worker ${id} went away (${reason}) while sending ${g.keys.length} key(s), e.g. ${g.keys[0]}`));
     }
     this.submit({ type: "worker-removed", worker: id, reason });
+    // Peers waiting on inputs from it would wait forever (a channel to a dead thread stays
+    // silent): they ask the next holder or report the inputs missing, and the scheduler
+    // recomputes what only it held.
+    for (const other of this.links.values()) other.control.disconnectPeer(id).catch(() => undefined);
     if (!this.closed) for (const l of this.lostListeners) l(id, reason);
   }
 

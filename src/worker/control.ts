@@ -33,6 +33,8 @@ export interface WorkerMetrics {
 export interface WorkerControl {
   registerModule(url: string, name: string): Promise<string[]>;
   connectPeer(peer: WorkerId, port: MessagePort): Promise<void>;
+  /** `peer` went away: stop waiting for what was asked of it. */
+  disconnectPeer(peer: WorkerId): Promise<void>;
   metrics(): Promise<WorkerMetrics>;
   /** What the worker is doing now (debugging a stall): see WorkerRuntime.debugState. */
   state(): Promise<WorkerDebugState>;
@@ -43,6 +45,7 @@ export function controlOf(rt: WorkerRuntime): WorkerControl {
   return {
     registerModule: (url, name) => rt.registry.importModule(url, name),
     connectPeer: async (peer, port) => rt.connectPeer(peer, port as unknown as PortLike),
+    disconnectPeer: async (peer) => rt.disconnectPeer(peer),
     metrics: async () => rt.metrics(),
     state: async () => rt.debugState(),
     close: async () => rt.close(),
@@ -60,6 +63,7 @@ export function remoteControl(port: PortLike): WorkerControl {
   return {
     registerModule: (url, name) => remote.registerModule(url, name),
     connectPeer: (peer, p) => remote.connectPeer(peer, Comlink.transfer(p, [p as unknown as Transferable])),
+    disconnectPeer: (peer) => remote.disconnectPeer(peer),
     metrics: () => remote.metrics(),
     state: () => remote.state(),
     close: () => remote.close(),

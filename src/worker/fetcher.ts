@@ -132,6 +132,26 @@ export class PeerFetcher {
     };
   }
 
+  /**
+   * `peer` is gone (it crashed or was replaced): what was asked of it will never come. Each key
+   * goes to its next holder, or to the scheduler as missing, which recomputes it.
+   */
+  disconnect(peer: WorkerId): void {
+    const port = this.peers.get(peer);
+    if (!port) return;
+    this.peers.delete(peer);
+    port.close?.();
+    const lost: Key[] = [];
+    for (const [id, r] of this.requests) {
+      if (r.holder !== peer) continue;
+      this.requests.delete(id);
+      lost.push(...r.keys);
+    }
+    this.deferred = this.deferred.filter((f) => f.holder !== peer || (lost.push(...f.keys), false));
+    for (const k of lost) this.failed(k, peer);
+    this.host.afterMessage();
+  }
+
   close(): void {
     for (const p of this.peers.values()) p.close?.();
     this.peers.clear();

@@ -146,6 +146,11 @@ export class WorkerRuntime {
     this.fetcher.connect(peer, port);
   }
 
+  /** Another worker is gone: inputs asked of it are asked elsewhere or reported missing. */
+  disconnectPeer(peer: WorkerId): void {
+    this.fetcher.disconnect(peer);
+  }
+
   metrics(): WorkerMetrics & { loop?: LoopTime } {
     // Node measures this thread's event loop (busy vs idle); browsers have no such measure.
     const elu = (performance as { eventLoopUtilization?: () => LoopTime }).eventLoopUtilization?.();

@@ -30,6 +30,7 @@ function fakeWorker(id: string, metrics: Partial<WorkerMetrics> = {}): FakeWorke
     control: {
       registerModule: async () => [],
       connectPeer: async () => {},
+      disconnectPeer: async () => {},
       metrics: async () => ({ id, stored: 0, nbytes: 0, queued: 0, executed: 7, movedKeys: 0, movedBytes: 0, copiedKeys: 0, copiedBytes: 0, ...metrics }),
       state: async () => ({ id, tasks: [], readyQueued: 0, looping: false, loopScheduled: false, paused: false, fetches: [], fetchRequests: [], deferredFetches: [], pendingReports: 0 }),
       close: async () => {},

@@ -1,4 +1,7 @@
 // Errors, retries, cancellation and lost workers on worker_threads.
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { delayed, op, TaskError, CancelledError, type Client } from "../../dist/index.js";
 import { startCluster } from "./cluster.js";
@@ -91,6 +94,23 @@ describe("errors across worker boundaries", () => {
     expect(err).toBeInstanceOf(CancelledError);
     expect(f.status).toBe("cancelled");
   });
+
+  it("a task fetching its input from a worker that dies gets it recomputed, instead of waiting forever", async () => {
+    const a = client.submit((n: number) => new Float64Array(n).fill(1), 100_000); // fetched, not inlined
+    await a.wait();
+    const holder = client.whoHas(a)[a.key]![0]!;
+    const other = client.workers.find((w) => w !== holder)!;
+    const marker = path.join(mkdtempSync(path.join(os.tmpdir(), "tessera-exit-")), "exited");
+    // The holder is busy (answering no peer) when the other worker asks it for `a`, then dies.
+    const killer = client.submitWith({ workers: [holder], pure: false }, "fx.busyThenExitOnce", 400, marker);
+    await new Promise((r) => setTimeout(r, 50));
+    const b = client.submitWith({ workers: [other] }, (x: Float64Array) => x.length, a);
+    expect(await b.result()).toBe(100_000);
+    // Restricted to a worker that is gone, the killer waits for it (as in Dask): let it go.
+    killer.cancel();
+    for (let i = 0; i < 100 && client.workers.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(client.workers.length).toBe(2);
+  }, 30_000);
 
   it("replaces a worker that dies, recomputes, and gives up on a task that keeps killing workers", async () => {
     const x = client.submit((n: number) => n * 2, 21);
