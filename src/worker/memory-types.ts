@@ -5,8 +5,10 @@
  *
  *   target 0.6  managed memory (the sizes of values held in memory) above it: spill the least
  *               recently used values to disk until it is below again; checked on every store.
- *   spill  0.7  the worker's measured memory (where the environment can measure it: Node)
- *               above it: spill until the measurement, less what was spilled, is below target.
+ *   spill  0.7  the worker's measured memory (where the environment can measure it: Node),
+ *               less the buffers of values the store let go of that the garbage collector has
+ *               not freed yet, above it: spill until the measurement, less what was spilled,
+ *               is below target.
  *   pause  0.8  managed memory above it (spilling could not keep up: the disk failed, or the
  *               values are in use): the runtime starts no task and fetches no input until it
  *               is below again.

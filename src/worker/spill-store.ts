@@ -28,6 +28,7 @@ import { NEVER_SPILL_BYTES, type Entry } from "./spill-entry.js";
 import { SpillFormatError, decodeSpill, encodeSpill, type SpillReviver } from "./spill-format.js";
 import type { SpillDisk } from "./spill-disk.js";
 import { sizeOf, type ChunkStore } from "./store.js";
+import { ownedBuffers } from "./transfer.js";
 
 export { DEFAULT_THRESHOLDS, type MemoryMetrics, type MemoryOptions, type MemoryThresholds, type SpillStoreOptions } from "./memory-types.js";
 export { NEVER_SPILL_BYTES } from "./spill-entry.js";
@@ -48,6 +49,16 @@ export class SpillStore implements ChunkStore {
   private smallKeys = 0;
   private readonly pins = new Map<Key, number>();
   private readonly aliases = new AliasIndex();
+  /**
+   * Bytes of buffers this store let go of (spilled or deleted values) that the garbage collector
+   * has not freed yet: they are in the measured memory until it does, and are not a reason to
+   * spill (Python frees at once, so Dask's monitor never meets this). Where something else
+   * still holds such a buffer, it stays counted here: the terminate check, which collects
+   * garbage first, is what catches that.
+   */
+  private uncollected = 0;
+  private readonly garbage =
+    typeof FinalizationRegistry === "function" ? new FinalizationRegistry<number>((bytes) => void (this.uncollected -= bytes)) : undefined;
   private readonly worker: string;
   private readonly limit: number;
   private readonly thresholds: MemoryThresholds;
@@ -284,9 +295,12 @@ export class SpillStore implements ChunkStore {
     if (this.closed) return;
     if (this.managed > this.targetBytes) this.evict(this.managed - this.targetBytes, protect);
     const measured = this.meter?.takeNew();
-    if (measured !== undefined && measured > this.spillBytesAt) {
+    // Values let go of a moment ago still count until the collector frees their buffers:
+    // spilling more for them would empty the store, each eviction leaving more garbage behind.
+    const beyond = measured === undefined ? undefined : measured - this.uncollected;
+    if (beyond !== undefined && beyond > this.spillBytesAt) {
       // Count what was spilled as gone rather than measuring again (MemoryMeter.discount).
-      this.meter!.discount(this.evict(measured - Math.min(this.targetBytes, this.spillBytesAt), protect));
+      this.meter!.discount(this.evict(beyond - Math.min(this.targetBytes, this.spillBytesAt), protect));
     }
     this.updatePaused();
   }
@@ -444,7 +458,16 @@ export class SpillStore implements ChunkStore {
       this.unspillable--;
     }
     const v = e.value;
-    if (v !== null && typeof v === "object") this.aliases.remove(v);
+    if (v !== null && typeof v === "object") {
+      this.aliases.remove(v);
+      if (this.garbage !== undefined && !e.small) {
+        for (const b of ownedBuffers(v)) {
+          if (b.byteLength === 0) continue;
+          this.uncollected += b.byteLength;
+          this.garbage.register(b, b.byteLength);
+        }
+      }
+    }
     if (isResource(v)) v[RELEASE]();
   }
 
