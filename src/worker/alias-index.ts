@@ -40,6 +40,11 @@ export class AliasIndex {
     }
   }
 
+  /** Whether a value in memory still owns `b`. */
+  holds(b: ArrayBufferLike): boolean {
+    return this.valuesPerBuffer.has(b);
+  }
+
   isAliased(v: unknown): boolean {
     if (v === null || typeof v !== "object") return false;
     if ((this.keysPerObject.get(v) ?? 0) > 1) return true;

@@ -68,6 +68,8 @@ export interface MemoryMetrics {
   measured?: number;
   /** measured - managed. */
   unmanaged?: number;
+  /** Of it, buffers of values the store let go of that the garbage collector has not freed yet (not a reason to spill). */
+  uncollected?: number;
   /** Above the pause threshold: starting no task and fetching no input. */
   paused: boolean;
   /** Where values are spilled; absent when there is nowhere (no disk, or not yet opened). */

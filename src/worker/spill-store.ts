@@ -269,6 +269,7 @@ export class SpillStore implements ChunkStore {
     if (measured !== undefined) {
       m.measured = measured;
       m.unmanaged = Math.max(0, measured - this.managed);
+      m.uncollected = this.uncollected;
     }
     if (this.disk) m.spillTo = this.disk.where;
     else if (this.unavailable !== undefined) m.spillUnavailable = this.unavailable;
@@ -462,7 +463,8 @@ export class SpillStore implements ChunkStore {
       this.aliases.remove(v);
       if (this.garbage !== undefined && !e.small) {
         for (const b of ownedBuffers(v)) {
-          if (b.byteLength === 0) continue;
+          // Detached (moved to another thread), or still a stored value's (a select shares columns): not garbage.
+          if (b.byteLength === 0 || this.aliases.holds(b)) continue;
           this.uncollected += b.byteLength;
           this.garbage.register(b, b.byteLength);
         }

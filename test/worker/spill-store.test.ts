@@ -277,6 +277,19 @@ describe("SpillStore", () => {
     // Target (6 MiB) keeps three 2 MiB values in memory; the garbage does not push them out.
     expect(s.nbytes).toBe(6 * MB);
     expect([9, 10, 11].every((i) => !s.isSpilled(`k${i}`))).toBe(true);
+    expect(s.memory().uncollected).toBe(9 * 2 * MB);
+    s.close();
+  });
+
+  it("does not count as garbage a buffer another stored value still holds", () => {
+    const { s } = store({ disk: tempDisk(), measure: () => s.nbytes });
+    const shared = chunk(2, 1);
+    put(s, "a", shared);
+    put(s, "b", { column: shared }); // e.g. a select() of a frame: the same buffer
+    s.delete("a");
+    expect(s.memory().uncollected).toBe(0);
+    s.delete("b"); // the last owner: garbage now, until collected (this test still holds it)
+    expect(s.memory().uncollected).toBe(2 * MB);
     s.close();
   });
 
