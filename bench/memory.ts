@@ -33,7 +33,8 @@ export interface MemoryCase {
   spilled_bytes: number;
   /** What those bytes took on disk (smaller where spill compression paid). */
   spilled_disk_bytes: number;
-  limit_total_bytes: number;
+  /** The cluster's memory limits together (absent for disk-2t, which runs no cluster). */
+  limit_total_bytes?: number;
   data_bytes: number;
   ratio?: number;
   /** disk-2t: seconds of the plain writes and reads, and the ratio they alone would leave. */
@@ -179,20 +180,22 @@ export async function runMemoryBench(opts: { quick: boolean; emit: (row: MemoryC
     // The disk's part: the bytes this case spilled, written as new files by 2 plain threads
     // and read back (bench/reference.ts). `bound_ratio`: the ratio a spilling run would reach if
     // spilling cost no more than that, on top of the in-memory run.
-    const disk = await writeFiles(process.env.TESSERA_BENCH_SPILL_DIR ?? tmpdir(), spill.value.spilled.disk, limit / 8, 2);
+    const c0 = process.cpuUsage();
+    const disk = await peakRss(() => writeFiles(process.env.TESSERA_BENCH_SPILL_DIR ?? tmpdir(), spill.value.spilled.disk, limit / 8, 2));
+    const { write, read } = disk.value;
     opts.emit({
       case: name,
       impl: "disk-2t",
-      seconds: disk.write + disk.read,
-      write_seconds: disk.write,
-      read_seconds: disk.read,
-      peak_rss_bytes: 0,
-      cpu_seconds: 0,
-      spilled_bytes: 0,
+      seconds: write + read,
+      write_seconds: write,
+      read_seconds: read,
+      peak_rss_bytes: disk.peak,
+      cpu_seconds: cpuSince(c0),
+      // What it wrote: the spilling run's bytes on disk (no limit: plain threads).
+      spilled_bytes: spill.value.spilled.disk,
       spilled_disk_bytes: spill.value.spilled.disk,
-      limit_total_bytes: 0,
       data_bytes: bytes,
-      bound_ratio: mem.value.seconds / (mem.value.seconds + disk.write + disk.read),
+      bound_ratio: mem.value.seconds / (mem.value.seconds + write + read),
       ok: true,
     });
     opts.emit({
