@@ -26,8 +26,11 @@ export class AliasIndex {
     }
   }
 
-  /** `v` is held in memory under one key fewer (deleted, or spilled). */
-  remove(v: object): void {
+  /**
+   * `v` is held in memory under one key fewer (deleted, or spilled); `released` is told of each
+   * buffer no value in memory owns any more.
+   */
+  remove(v: object, released?: (b: ArrayBufferLike) => void): void {
     const n = this.keysPerObject.get(v) ?? 0;
     if (n <= 1) this.keysPerObject.delete(v);
     else this.keysPerObject.set(v, n - 1);
@@ -36,13 +39,9 @@ export class AliasIndex {
       if (m <= 1) {
         this.valuesPerBuffer.delete(b);
         for (const w of bufferWatchers) w.unheld(b);
+        released?.(b);
       } else this.valuesPerBuffer.set(b, m - 1);
     }
-  }
-
-  /** Whether a value in memory still owns `b`. */
-  holds(b: ArrayBufferLike): boolean {
-    return this.valuesPerBuffer.has(b);
   }
 
   isAliased(v: unknown): boolean {

@@ -28,7 +28,7 @@ import { NEVER_SPILL_BYTES, type Entry } from "./spill-entry.js";
 import { SpillFormatError, decodeSpill, encodeSpill, type SpillReviver } from "./spill-format.js";
 import type { SpillDisk } from "./spill-disk.js";
 import { sizeOf, type ChunkStore } from "./store.js";
-import { ownedBuffers } from "./transfer.js";
+import { Uncollected } from "./uncollected.js";
 
 export { DEFAULT_THRESHOLDS, type MemoryMetrics, type MemoryOptions, type MemoryThresholds, type SpillStoreOptions } from "./memory-types.js";
 export { NEVER_SPILL_BYTES } from "./spill-entry.js";
@@ -49,16 +49,8 @@ export class SpillStore implements ChunkStore {
   private smallKeys = 0;
   private readonly pins = new Map<Key, number>();
   private readonly aliases = new AliasIndex();
-  /**
-   * Bytes of buffers this store let go of (spilled or deleted values) that the garbage collector
-   * has not freed yet: they are in the measured memory until it does, and are not a reason to
-   * spill (Python frees at once, so Dask's monitor never meets this). Where something else
-   * still holds such a buffer, it stays counted here: the terminate check, which collects
-   * garbage first, is what catches that.
-   */
-  private uncollected = 0;
-  private readonly garbage =
-    typeof FinalizationRegistry === "function" ? new FinalizationRegistry<number>((bytes) => void (this.uncollected -= bytes)) : undefined;
+  /** Buffers let go of and not yet collected: not counted against the spill threshold. */
+  private readonly uncollected = new Uncollected();
   private readonly worker: string;
   private readonly limit: number;
   private readonly thresholds: MemoryThresholds;
@@ -269,7 +261,7 @@ export class SpillStore implements ChunkStore {
     if (measured !== undefined) {
       m.measured = measured;
       m.unmanaged = Math.max(0, measured - this.managed);
-      m.uncollected = this.uncollected;
+      m.uncollected = this.uncollected.bytes;
     }
     if (this.disk) m.spillTo = this.disk.where;
     else if (this.unavailable !== undefined) m.spillUnavailable = this.unavailable;
@@ -298,7 +290,7 @@ export class SpillStore implements ChunkStore {
     const measured = this.meter?.takeNew();
     // Values let go of a moment ago still count until the collector frees their buffers:
     // spilling more for them would empty the store, each eviction leaving more garbage behind.
-    const beyond = measured === undefined ? undefined : measured - this.uncollected;
+    const beyond = measured === undefined ? undefined : measured - this.uncollected.bytes;
     if (beyond !== undefined && beyond > this.spillBytesAt) {
       // Count what was spilled as gone rather than measuring again (MemoryMeter.discount).
       this.meter!.discount(this.evict(beyond - Math.min(this.targetBytes, this.spillBytesAt), protect));
@@ -459,17 +451,7 @@ export class SpillStore implements ChunkStore {
       this.unspillable--;
     }
     const v = e.value;
-    if (v !== null && typeof v === "object") {
-      this.aliases.remove(v);
-      if (this.garbage !== undefined && !e.small) {
-        for (const b of ownedBuffers(v)) {
-          // Detached (moved to another thread), or still a stored value's (a select shares columns): not garbage.
-          if (b.byteLength === 0 || this.aliases.holds(b)) continue;
-          this.uncollected += b.byteLength;
-          this.garbage.register(b, b.byteLength);
-        }
-      }
-    }
+    if (v !== null && typeof v === "object") this.aliases.remove(v, e.small ? undefined : this.uncollected.add);
     if (isResource(v)) v[RELEASE]();
   }
 
