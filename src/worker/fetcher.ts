@@ -147,7 +147,12 @@ export class PeerFetcher {
       this.requests.delete(id);
       lost.push(...r.keys);
     }
-    this.deferred = this.deferred.filter((f) => f.holder !== peer || (lost.push(...f.keys), false));
+    const kept: typeof this.deferred = [];
+    for (const f of this.deferred) {
+      if (f.holder === peer) lost.push(...f.keys);
+      else kept.push(f);
+    }
+    this.deferred = kept;
     for (const k of lost) this.failed(k, peer);
     this.host.afterMessage();
   }
