@@ -5,7 +5,8 @@
  * nothing) nor moved (transferring the buffers would empty the other value).
  *
  * It also tells bufferWatchers (store.ts) when a buffer comes to be held by a value in memory
- * and when no value holds it any more.
+ * and when no value holds it any more, and knows which buffers stored values view only in part
+ * (a slice of a column): such a buffer is not another value's to reuse (`viewed`).
  */
 
 import { bufferWatchers } from "./store.js";
@@ -15,15 +16,19 @@ export class AliasIndex {
   private readonly keysPerObject = new Map<object, number>();
   /** Stored values (in memory) per ArrayBuffer they own. */
   private readonly valuesPerBuffer = new Map<ArrayBufferLike, number>();
+  /** Views stored values (in memory) hold of part of an ArrayBuffer, per buffer. */
+  private readonly partialViews = new Map<ArrayBufferLike, number>();
 
   /** `v` is now held in memory under one more key. */
   add(v: object): void {
     this.keysPerObject.set(v, (this.keysPerObject.get(v) ?? 0) + 1);
-    for (const b of ownedBuffers(v)) {
+    const partial: ArrayBufferLike[] = [];
+    for (const b of ownedBuffers(v, [], 0, partial)) {
       const m = this.valuesPerBuffer.get(b) ?? 0;
       if (m === 0) for (const w of bufferWatchers) w.held(b);
       this.valuesPerBuffer.set(b, m + 1);
     }
+    for (const b of partial) this.partialViews.set(b, (this.partialViews.get(b) ?? 0) + 1);
   }
 
   /**
@@ -34,7 +39,8 @@ export class AliasIndex {
     const n = this.keysPerObject.get(v) ?? 0;
     if (n <= 1) this.keysPerObject.delete(v);
     else this.keysPerObject.set(v, n - 1);
-    for (const b of ownedBuffers(v)) {
+    const partial: ArrayBufferLike[] = [];
+    for (const b of ownedBuffers(v, [], 0, partial)) {
       const m = this.valuesPerBuffer.get(b) ?? 0;
       if (m <= 1) {
         this.valuesPerBuffer.delete(b);
@@ -42,6 +48,16 @@ export class AliasIndex {
         released?.(b);
       } else this.valuesPerBuffer.set(b, m - 1);
     }
+    for (const b of partial) {
+      const m = this.partialViews.get(b) ?? 0;
+      if (m <= 1) this.partialViews.delete(b);
+      else this.partialViews.set(b, m - 1);
+    }
+  }
+
+  /** Whether a value in memory views `b`, whole or in part. */
+  viewed(b: ArrayBufferLike): boolean {
+    return this.valuesPerBuffer.has(b) || this.partialViews.has(b);
   }
 
   isAliased(v: unknown): boolean {

@@ -17,10 +17,9 @@ export function callOp(registry: OpRegistry, store: ChunkStore, t: LocalTask, c:
   const fn = registry.get(c.op);
   const args = decodeArgs(c.args, (k) => {
     if (scope !== undefined && scope.has(k)) return scope.get(k);
-    const v = store.get(k);
-    if (v === undefined && !store.has(k)) throw new MissingInput(k);
     // Pinned before the next input is read: reading a spilled one may spill others.
-    store.pin(k);
+    const v = store.borrow(k);
+    if (v === undefined && !store.has(k)) throw new MissingInput(k);
     (t.pinned ??= []).push(k);
     return v;
   });

@@ -26,4 +26,9 @@ export interface Entry {
   unspillable: boolean;
   /** Under NEVER_SPILL_BYTES: not in the LRU order, never pinned, never spilled. */
   small: boolean;
+  /**
+   * The value in memory was handed out unpinned (get: a peer's fetch, a gather) and may still
+   * be held there: its buffers are never reused for another value (spill-recycle.ts).
+   */
+  lent: boolean;
 }

@@ -200,10 +200,11 @@ export type SpillReviver = (
 ) => { into: Uint8Array; value: unknown; abort(): void } | undefined;
 
 /**
- * A value from its spill-format bytes, each buffer read into an ArrayBuffer of its own; or, for
- * a resource with one buffer that `revive` takes, into the memory it gives.
+ * A value from its spill-format bytes, each buffer read into an ArrayBuffer of its own (one
+ * `reuse` hands over for that byte length, else a new one); or, for a resource with one buffer
+ * that `revive` takes, into the memory it gives.
  */
-export function decodeSpill(read: ReadAt, revive?: SpillReviver): unknown {
+export function decodeSpill(read: ReadAt, revive?: SpillReviver, reuse?: (byteLength: number) => ArrayBuffer | undefined): unknown {
   const prefix = new Uint8Array(PREFIX_BYTES);
   read(0, prefix);
   const dv = new DataView(prefix.buffer);
@@ -247,7 +248,7 @@ export function decodeSpill(read: ReadAt, revive?: SpillReviver): unknown {
   }
   const buffers: (ArrayBufferView | ArrayBuffer)[] = [];
   for (const [type, n, stored] of b) {
-    const buf = new ArrayBuffer(n);
+    const buf = reuse?.(n) ?? new ArrayBuffer(n);
     fill(new Uint8Array(buf), type, stored);
     if (type === "ArrayBuffer") buffers.push(buf);
     else if (type === "DataView") buffers.push(new DataView(buf));

@@ -8,9 +8,10 @@
  *
  * A value in use by a running task is pinned and never spilled (an array block in wasm memory
  * would be freed under the task). Aliased values (alias-index.ts) are not spilled either. A
- * spilled value comes back transparently on `get`, from one read per buffer, after room is made
- * for it (so its memory can be what the values evicted for it freed); a block that was in wasm
- * memory comes back into it where the store has a reviver (workers do), else as plain data.
+ * spilled value comes back transparently on `get` or `borrow`, from one read per buffer, after
+ * room is made for it: into the buffers of the values evicted for it where nothing else can see
+ * them (spill-recycle.ts); a block that was in wasm memory comes back into it where the store
+ * has a reviver (workers do), else as plain data.
  * Values under NEVER_SPILL_BYTES (spill-entry.ts) are never spilled. A value the spill format
  * cannot write (a class instance) stays in memory, counted as unspillable; a disk that fails
  * leaves the value in memory, and the store waits a second before it writes again (a warning,
@@ -20,13 +21,14 @@
 import { TesseraError } from "../errors.js";
 import type { Key } from "../graph/task.js";
 import { AliasIndex } from "./alias-index.js";
-import { MemoryMeter } from "./memory-meter.js";
+import { MemoryMeter, mb, terminateReason } from "./memory-meter.js";
 import { DEFAULT_THRESHOLDS, type MemoryMetrics, type MemoryThresholds, type SpillStoreOptions } from "./memory-types.js";
 import { RELEASE, RETAIN, isResource } from "./resource.js";
 import { SpillCorruptError } from "./spill-codec.js";
 import { NEVER_SPILL_BYTES, type Entry } from "./spill-entry.js";
 import { SpillFormatError, decodeSpill, encodeSpill, type SpillReviver } from "./spill-format.js";
 import type { SpillDisk } from "./spill-disk.js";
+import { Recycler } from "./spill-recycle.js";
 import { sizeOf, type ChunkStore } from "./store.js";
 import { Uncollected } from "./uncollected.js";
 
@@ -51,6 +53,7 @@ export class SpillStore implements ChunkStore {
   private readonly aliases = new AliasIndex();
   /** Buffers let go of and not yet collected: not counted against the spill threshold. */
   private readonly uncollected = new Uncollected();
+  private readonly recycler = new Recycler(this.aliases, this.uncollected);
   private readonly worker: string;
   private readonly limit: number;
   private readonly thresholds: MemoryThresholds;
@@ -126,15 +129,32 @@ export class SpillStore implements ChunkStore {
 
   get(key: Key): unknown {
     const e = this.entries.get(key);
+    return e === undefined ? undefined : this.read(key, e, true);
+  }
+
+  borrow(key: Key): unknown {
+    const e = this.entries.get(key);
     if (e === undefined) return undefined;
-    if (e.file === undefined) {
-      if (!e.small) {
-        this.fast.delete(key);
-        this.fast.set(key, e);
-      }
-      return e.value;
+    this.pin(key);
+    const v = this.read(key, e, false);
+    // Not read back (the key is dropped as missing): nothing to unpin later.
+    if (!this.entries.has(key)) this.unpin(key);
+    return v;
+  }
+
+  private read(key: Key, e: Entry, lend: boolean): unknown {
+    if (e.file !== undefined) {
+      // Read back (last in the LRU order already), or dropped if it could not be.
+      const v = this.unspill(key, e);
+      if (lend && this.entries.get(key) === e) e.lent = true;
+      return v;
     }
-    return this.unspill(key, e);
+    if (!e.small) {
+      if (lend) e.lent = true;
+      this.fast.delete(key);
+      this.fast.set(key, e);
+    }
+    return e.value;
   }
 
   has(key: Key): boolean {
@@ -144,7 +164,7 @@ export class SpillStore implements ChunkStore {
   put(key: Key, value: unknown, nbytes: number): void {
     if (isResource(value)) value[RETAIN]();
     if (this.entries.has(key)) this.drop(key, this.entries.get(key)!);
-    const e: Entry = { value, nbytes, file: undefined, diskBytes: 0, copy: undefined, unspillable: false, small: nbytes < NEVER_SPILL_BYTES };
+    const e: Entry = { value, nbytes, file: undefined, diskBytes: 0, copy: undefined, unspillable: false, small: nbytes < NEVER_SPILL_BYTES, lent: false };
     this.entries.set(key, e);
     this.toMemory(key, e);
     // Not protected: it is the most recent, so it goes last, and one value bigger than target
@@ -196,36 +216,12 @@ export class SpillStore implements ChunkStore {
     return this.isPaused;
   }
 
-  /**
-   * Whether the worker's measured memory is over the terminate threshold: why, or undefined.
-   * Measured at most every MEASURE_MS (memory-meter.ts) unless `force`. Stored values (they can
-   * be spilled) and garbage do not count: only memory outside the store, after a garbage
-   * collection, does.
-   */
+  /** Whether the worker's measured memory is over the terminate threshold: why, or undefined (memory-meter.ts). */
   overTerminate(force: boolean): string | undefined {
-    const meter = this.meter;
-    if (this.closed || meter === undefined || this.terminateBytes === Infinity) return undefined;
-    meter.sample(force);
-    if (meter.measured === undefined || meter.measured <= this.terminateBytes) return undefined;
-    // Stored values can always go to disk (the spill threshold sends them): only the rest counts.
-    if (meter.measured - this.managed <= this.terminateBytes) return undefined;
-    this.collectGarbage?.();
-    meter.sample(true);
-    if (meter.measured - this.managed <= this.terminateBytes) return undefined;
-    // A replacement would start over the threshold too: killing it would only lose work.
-    if (this.restBytes !== undefined && this.terminateBytes < 2 * this.restBytes) {
-      this.warnOnce(
-        "terminate-at-rest",
-        `tessera: worker ${this.worker} does not act on its terminate threshold (${mb(this.terminateBytes)}, ` +
-          `${this.thresholds.terminate} of memoryLimit ${mb(this.limit)}): a worker uses ${mb(this.restBytes)} at rest, ` +
-          `so the limit leaves no room for work. Give workers a larger memoryLimit.`,
-      );
-      return undefined;
-    }
-    return (
-      `worker ${this.worker} uses ${mb(meter.measured)}, ${mb(meter.measured - this.managed)} of it outside stored values, over its ` +
-      `terminate threshold (${mb(this.terminateBytes)}, ${this.thresholds.terminate} of memoryLimit ${mb(this.limit)})`
-    );
+    const fraction = this.thresholds.terminate;
+    if (this.closed || this.meter === undefined || fraction === false) return undefined;
+    const t = { worker: this.worker, limit: this.limit, fraction, bytes: this.terminateBytes, restBytes: this.restBytes };
+    return terminateReason(this.meter, this.managed, force, t, this.collectGarbage, (kind, m) => this.warnOnce(kind, m));
   }
 
   /**
@@ -320,9 +316,12 @@ export class SpillStore implements ChunkStore {
   }
 
   private spillOne(disk: SpillDisk, key: Key, e: Entry): "spilled" | "unspillable" | "disk-failed" {
+    const v = e.value;
+    const reusable = this.recycler.active && !e.lent && !isResource(v);
     if (e.copy !== undefined) {
       this.fromMemory(key, e);
       e.value = undefined;
+      if (reusable) this.recycler.take(v);
       e.file = e.copy;
       e.copy = undefined;
       this.spilled += e.nbytes;
@@ -354,6 +353,7 @@ export class SpillStore implements ChunkStore {
     }
     this.fromMemory(key, e);
     e.value = undefined;
+    if (reusable) this.recycler.take(v);
     e.file = file;
     e.diskBytes = enc.byteLength;
     this.spilled += e.nbytes;
@@ -367,13 +367,15 @@ export class SpillStore implements ChunkStore {
 
   private unspill(key: Key, e: Entry): unknown {
     const disk = this.disk;
-    // Make room first: what goes frees its memory (a block's place in wasm memory) for the value
-    // read back to take, instead of the read growing the heap and the eviction coming after.
-    if (this.managed + e.nbytes > this.targetBytes) this.evict(this.managed + e.nbytes - this.targetBytes, key);
     let value: unknown;
     try {
+      // Make room first: what goes frees its memory (its buffers, a block's place in wasm memory)
+      // for the value read back to take, instead of the read growing the heap and the eviction
+      // coming after.
+      this.recycler.begin();
+      if (this.managed + e.nbytes > this.targetBytes) this.evict(this.managed + e.nbytes - this.targetBytes, key);
       if (!disk) throw new TesseraError("the spill disk is closed");
-      value = disk.read(e.file!, (read) => decodeSpill(read, this.revive));
+      value = disk.read(e.file!, (read) => decodeSpill(read, this.revive, this.recycler.reuse));
     } catch (err) {
       // The value is lost here; as a missing key the scheduler recomputes it or reports it lost.
       // A decoding error names the byte offset; the file it is in is named here.
@@ -384,6 +386,8 @@ export class SpillStore implements ChunkStore {
       this.warn(`tessera: ${msg}`);
       this.drop(key, e);
       return undefined;
+    } finally {
+      this.recycler.end();
     }
     // Keep the file: if this value is evicted again, it need not be written again.
     this.spilled -= e.nbytes;
@@ -446,6 +450,7 @@ export class SpillStore implements ChunkStore {
       this.clean.delete(key);
     }
     this.managed -= e.nbytes;
+    e.lent = false;
     if (e.unspillable) {
       e.unspillable = false;
       this.unspillable--;
@@ -487,8 +492,4 @@ export class SpillStore implements ChunkStore {
     this.warned.add(kind);
     this.warn(message);
   }
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }

@@ -18,6 +18,12 @@ export const bufferWatchers = new Set<{ held(buffer: ArrayBufferLike): void; unh
 
 export interface ChunkStore {
   get(key: Key): unknown;
+  /**
+   * The value for a running task, pinned (unpin when the task ends) if present. Lent for the
+   * run only: the task must not keep it after, and so its memory may serve another value once
+   * it is spilled (spill-recycle.ts), where a value from `get` is never reused.
+   */
+  borrow(key: Key): unknown;
   has(key: Key): boolean;
   /** `nbytes` is sizeOf(value), computed by the caller that already needed it. */
   put(key: Key, value: unknown, nbytes: number): void;
@@ -112,6 +118,9 @@ export class MemoryStore implements ChunkStore {
     return this.values.keys();
   }
   // Without a limit nothing is spilled, so nothing needs pinning, and it never pauses.
+  borrow(key: Key): unknown {
+    return this.values.get(key);
+  }
   pin(): void {}
   unpin(): void {}
   readonly paused = false;

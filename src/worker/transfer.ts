@@ -81,12 +81,16 @@ function copyView(v: ArrayBufferView): ArrayBufferView {
 /**
  * The ArrayBuffers a value's typed arrays own whole (the ones a move would transfer), down to
  * the depth `prepareForPost` looks. Arrays of plain values are not walked (nothing to find).
+ * `partial`, when given, collects the buffers the value views only part of (a slice, a column
+ * cut from a larger buffer): it does not own them, but holds their memory.
  */
-export function ownedBuffers(value: unknown, out: ArrayBufferLike[] = [], depth = 0): ArrayBufferLike[] {
+export function ownedBuffers(value: unknown, out: ArrayBufferLike[] = [], depth = 0, partial?: ArrayBufferLike[]): ArrayBufferLike[] {
   if (value === null || typeof value !== "object" || hasWireForm(value)) return out;
   if (ArrayBuffer.isView(value)) {
     const buf = value.buffer;
-    if (!isShared(buf) && value.byteOffset === 0 && value.byteLength === buf.byteLength) out.push(buf);
+    if (isShared(buf)) return out;
+    if (value.byteOffset === 0 && value.byteLength === buf.byteLength) out.push(buf);
+    else partial?.push(buf);
     return out;
   }
   if (value instanceof ArrayBuffer) {
@@ -96,9 +100,9 @@ export function ownedBuffers(value: unknown, out: ArrayBufferLike[] = [], depth 
   if (depth >= MAX_DEPTH || !isContainer(value)) return out;
   if (Array.isArray(value)) {
     if (value.length > 0 && (value[0] === null || typeof value[0] !== "object")) return out;
-    for (const x of value) ownedBuffers(x, out, depth + 1);
+    for (const x of value) ownedBuffers(x, out, depth + 1, partial);
     return out;
   }
-  for (const k in value) ownedBuffers((value as Record<string, unknown>)[k], out, depth + 1);
+  for (const k in value) ownedBuffers((value as Record<string, unknown>)[k], out, depth + 1, partial);
   return out;
 }

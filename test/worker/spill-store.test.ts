@@ -1,10 +1,8 @@
 // The spilling chunk store and the runtime's pause (pure: one runtime, no threads).
-import { mkdtempSync, readdirSync, rmSync, existsSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { NEVER_SPILL_BYTES, SpillStore, type MemoryThresholds } from "../../src/worker/spill-store.js";
-import { NodeDisk } from "../../src/worker/disk-node.js";
+import { NEVER_SPILL_BYTES, SpillStore } from "../../src/worker/spill-store.js";
 import type { SpillDisk } from "../../src/worker/spill-disk.js";
 import { REFS, RELEASE, RETAIN } from "../../src/worker/resource.js";
 import { sizeOf } from "../../src/worker/store.js";
@@ -14,53 +12,9 @@ import { parseBytes, parseThresholds } from "../../src/cluster/options.js";
 import { WasmChunk, reviveWasmChunk } from "../../src/array/block.js";
 import { configureKernels, getKernels } from "../../src/kernels/instance.js";
 import { readWasm } from "../../src/kernels/node.js";
+import { MB, chunk, flakyDisk, put, removeTempDisks, store, tempDisk } from "./spill-helpers.js";
 
-const MB = 2 ** 20;
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDisk(): NodeDisk {
-  const d = mkdtempSync(join(tmpdir(), "tessera-spill-test-"));
-  dirs.push(d);
-  return new NodeDisk(d);
-}
-
-/** A disk that fails (as a full one does) while `failing.on`. */
-function flakyDisk(inner: SpillDisk): SpillDisk & { on: boolean } {
-  const d = {
-    on: true,
-    where: inner.where,
-    write(name: string, parts: readonly Uint8Array[], n: number) {
-      if (d.on) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-      inner.write(name, parts, n);
-    },
-    read: inner.read.bind(inner),
-    remove: inner.remove.bind(inner),
-    close: inner.close.bind(inner),
-  };
-  return d as SpillDisk & { on: boolean };
-}
-
-const chunk = (mb: number, fill: number) => new Float64Array((mb * MB) / 8).fill(fill);
-
-function store(opts: { limit?: number; thresholds?: Partial<MemoryThresholds>; disk?: SpillDisk; measure?: () => number } = {}) {
-  const warnings: string[] = [];
-  const s = new SpillStore({
-    worker: "w-test",
-    limit: opts.limit ?? 10 * MB,
-    thresholds: parseThresholds(opts.thresholds),
-    ...(opts.disk ? { disk: opts.disk } : {}),
-    ...(opts.measure ? { measure: opts.measure } : {}),
-    warn: (m) => warnings.push(m),
-  });
-  return { s, warnings };
-}
-
-function put(s: SpillStore, key: string, v: unknown): void {
-  s.put(key, v, sizeOf(v));
-}
+afterEach(removeTempDisks);
 
 describe("SpillStore", () => {
   it("spills least recently used values past target and reads them back bit for bit", () => {
