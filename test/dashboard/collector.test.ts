@@ -2,69 +2,12 @@
 // the test says (no threads): what the feed's messages hold, tick by tick.
 import { describe, expect, it } from "vitest";
 import { Runner } from "../../src/cluster/runner.js";
-import type { WorkerLink } from "../../src/cluster/link.js";
 import { MetricsCollector, opName } from "../../src/dashboard/collector.js";
 import { ActivityBuffer, TaskBuffer, concatActivity, concatTasks } from "../../src/dashboard/task-buffer.js";
 import { SPILL, TRANSFER, UNSPILL, type ComputeProgress, type FeedMessage, type ProgressEvent } from "../../src/dashboard/protocol.js";
 import { Fused, Task } from "../../src/graph/task.js";
-import type { TaskSpec } from "../../src/scheduler/events.js";
 import type { WorkerMetrics } from "../../src/worker/control.js";
-import type { ComputeBatch, FromWorker, Report, ToWorker } from "../../src/worker/protocol.js";
-
-interface FakeWorker extends WorkerLink {
-  /** Compute batches received, oldest first. */
-  batches: ComputeBatch[];
-  report(r: Partial<Report>): void;
-}
-
-function fakeWorker(id: string, metrics: Partial<WorkerMetrics> = {}): FakeWorker {
-  let onMessage: ((m: FromWorker) => void) | undefined;
-  const batches: ComputeBatch[] = [];
-  return {
-    id,
-    nthreads: 1,
-    memoryLimit: 1e9,
-    sharesMemory: true,
-    exited: new Promise<string>(() => {}),
-    batches,
-    control: {
-      registerModule: async () => [],
-      connectPeer: async () => {},
-      disconnectPeer: async () => {},
-      metrics: async () => ({ id, stored: 0, nbytes: 0, queued: 0, executed: 7, movedKeys: 0, movedBytes: 0, copiedKeys: 0, copiedBytes: 0, ...metrics }),
-      state: async () => ({ id, tasks: [], readyQueued: 0, looping: false, loopScheduled: false, paused: false, fetches: [], fetchRequests: [], deferredFetches: [], pendingReports: 0 }),
-      close: async () => {},
-    },
-    post(msg: ToWorker) {
-      if (msg.t === "batch" && msg.compute) batches.push(msg.compute);
-    },
-    listen(m) {
-      onMessage = m;
-    },
-    async terminate() {},
-    report(r) {
-      const full: Report = { t: "report", done: [], refs: [], smallIndex: [], smallValue: [], nbytes: [], start: [], stop: [], erred: [], replicaKeys: [], replicaBytes: [], stolen: [], missing: [], ...r };
-      onMessage?.(full);
-    },
-  };
-}
-
-/** Let the runner's microtask run the scheduler. */
-const settle = () => new Promise<void>((r) => setTimeout(r, 0));
-
-const task = (key: string, op: string, deps: string[] = [], order = 0): TaskSpec => ({ key, deps, order, run: new Task(key, op, deps.map(() => 0)) });
-
-/** Report the tasks of the worker's pending batches as finished, 2 ms each from t0. */
-function finishPending(w: FakeWorker, t0: number): string[] {
-  const keys: string[] = [];
-  const refs: number[] = [];
-  for (const b of w.batches.splice(0)) {
-    keys.push(...b.keys);
-    refs.push(...b.refs);
-  }
-  w.report({ done: keys, refs, nbytes: keys.map(() => 8), start: keys.map((_, i) => t0 + 2 * i), stop: keys.map((_, i) => t0 + 2 * i + 2) });
-  return keys;
-}
+import { fakeWorker, finishPending, settle, task, type FakeWorker } from "./fake-worker.js";
 
 /** Finish tasks as the scheduler hands them out (one at a time per thread), until `until` is next; 2 ms each from t0. */
 async function finishUntil(w: FakeWorker, t0: number, until: string): Promise<string[]> {
