@@ -316,11 +316,12 @@ export class Client implements FutureOwner {
   /**
    * The dashboard feed (dashboard/protocol.ts): a snapshot first, then an update ~5 times a
    * second while anything changes (the task stream, progress by prefix, workers' memory and
-   * occupancy, errors). Returns a function that unsubscribes.
+   * occupancy, errors). With `snapshot: false`, updates only (the caller takes its own
+   * snapshot). Returns a function that unsubscribes.
    */
-  onMetrics(cb: (m: FeedMessage) => void): () => void {
+  onMetrics(cb: (m: FeedMessage) => void, options: { snapshot?: boolean } = {}): () => void {
     this.checkOpen();
-    return metricsOf(this.runner).subscribe(cb);
+    return metricsOf(this.runner).subscribe(cb, options);
   }
 
   /**

@@ -13,6 +13,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Client } from "../client/client.js";
 import { TesseraError } from "../errors.js";
+import { metricsOf } from "./collector.js";
 import type { FeedActivity, FeedGraph, FeedMessage, FeedTasks } from "./protocol.js";
 import { DEFAULT_ROOT } from "./server.js";
 
@@ -55,10 +56,17 @@ export async function performanceReport<T>(client: Client, work: (() => T | Prom
   const messages: FeedMessage[] = [];
   let waiter: ((m: FeedMessage) => void) | undefined;
   const start = Date.now();
-  const unsubscribe = client.onMetrics((m) => {
-    messages.push(m);
-    waiter?.(m);
-  });
+  // The report's snapshot is taken now, before the work, so that everything the work does comes
+  // as updates after it: the feed's own snapshot comes at its next tick, which may be after a
+  // short computation has ended, and would then be the report's only message.
+  const unsubscribe = client.onMetrics(
+    (m) => {
+      messages.push(m);
+      waiter?.(m);
+    },
+    { snapshot: false },
+  );
+  messages.push(metricsOf(client.runner).snapshot());
   // The graph is largest right after it is submitted, and shrinks as finished tasks are
   // forgotten: look whenever the scheduler holds more tasks than the graph kept (an O(1) check),
   // at each worker report (the first comes right after submission) and every 50 ms.
@@ -87,11 +95,12 @@ export async function performanceReport<T>(client: Client, work: (() => T | Prom
   }
   lookAtGraph();
   const stop = Date.now();
-  // The feed sends what happened up to `stop` at its next tick: wait for that message.
+  // The feed sends what happened up to `stop` at its next tick: wait for that update (the
+  // snapshot may be as late as `stop` when the work took no time, but holds none of it).
   await new Promise<void>((done) => {
     const timeout = setTimeout(done, FLUSH_MS);
     const check = (m: FeedMessage): void => {
-      if (m.time < stop) return;
+      if (m.kind !== "update" || m.time < stop) return;
       clearTimeout(timeout);
       done();
     };
