@@ -29,7 +29,8 @@ export { snappyDecode } from "./snappy";
 export { dictDecode } from "./parquet";
 export { mlLogistic, mlKmeans, mlMoments, mlGram } from "./ml";
 export { mlQuadBytes, mlQuads, mlKmeansAssign, mlKmeansNearestQ } from "./kmeans";
-export { nnBiasAct, nnActBack, nnColSum, nnGemm, nnGemmWorkBytes, nnAdam, nnMeanOf, nnGatherRows } from "./nn";
+export { nnBiasAct, nnActBack, nnColSum, nnAdam, nnMeanOf, nnGatherRows } from "./nn";
+export { nnGemm, nnGemmWorkBytes } from "./nn-gemm";
 
 /** Bumped whenever an export's meaning changes; the loader checks it against src/kernels/abi.ts. */
 export function abiVersion(): i32 {

@@ -1,5 +1,5 @@
 /**
- * The nn passes of the wasm module (assembly/nn.ts) with their argument checks, and a seeded
+ * The nn passes of the wasm module (assembly/nn.ts, nn-gemm.ts) with their argument checks, and a seeded
  * random stream for initial weights and dropout masks (plain JS: it must give the same numbers
  * on every thread and in every environment, which a wasm or Math.random stream would not promise).
  */

@@ -1,7 +1,7 @@
 /**
  * A sequential network bound to one thread's kernels: parameters, gradients and every
  * activation live in wasm memory, so forward and backward are the f32 matmul plus the fused
- * passes of assembly/nn.ts (nnGemm, which reads either operand transposed), with no copy
+ * passes of assembly/nn.ts (nnGemm, in nn-gemm.ts, reads either operand transposed), with no copy
  * between layers.
  *
  * Layout: one flat f32 parameter vector (per dense layer W [in, out] row-major then b; per

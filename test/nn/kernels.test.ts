@@ -1,9 +1,9 @@
-// The nn kernels of assembly/nn.ts on one thread: nnGemm against a plain f64 product for every
-// transpose combination, across its blocking (KC 256, MC 128, NC 1024) and edge tiles, and its
-// few-rows path (B not packed) against the packed one bit for bit, its bias + ReLU epilogue
-// against the product then nnBiasAct bit for bit; nnAdam
-// against the JS Optimizer bit for bit; nnMeanOf against the scalar f64 loop bit for bit;
-// nnGatherRows; the ReLU backward's mask; bias + ReLU.
+// The nn kernels of assembly/nn.ts and nn-gemm.ts on one thread: nnGemm against a plain f64
+// product for every transpose combination, across its blocking (KC 256, MC 128, NC 1024) and
+// edge tiles, and its few-rows path (B not packed) against the packed one bit for bit, its bias
+// + ReLU epilogue against the product then nnBiasAct bit for bit; nnAdam against the JS
+// Optimizer bit for bit; nnMeanOf against the scalar f64 loop bit for bit; nnGatherRows; the
+// ReLU backward's mask; bias + ReLU.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Kernels } from "../../src/kernels/kernels.js";
 import { nnKernels, type NnExports } from "../../src/nn/kernels.js";
