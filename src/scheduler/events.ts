@@ -26,6 +26,8 @@ export interface TaskSpec {
   retries?: number;
   /** Only these workers may run the task. */
   workers?: readonly WorkerId[];
+  /** `workers` are only preferred: while none of them can take work, any worker may run the task. */
+  allowOtherWorkers?: boolean;
   run: unknown;
 }
 

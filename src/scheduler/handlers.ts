@@ -8,7 +8,7 @@ import type { Key } from "../graph/task.js";
 import type { SerializedError } from "../errors.js";
 import type { ClientId, SchedulerEvent, TaskSpec, WorkerId } from "./events.js";
 import type { Scheduler } from "./scheduler.js";
-import { ERRED, FORGOTTEN, MEMORY, PROCESSING, READY, RELEASED, STATE_NAMES, STEALING, WAITING } from "./table.js";
+import { ERRED, FORGOTTEN, LOOSE, MEMORY, PROCESSING, READY, RELEASED, STATE_NAMES, STEALING, WAITING } from "./table.js";
 import { WorkerState } from "./task-state.js";
 import { loseData } from "./transitions.js";
 
@@ -94,7 +94,10 @@ s: Scheduler,
     s.prefixes[prefix]!.added();
     const slot = t.alloc(spec.key, spec.run, prefix, spec.priority ?? 0, gen * RANK_GENERATION + spec.order);
     if (spec.retries) t.retries[slot] = spec.retries;
-    if (spec.workers && spec.workers.length > 0) t.restrictions[slot] = spec.workers;
+    if (spec.workers && spec.workers.length > 0) {
+      t.restrictions[slot] = spec.workers;
+      if (spec.allowOtherWorkers) t.flags[slot]! |= LOOSE;
+    }
     if (defer) {
       s.tasks.addDeferred(slot);
       if (wantedSet!.has(spec.key)) wantedSlots!.set(spec.key, slot);

@@ -19,9 +19,14 @@
  *   tasks it has queued may be stolen by idle workers.
  * - Work stealing: a worker with an idle thread, when nothing is queued, takes the newest
  *   not-yet-started tasks of the busiest worker, if they are long enough to be worth moving.
+ * - Worker restrictions (`workers`): only the named workers may take the task, in all three.
+ *   Loose ones (allowOtherWorkers, LOOSE) are lifted while none of the named workers can take
+ *   work (gone, never seen, or paused: as Dask's valid_workers counts only running ones); then
+ *   any worker may. So a loose task whose named workers die is rescheduled anywhere, and one
+ *   is stolen only by a named worker while one of them runs.
  */
 
-import { STEALING, type TaskTable } from "./table.js";
+import { LOOSE, STEALING, type TaskTable } from "./table.js";
 import type { PrefixState, WorkerState } from "./task-state.js";
 
 export interface PlacementOptions {
@@ -68,9 +73,19 @@ export function hasCapacity(w: WorkerState, o: PlacementOptions): boolean {
   return n < o.maxQueued * w.nthreads && w.occupancy < o.queueSeconds * w.nthreads;
 }
 
-function allowed(t: TaskTable, slot: number, w: WorkerState): boolean {
+/** Whether `w` may take the task; `lifted`: its restriction does not hold now (see restrictionLifted). */
+function allowed(t: TaskTable, slot: number, w: WorkerState, lifted: boolean): boolean {
+  if (!w.running || w.paused) return false;
   const r = t.restrictions[slot];
-  return w.running && !w.paused && (r === undefined || r.includes(w.id));
+  return r === undefined || lifted || r.includes(w.id);
+}
+
+/** A loose restriction none of whose workers can take work now: any worker may run the task. */
+function restrictionLifted(t: TaskTable, slot: number, workers: readonly WorkerState[]): boolean {
+  if ((t.flags[slot]! & LOOSE) === 0) return false;
+  const r = t.restrictions[slot]!;
+  for (const w of workers) if (w && w.running && !w.paused && r.includes(w.id)) return false;
+  return true;
 }
 
 /** Inputs shared by many tasks carry no locality: every worker will fetch them once. */
@@ -102,13 +117,14 @@ export function decideWorker(t: TaskTable, slot: number, workers: readonly Worke
     const more = t.holdersMore[dep];
     if (more) for (const m of more) workers[m]!.heldScratch += b;
   }
+  const lifted = restrictionLifted(t, slot, workers);
   let best: WorkerState | null = null;
   let bestCost = Infinity;
   for (const w of workers) {
     if (!w) continue;
     const held = w.heldScratch;
     w.heldScratch = 0;
-    if (!allowed(t, slot, w)) continue;
+    if (!allowed(t, slot, w, lifted)) continue;
     const missing = total - held;
     let cost = missing / o.bandwidth + w.occupancy / w.nthreads;
     if (missing > 0) {
@@ -170,7 +186,7 @@ export function planSteals(t: TaskTable, workers: readonly WorkerState[], o: Pla
     let want = Math.max(1, Math.floor(surplus / 2));
     for (let i = queued.length - 1; i >= running && want > 0; i--) {
       const slot = queued[i]!;
-      if ((t.flags[slot]! & STEALING) !== 0 || !allowed(t, slot, thief)) continue;
+      if ((t.flags[slot]! & STEALING) !== 0 || !allowed(t, slot, thief, restrictionLifted(t, slot, workers))) continue;
       const seconds = expected(slot);
       if (seconds < o.minStealSeconds) continue;
       let missing = 0;

@@ -35,6 +35,8 @@ export const STEALING = 1;
 export const IN_QUEUE = 2;
 /** Counted in its prefix's progress (done or erred), so a recomputed task is not counted twice. */
 export const COUNTED = 4;
+/** Its worker restrictions are loose (allowOtherWorkers): see placement.ts. */
+export const LOOSE = 8;
 
 export const MAX_SLOTS = 2 ** 24;
 const NONE_REF = -1;
