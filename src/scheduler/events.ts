@@ -140,4 +140,6 @@ export interface StoryEntry {
   stimulus: string;
   worker?: WorkerId;
   time: number;
+  /** Why, where the states alone do not say: `no-worker: ...` for a ready task no worker may take. */
+  note?: string;
 }

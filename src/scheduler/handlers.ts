@@ -185,13 +185,12 @@ function onWorkerAdded(s: Scheduler, id: WorkerId, nthreads: number, memoryLimit
   placeUnrunnable(s);
 }
 
-/** A worker may take tasks now (it was added or resumed): try the tasks no worker could take. */
+/**
+ * A worker may take tasks now (it was added or resumed): try the tasks no worker could take.
+ * They stay in the set until placed, so one that still fits nowhere is not noted again.
+ */
 function placeUnrunnable(s: Scheduler): void {
-  for (const slot of [...s.unrunnable]) {
-    if (s.t.state[slot] !== READY) continue;
-    s.unrunnable.delete(slot);
-    s.place(slot);
-  }
+  for (const slot of [...s.unrunnable]) if (s.t.state[slot] === READY) s.place(slot);
 }
 
 /**

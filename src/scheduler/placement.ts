@@ -88,6 +88,27 @@ function restrictionLifted(t: TaskTable, slot: number, workers: readonly WorkerS
   return true;
 }
 
+/** Named workers listed in a no-worker note; more are counted. */
+const NOTED_WORKERS = 8;
+
+/** Why no worker may take a ready task now, for its story (Dask's no-worker state). */
+export function noWorkerNote(t: TaskTable, slot: number, workers: readonly WorkerState[]): string {
+  const r = t.restrictions[slot];
+  if (r === undefined || restrictionLifted(t, slot, workers)) return "no-worker: no running, unpaused worker; it waits for one";
+  const status = (id: string): string => {
+    let seen = false;
+    for (const w of workers) {
+      if (!w || w.id !== id) continue;
+      if (w.running) return w.paused ? "paused" : "running";
+      seen = true;
+    }
+    return seen ? "gone" : "unknown";
+  };
+  const named = r.slice(0, NOTED_WORKERS).map((id) => `${id} (${status(id)})`);
+  if (r.length > NOTED_WORKERS) named.push(`${r.length - NOTED_WORKERS} more`);
+  return `no-worker: restricted to ${named.join(", ")}; it waits for one of them (allowOtherWorkers: true lets it run elsewhere)`;
+}
+
 /** Inputs shared by many tasks carry no locality: every worker will fetch them once. */
 export function isRootish(t: TaskTable, slot: number, totalThreads: number): boolean {
   if (t.restrictions[slot] !== undefined) return false;

@@ -21,7 +21,7 @@ import { StoryLog } from "./story.js";
 import { PrefixState, WorkerState } from "./task-state.js";
 import { TRANSITIONS } from "./transitions.js";
 import { dispatchEvent } from "./handlers.js";
-import { decideWorker, defaultPlacement, estimate, isRootish, pickQueueWorker, planSteals, type PlacementOptions } from "./placement.js";
+import { decideWorker, defaultPlacement, estimate, isRootish, noWorkerNote, pickQueueWorker, planSteals, type PlacementOptions } from "./placement.js";
 import {
   COUNTED,
   ERRED,
@@ -213,8 +213,8 @@ export class Scheduler {
     fn(this, slot, w);
   }
 
-  /** @internal */ record(slot: number, from: number, to: number, worker: WorkerId | undefined): void {
-    this.log.record(this.t.key[slot]!, STATE_NAMES[from]!, STATE_NAMES[to]!, this.stimulusType, this.seq, worker, this.now);
+  /** @internal */ record(slot: number, from: number, to: number, worker: WorkerId | undefined, note?: string): void {
+    this.log.record(this.t.key[slot]!, STATE_NAMES[from]!, STATE_NAMES[to]!, this.stimulusType, this.seq, worker, this.now, note);
   }
 
   emit(i: Instruction): void {
@@ -231,7 +231,10 @@ export class Scheduler {
     keys.push(key);
   }
 
-  /** Hand a ready task to a worker now, or queue it (root-ish), or park it (no worker fits). */
+  /**
+   * Hand a ready task to a worker now, or queue it (root-ish), or park it (no worker fits: Dask's
+   * no-worker state, noted once in its story with the reason).
+   */
   place(slot: number): void {
     const t = this.t;
     if (this.workers.size > 0 && this.placement.workerSaturation !== Infinity && isRootish(t, slot, this.totalThreads)) {
@@ -239,11 +242,15 @@ export class Scheduler {
         t.flags[slot]! |= IN_QUEUE;
         this.queue.push(t.ref(slot));
       }
+      if (this.unrunnable.size > 0) this.unrunnable.delete(slot);
       return;
     }
     const w = decideWorker(t, slot, this.byIndex, this.placement);
     if (w) this.apply(slot, PROCESSING, w);
-    else this.unrunnable.add(slot);
+    else if (!this.unrunnable.has(slot)) {
+      this.unrunnable.add(slot);
+      this.record(slot, READY, READY, undefined, noWorkerNote(t, slot, this.byIndex));
+    }
   }
 
   dispatch(slot: number, w: WorkerState): void {

@@ -14,6 +14,7 @@ export class StoryLog {
   private readonly seq: Float64Array;
   private readonly worker: (WorkerId | undefined)[];
   private readonly time: Float64Array;
+  private readonly note: (string | undefined)[];
   private next = 0;
   private filled = false;
 
@@ -25,6 +26,7 @@ export class StoryLog {
     this.seq = new Float64Array(capacity);
     this.worker = new Array(capacity);
     this.time = new Float64Array(capacity);
+    this.note = new Array(capacity);
   }
 
   record(
@@ -35,6 +37,7 @@ export class StoryLog {
     seq: number,
     worker: WorkerId | undefined,
     time: number,
+    note?: string,
   ): void {
     if (this.capacity === 0) return;
     const i = this.next;
@@ -45,6 +48,7 @@ export class StoryLog {
     this.seq[i] = seq;
     this.worker[i] = worker;
     this.time[i] = time;
+    this.note[i] = note;
     this.next = i + 1 === this.capacity ? 0 : i + 1;
     if (this.next === 0) this.filled = true;
   }
@@ -62,6 +66,8 @@ export class StoryLog {
       const e: StoryEntry = { key, from: this.from[i]!, to: this.to[i]!, stimulus: `${this.stimulus[i]}-${this.seq[i]}`, time: this.time[i]! };
       const w = this.worker[i];
       if (w !== undefined) e.worker = w;
+      const note = this.note[i];
+      if (note !== undefined) e.note = note;
       out.push(e);
     }
     return out;

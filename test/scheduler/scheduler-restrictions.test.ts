@@ -57,4 +57,30 @@ describe("worker restrictions", () => {
     const out = s.handle({ type: "worker-paused", worker: "w0", paused: true });
     expect(steals(out).sort()).toEqual(["slow-0@w0", "slow-2@w0"]);
   });
+
+  it("keeps a strict task waiting for its gone or unknown workers, and says why in its story, once", () => {
+    const s = withWorkers(2);
+    s.handle(removed("w0"));
+    let out = submit(s, spec("pin-1", [], 0, { workers: ["w0", "w9"] }));
+    expect(computes(out)).toEqual([]);
+    expect(s.stateOf("pin-1")).toBe("ready");
+    const last = s.story("pin-1").at(-1)!;
+    expect(last).toMatchObject({ from: "ready", to: "ready" });
+    expect(last.note).toBe("no-worker: restricted to w0 (gone), w9 (unknown); it waits for one of them (allowOtherWorkers: true lets it run elsewhere)");
+    // Another worker joins: still not one of its own, and nothing new to say.
+    out = s.handle({ type: "worker-added", worker: "w2", nthreads: 1, memoryLimit: 1e9 });
+    expect(computes(out)).toEqual([]);
+    expect(s.story("pin-1").filter((e) => e.note).length).toBe(1);
+    // One of its workers joins (an id may come back): it runs there.
+    out = s.handle({ type: "worker-added", worker: "w9", nthreads: 1, memoryLimit: 1e9 });
+    expect(computes(out)).toEqual(["pin-1@w9"]);
+  });
+
+  it("notes a task no worker at all can take", () => {
+    const s = new Scheduler();
+    submit(s, spec("a-1"));
+    expect(s.story("a-1").at(-1)!.note).toBe("no-worker: no running, unpaused worker; it waits for one");
+    const out = s.handle({ type: "worker-added", worker: "w0", nthreads: 1, memoryLimit: 1e9 });
+    expect(computes(out)).toEqual(["a-1@w0"]);
+  });
 });
