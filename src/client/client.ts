@@ -137,7 +137,7 @@ export class Client implements FutureOwner {
     return this.submitWith({}, fn, ...args);
   }
 
-  /** `submit` with options: key, pure, retries, priority, workers. */
+  /** `submit` with options: key, pure, retries, priority, workers, allowOtherWorkers. */
   submitWith<R = unknown>(options: SubmitOptions, fn: FunctionLike, ...args: unknown[]): Future<R> {
     this.checkOpen();
     const { key, ...rest } = options;
@@ -451,6 +451,7 @@ export class Client implements FutureOwner {
       if (retries) spec.retries = retries;
       if (priority) spec.priority = priority;
       if (o?.workers) spec.workers = o.workers;
+      if (o?.workers && o.allowOtherWorkers) spec.allowOtherWorkers = true;
       tasks[rank] = spec;
     }
     const fresh: Key[] = [];

@@ -9,6 +9,7 @@
  * `pure: false` each call gets a fresh key.
  */
 
+import { TesseraError } from "../errors.js";
 import { linkDepsByKey, withDependents, type IndexedGraph } from "../graph/dag.js";
 import { DataNode, Task, TaskRef, isContainer, type Graph, type GraphNode, type Key, type TaskOptions } from "../graph/task.js";
 import { randomToken, tokenize } from "../graph/tokenize.js";
@@ -201,6 +202,7 @@ export function callNode(
   args: readonly unknown[],
   options: DelayedOptions = {},
 ): { node: Task; parents: Delayed[]; source: SourceDef | undefined } {
+  checkRestriction(options);
   const r = resolveFn(fn);
   const parents: Delayed[] = [];
   const lazy = lazyArgs(args, parents);
@@ -210,6 +212,24 @@ export function callNode(
   const hasOptions = Object.keys(taskOptions).length > 0;
   return { node: new Task(key, r.op, lazy, hasOptions ? taskOptions : undefined), parents, source: r.source };
 }
+
+/**
+ * Dask's checks on `workers=` and `allow_other_workers=`, made when a call is recorded rather
+ * than left to the scheduler (where a malformed restriction would park the task for good).
+ */
+function checkRestriction(o: DelayedOptions): void {
+  const { workers, allowOtherWorkers } = o;
+  if (workers !== undefined && !(Array.isArray(workers) && workers.every((w) => typeof w === "string"))) {
+    throw new TesseraError(`workers must be an array of worker ids (see client.workers), got ${shown(workers)}`);
+  }
+  if (allowOtherWorkers === undefined) return;
+  if (typeof allowOtherWorkers !== "boolean") throw new TesseraError(`allowOtherWorkers must be true or false, got ${shown(allowOtherWorkers)}`);
+  if (allowOtherWorkers && workers === undefined) {
+    throw new TesseraError("allowOtherWorkers: true needs workers, the workers to prefer (as in Dask); without workers any worker may run the task already");
+  }
+}
+
+const shown = (v: unknown): string => (typeof v === "function" ? "a function" : (JSON.stringify(v) ?? String(v)));
 
 /**
  * Make calls lazy: `delayed(fn)(a, b)` is a Delayed of `fn(a, b)`. `fn` may be a function
@@ -224,7 +244,9 @@ export function delayed<R = unknown>(fn: OpRef, options?: DelayedOptions): (...a
 export function delayed<T>(value: T, options?: DelayedOptions): Delayed<T>;
 export function delayed(fn: unknown, options: DelayedOptions = {}): unknown {
   if (typeof fn === "function" || fn instanceof OpRef) {
-    resolveFn(fn as FunctionLike); // fail now, not at call time, for native/bound functions
+    // Fail now, not at call time, for native/bound functions and bad options.
+    resolveFn(fn as FunctionLike);
+    checkRestriction(options);
     return (...args: unknown[]) => {
       const { node, parents, source } = callNode(fn as FunctionLike, args, options);
       return new Delayed(node.key, node, parents, source, undefined);

@@ -28,6 +28,11 @@ export interface TaskOptions {
   priority?: number;
   /** Only these workers may run the task (Dask's `workers=`). */
   workers?: readonly string[];
+  /**
+   * `workers` only preferred (Dask's `allow_other_workers=True`): while none of them can take
+   * work (gone, unknown, paused), any worker may run the task. Needs `workers`.
+   */
+  allowOtherWorkers?: boolean;
 }
 
 export class DataNode {
@@ -94,16 +99,22 @@ function mergeOptions(tasks: readonly (Task | Alias | DataNode)[]): TaskOptions 
   let retries = 0;
   let priority: number | undefined;
   let workers: readonly string[] | undefined;
+  // Loose only if every restricted task of the chain is: one strict task pins them all.
+  let loose = true;
   for (const t of tasks) {
     if (t.kind !== "task" || !t.options) continue;
     retries = Math.max(retries, t.options.retries ?? 0);
     if (t.options.priority !== undefined) priority = Math.max(priority ?? -Infinity, t.options.priority);
-    if (t.options.workers) workers = workers ? workers.filter((w) => t.options!.workers!.includes(w)) : t.options.workers;
+    if (t.options.workers) {
+      workers = workers ? workers.filter((w) => t.options!.workers!.includes(w)) : t.options.workers;
+      loose &&= t.options.allowOtherWorkers === true;
+    }
   }
   if (retries === 0 && priority === undefined && workers === undefined) return undefined;
   const out: TaskOptions = { retries };
   if (priority !== undefined) out.priority = priority;
   if (workers !== undefined) out.workers = workers;
+  if (workers !== undefined && loose) out.allowOtherWorkers = true;
   return out;
 }
 

@@ -154,6 +154,16 @@ describe("fuse", () => {
     expect(evaluate(graph, ["c"]).get("c")).toBe(6);
   });
 
+  test("a fused chain keeps its tasks' restrictions: loose only if every restricted task is", () => {
+    const loose = { workers: ["w0", "w1"], allowOtherWorkers: true };
+    const fusedOptions = (bOptions: { workers: string[]; allowOtherWorkers?: boolean }) => {
+      const g = graphOf(new Task("a", "load", [], loose), new Task("b", "inc", [ref("a")], bOptions));
+      return asFused(fuse(g, { keep: ["b"] }).graph.get("b")).options;
+    };
+    expect(fusedOptions({ workers: ["w1"], allowOtherWorkers: true })).toEqual({ retries: 0, workers: ["w1"], allowOtherWorkers: true });
+    expect(fusedOptions({ workers: ["w1"] })).toEqual({ retries: 0, workers: ["w1"] });
+  });
+
   test("fusing a fused graph again flattens: no Fused inside Fused", () => {
     const g = chain(20);
     const once = fuse(g, { keep: ["c-19"], maxChainLength: 5 }).graph;

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { delayed, op, TaskError, CancelledError, type Client } from "../../dist/index.js";
+import { delayed, op, TaskError, TesseraError, CancelledError, type Client } from "../../dist/index.js";
 import { startCluster } from "./cluster.js";
 
 let client: Client;
@@ -111,6 +111,32 @@ describe("errors across worker boundaries", () => {
     for (let i = 0; i < 100 && client.workers.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
     expect(client.workers.length).toBe(2);
   }, 30_000);
+
+  it("runs a task that allows other workers elsewhere when the only worker it names dies", async () => {
+    const named = client.workers[0]!;
+    const marker = path.join(mkdtempSync(path.join(os.tmpdir(), "tessera-exit-")), "exited");
+    // The first run kills its worker; the rerun, wherever it lands, finds the marker and returns 0.
+    const f = client.submitWith({ workers: [named], allowOtherWorkers: true, pure: false }, "fx.busyThenExitOnce", 50, marker);
+    // Strictly restricted, it would wait for the dead worker forever.
+    const waited = new Promise((_, reject) => setTimeout(() => reject(new Error("still waiting for its dead worker")), 10_000));
+    expect(await Promise.race([f.result(), waited])).toBe(0);
+    const ran = client.story(f).filter((e) => e.to === "processing").map((e) => e.worker);
+    expect(ran[0]).toBe(named);
+    expect(ran.at(-1)).not.toBe(named);
+    for (let i = 0; i < 100 && client.workers.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(client.workers.length).toBe(2);
+  }, 30_000);
+
+  it("rejects bad restriction options when the call is made, as Dask does", () => {
+    const inc = (x: number) => x + 1;
+    const named = client.workers.slice(0, 1);
+    expect(() => delayed(inc, { workers: named, allowOtherWorkers: "yes" as unknown as boolean })).toThrow(/allowOtherWorkers must be true or false, got "yes"/);
+    expect(() => client.submitWith({ allowOtherWorkers: true }, inc, 1)).toThrow(TesseraError);
+    expect(() => client.map(inc, [1], { allowOtherWorkers: true })).toThrow(/allowOtherWorkers: true needs workers/);
+    expect(() => client.submitWith({ workers: named[0] as unknown as string[] }, inc, 1)).toThrow(/workers must be an array of worker ids/);
+    // false without workers is what no option means.
+    expect(() => delayed(inc, { allowOtherWorkers: false })(1)).not.toThrow();
+  });
 
   it("replaces a worker that dies, recomputes, and gives up on a task that keeps killing workers", async () => {
     const x = client.submit((n: number) => n * 2, 21);
