@@ -7,7 +7,8 @@
  *
  * A node A is merged into its dependent B when A is not in `keep`, B is A's only dependent,
  * and either B has no other dependency (a chain link) or A is a DataNode (a constant: inlining
- * it delays nothing). Merges form in-trees; each tree becomes one Fused node under the key of
+ * it delays nothing), and some worker may run both (their `workers` restrictions, where they
+ * have them, overlap: a fused task runs where all its tasks may). Merges form in-trees; each tree becomes one Fused node under the key of
  * its root (the last node), so dependents outside it keep working unchanged. Tasks inside are
  * in post-order, so each runs after its inputs.
  *
@@ -43,6 +44,12 @@ function weightOf(node: GraphNode): number {
   return node.kind === "fused" ? node.tasks.length : 1;
 }
 
+/** The workers a node's task is restricted to; undefined: any. */
+function restrictionOf(node: GraphNode): readonly string[] | undefined {
+  const w = node.kind === "task" || node.kind === "fused" ? node.options?.workers : undefined;
+  return w !== undefined && w.length > 0 ? w : undefined;
+}
+
 /** Append `node`'s tasks. A Fused node's value is its key: alias it if its last task is named otherwise. */
 function appendTasks(out: Inner[], node: GraphNode): void {
   if (node.kind !== "fused") {
@@ -76,22 +83,33 @@ export function fuseIndexed(g: IndexedGraph, opts: FuseOptions): { graph?: Graph
   // parent[a] = b when a was merged into b's group; weight[b] = tasks in the group rooted at b.
   const parent = new Int32Array(n).fill(-1);
   const weight = new Int32Array(n);
+  // The workers a group may run on (where its tasks' restrictions meet), for restricted groups.
+  const groupWorkers = new Map<number, readonly string[]>();
   let merged = 0;
   for (let t = 0; t < n; t++) {
     const b = order[t]!;
     const node = nodes[b]!;
     let w = weightOf(node);
+    let workers = restrictionOf(node);
     const soleDep = node.deps.length === 1;
     for (let p = depStart[b]!; p < depStart[b + 1]!; p++) {
       const a = depList[p]!;
       if (keep[a] === 1 || dependentStart[a + 1]! - dependentStart[a]! !== 1) continue;
       if (!soleDep && nodes[a]!.kind !== "data") continue;
       if (w + weight[a]! > maxLength) continue;
+      const aWorkers = groupWorkers.get(a);
+      if (aWorkers !== undefined) {
+        const both = workers === undefined ? aWorkers : aWorkers.filter((x) => workers!.includes(x));
+        // Restricted to workers that share none: no one task can run them both.
+        if (both.length === 0) continue;
+        workers = both;
+      }
       parent[a] = b;
       w += weight[a]!;
       merged++;
     }
     weight[b] = w;
+    if (workers !== undefined) groupWorkers.set(b, workers);
   }
 
   const renamed = new Map<Key, Key>();

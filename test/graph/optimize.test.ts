@@ -164,6 +164,20 @@ describe("fuse", () => {
     expect(fusedOptions({ workers: ["w1"] })).toEqual({ retries: 0, workers: ["w1"] });
   });
 
+  test("tasks restricted to workers that share none are not fused (no one task could run them)", () => {
+    for (const loose of [false, true]) {
+      const opts = (w: string) => ({ workers: [w], ...(loose ? { allowOtherWorkers: true } : {}) });
+      const g = graphOf(new Task("a", "load", [], opts("w0")), new Task("b", "inc", [ref("a")], opts("w1")), new Task("c", "inc", [ref("b")]));
+      const { graph } = fuse(g, { keep: ["c"] });
+      expect([...graph.keys()]).toEqual(["a", "c"]);
+      expect(graph.get("a")).toBe(g.get("a"));
+      expect(asFused(graph.get("c")).options?.workers).toEqual(["w1"]);
+    }
+    // Overlapping restrictions fuse, to where they meet.
+    const g = graphOf(new Task("a", "load", [], { workers: ["w0", "w1"] }), new Task("b", "inc", [ref("a")], { workers: ["w1", "w2"] }));
+    expect(asFused(fuse(g, { keep: ["b"] }).graph.get("b")).options?.workers).toEqual(["w1"]);
+  });
+
   test("fusing a fused graph again flattens: no Fused inside Fused", () => {
     const g = chain(20);
     const once = fuse(g, { keep: ["c-19"], maxChainLength: 5 }).graph;
