@@ -23,22 +23,11 @@ import type { SourceDef } from "../worker/protocol.js";
 import { COLLECTION, PREPARE, isCollection, type Collection, type CollectionSpec } from "./collection.js";
 import { dropClient, setCurrentClient, type ComputeOptions } from "./current.js";
 import { Delayed, callNode, type DelayedOptions } from "./delayed.js";
+import { checkComputeOptions, checkTaskOptions, type ScatterOptions, type SubmitOptions } from "./options.js";
 import type { FunctionLike } from "./functions.js";
 import { Future, KeyState, type FutureOwner } from "./future.js";
 
-export type { ComputeOptions };
-
-export interface SubmitOptions extends DelayedOptions {
-  /** Use this key instead of `<name>-<token>`. */
-  key?: Key;
-}
-
-export interface ScatterOptions {
-  /** Put the data only on these workers (round robin among them). */
-  workers?: readonly WorkerId[];
-  /** Key the data by a hash of its contents (default true) or by a random token. */
-  hash?: boolean;
-}
+export type { ComputeOptions, ScatterOptions, SubmitOptions };
 
 type Computed<X> = X extends Collection<infer T> ? T : X;
 
@@ -74,6 +63,7 @@ export class Client implements FutureOwner {
   compute<X>(x: X, options?: ComputeOptions): Promise<Computed<X>>;
   async compute(x: unknown, options: ComputeOptions = {}): Promise<unknown> {
     this.checkOpen();
+    checkComputeOptions(options, "compute");
     const signal = options.signal;
     signal?.throwIfAborted();
     const list = Array.isArray(x);
@@ -122,6 +112,7 @@ export class Client implements FutureOwner {
    */
   persist<C extends Collection<unknown>>(x: C, options: ComputeOptions = {}): C {
     this.checkOpen();
+    checkComputeOptions(options, "persist");
     const spec = x[COLLECTION]();
     const states = this.submitSpecs([spec], spec.keys, options);
     const futures = states.map((s) => new Future(s.key, this));
@@ -140,6 +131,7 @@ export class Client implements FutureOwner {
   /** `submit` with options: key, pure, retries, priority, workers, allowOtherWorkers. */
   submitWith<R = unknown>(options: SubmitOptions, fn: FunctionLike, ...args: unknown[]): Future<R> {
     this.checkOpen();
+    checkTaskOptions(options, ["key"]);
     const { key, ...rest } = options;
     let { node, parents, source } = callNode(fn, args, rest);
     if (key !== undefined) node = new Task(key, node.op, node.args, node.options);

@@ -18,6 +18,7 @@ import { COLLECTION, type Collection, type CollectionSpec } from "./collection.j
 import { Future } from "./future.js";
 import { OpRef, resolveFn, type FunctionLike } from "./functions.js";
 import { currentClient, type ComputeOptions } from "./current.js";
+import { checkTaskOptions } from "./options.js";
 
 export interface DelayedOptions extends TaskOptions {
   /** Key prefix instead of the function's name. */
@@ -202,7 +203,7 @@ export function callNode(
   args: readonly unknown[],
   options: DelayedOptions = {},
 ): { node: Task; parents: Delayed[]; source: SourceDef | undefined } {
-  checkRestriction(options);
+  checkTaskOptions(options);
   const r = resolveFn(fn);
   const parents: Delayed[] = [];
   const lazy = lazyArgs(args, parents);
@@ -212,24 +213,6 @@ export function callNode(
   const hasOptions = Object.keys(taskOptions).length > 0;
   return { node: new Task(key, r.op, lazy, hasOptions ? taskOptions : undefined), parents, source: r.source };
 }
-
-/**
- * Dask's checks on `workers=` and `allow_other_workers=`, made when a call is recorded rather
- * than left to the scheduler (where a malformed restriction would park the task for good).
- */
-function checkRestriction(o: DelayedOptions): void {
-  const { workers, allowOtherWorkers } = o;
-  if (workers !== undefined && !(Array.isArray(workers) && workers.every((w) => typeof w === "string"))) {
-    throw new TesseraError(`workers must be an array of worker ids (see client.workers), got ${shown(workers)}`);
-  }
-  if (allowOtherWorkers === undefined) return;
-  if (typeof allowOtherWorkers !== "boolean") throw new TesseraError(`allowOtherWorkers must be true or false, got ${shown(allowOtherWorkers)}`);
-  if (allowOtherWorkers && workers === undefined) {
-    throw new TesseraError("allowOtherWorkers: true needs workers, the workers to prefer (as in Dask); without workers any worker may run the task already");
-  }
-}
-
-const shown = (v: unknown): string => (typeof v === "function" ? "a function" : (JSON.stringify(v) ?? String(v)));
 
 /**
  * Make calls lazy: `delayed(fn)(a, b)` is a Delayed of `fn(a, b)`. `fn` may be a function
@@ -246,7 +229,7 @@ export function delayed(fn: unknown, options: DelayedOptions = {}): unknown {
   if (typeof fn === "function" || fn instanceof OpRef) {
     // Fail now, not at call time, for native/bound functions and bad options.
     resolveFn(fn as FunctionLike);
-    checkRestriction(options);
+    checkTaskOptions(options);
     return (...args: unknown[]) => {
       const { node, parents, source } = callNode(fn as FunctionLike, args, options);
       return new Delayed(node.key, node, parents, source, undefined);

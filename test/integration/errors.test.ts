@@ -138,6 +138,20 @@ describe("errors across worker boundaries", () => {
     expect(() => delayed(inc, { allowOtherWorkers: false })(1)).not.toThrow();
   });
 
+  it("rejects other bad task and compute options when the call is made, naming the option", async () => {
+    const inc = (x: number) => x + 1;
+    expect(() => delayed(inc, { retry: 2 } as never)).toThrow(/"retry" is not a task option; the options are name, pure, retries, priority, workers, allowOtherWorkers/);
+    expect(() => client.submitWith({ retries: -1 }, inc, 1)).toThrow(/retries must be a whole number of retries \(0 or more\), got -1/);
+    expect(() => client.map(inc, [1], { priority: "high" as never })).toThrow(/priority must be a finite number \(higher runs first\), got "high"/);
+    expect(() => client.submitWith({ key: 7 as never }, inc, 1)).toThrow(/key must be a non-empty string, got 7/);
+    expect(() => delayed(inc, { name: "" })).toThrow(/name must be a non-empty string/);
+    const x = delayed(inc)(1);
+    await expect(client.compute(x, { retries: 1.5 })).rejects.toThrow(/compute: retries must be a whole number/);
+    await expect(client.compute(x, { signal: "stop" as never })).rejects.toThrow(/compute: signal must be an AbortSignal/);
+    expect(() => client.persist(x, { priority: NaN })).toThrow(/persist: priority must be a finite number \(higher runs first\), got NaN/);
+    expect(await client.compute(x, { retries: 2, priority: -1, optimize: false })).toBe(2);
+  });
+
   it("replaces a worker that dies, recomputes, and gives up on a task that keeps killing workers", async () => {
     const x = client.submit((n: number) => n * 2, 21);
     await x.wait();
