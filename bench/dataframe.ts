@@ -29,16 +29,15 @@
  *             Parquet: the same SQL over read_parquet(file). Results read into JS rows.
  *   arquero   in-memory table over the same typed arrays (single-threaded; no Parquet reader).
  *
- * parquet-scan: tessera with 1 worker and with 2 workers (a fresh LocalCluster each) reads all
- * six columns of all row groups and decodes them into the workers' memory (persist, then
- * release); nothing is sent to the client, so this measures read + decompress + decode, not a
- * transfer. DuckDB's reference is `CREATE TABLE AS SELECT * FROM read_parquet(file)`
- * (decode into its own memory), 1 and 2 threads. `cpu_seconds`: the process's CPU time per scan
- * (all threads), which shows whether a second worker adds work of its own when the machine has
- * no second core free to show a speedup. `memory-1t`/`memory-2t` (bench/reference.ts): the same
- * row groups' bytes read from the page cache and copied once more by plain threads, no tessera
- * (median and best of as many runs): the least memory traffic of a scan, so the 2-thread
- * speedup this machine's memory allows a scan.
+ * parquet-scan (bench/dataframe-scan.ts): tessera with 1 worker and with 2 workers (a fresh
+ * LocalCluster each) reads all six columns of all row groups and decodes them into the workers'
+ * memory (persist, then release); nothing is sent to the client, so this measures read +
+ * decompress + decode, not a transfer. DuckDB's reference is `CREATE TABLE AS SELECT * FROM
+ * read_parquet(file)` (decode into its own memory), 1 and 2 threads. `cpu_seconds`: the
+ * process's CPU time per scan (all threads). `decode-1t`/`decode-2t`: tessera's decoder alone on
+ * plain threads (no cluster); `memory-1t`/`memory-2t` (bench/reference.ts): the same row groups'
+ * bytes read from the page cache and copied once more by plain threads, no tessera: the least
+ * memory traffic of a scan, so the 2-thread speedup this machine's memory allows a scan.
  *
  * Every case runs after a warm-up; `seconds` is the median of the timed runs (`min_seconds` the
  * best). DuckDB and tessera alternate run by run, so both see the same machine. Every tessera
@@ -54,10 +53,10 @@
 import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { COLLECTION, LocalCluster, PREPARE, dataframe as dd, type Client, type Collection } from "tessera";
-import { calibrate, readAndCopy } from "./reference.js";
-
-const REFERENCE_MEASURES = "no tessera: every row group's column chunks pread from the file (page cache) and copied once more, row groups dealt to the threads in turn";
+import { LocalCluster, dataframe as dd } from "tessera";
+import { scanCases } from "./dataframe-scan.js";
+import { calibrate } from "./reference.js";
+import { summary, tasksRun, timed } from "./timing.js";
 
 export interface DataframeCase {
   case: string;
@@ -202,42 +201,6 @@ function differs(a: Result, ref: Result, groups: number): string | null {
   return null;
 }
 
-// ---- timing ---------------------------------------------------------------------------------
-
-interface Timed<T> {
-  median: number;
-  min: number;
-  runs: number;
-  values: T[];
-}
-
-function summary(times: number[]): { median: number; min: number } {
-  const t = [...times].sort((a, b) => a - b);
-  const mid = t.length >> 1;
-  return { median: t.length % 2 ? t[mid]! : (t[mid - 1]! + t[mid]!) / 2, min: t[0]! };
-}
-
-async function timed<T>(warmup: number, runs: number, fn: () => Promise<T>, between?: () => Promise<void>): Promise<Timed<T>> {
-  const values: T[] = [];
-  for (let i = 0; i < warmup; i++) values.push(await fn());
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    await between?.();
-    const t0 = performance.now();
-    values.push(await fn());
-    times.push((performance.now() - t0) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  const median = times.length % 2 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
-  return { median, min: times[0]!, runs, values };
-}
-
-/** Tasks the cluster's workers have run so far. */
-async function tasksRun(client: Client): Promise<number> {
-  return (await client.metrics()).reduce((s, m) => s + m.executed, 0);
-}
-
 // ---- the cases ------------------------------------------------------------------------------
 
 interface GroupbyCase {
@@ -294,7 +257,6 @@ const CASES: GroupbyCase[] = [
 
 const GROUPBY_GOAL = "<= 1.0x duckdb";
 const MEMORY_GOAL = "<= 1.0x duckdb and <= 0.10 s";
-const SCAN_GOAL = "2 workers >= 1.8x 1 worker";
 
 export async function runDataframeBench(options: { quick?: boolean; emit: Emit }): Promise<void> {
   const quick = options.quick ?? false;
@@ -412,82 +374,8 @@ export async function runDataframeBench(options: { quick?: boolean; emit: Emit }
     emit({ case: c.name, impl: "arquero", source: "memory", seconds: r.median, min_seconds: r.min, runs: r.runs, rows: n, ratio_to_duckdb: r.median / duckMedian.get(`${c.name}/memory`)!, ok: bad === null });
   }
 
-  // Parquet scan: DuckDB's reference, then tessera with 1 and 2 workers.
-  const scanMeasures = "all 6 columns of every row group read, decompressed and decoded into worker memory (persist, then release); nothing sent to the client";
-  for (const threads of [1, 2]) {
-    await conn.run(`SET threads = ${threads}`);
-    const r = await timed(1, runs, async () => {
-      await conn.run(`CREATE OR REPLACE TEMP TABLE scan AS SELECT * FROM ${from}`);
-      await conn.run("DROP TABLE scan");
-    });
-    emit({ case: "parquet-scan", impl: `duckdb-${threads}t`, source: "parquet", seconds: r.median, min_seconds: r.min, runs: r.runs, rows: n, threads, ok: true, measures: "CREATE TABLE AS SELECT * FROM read_parquet(file)" });
-  }
-  // Each row group's column chunks as byte ranges of the file, for the memory reference below.
-  const chunkRows = (await conn.runAndReadAll(
-    `SELECT row_group_id, least(coalesce(dictionary_page_offset, data_page_offset), data_page_offset), total_compressed_size FROM parquet_metadata(${sqlPath(file)})`,
-  )).getRows() as [bigint | number, bigint | number, bigint | number][];
-  conn.closeSync();
-  const rowGroupRanges: [number, number][][] = [];
-  for (const [g, start, size] of chunkRows) (rowGroupRanges[Number(g)] ??= []).push([Number(start), Number(start) + Number(size)]);
-
-  let oneWorker = NaN, twoWorkers = NaN;
-  for (const workers of [1, 2]) {
-    const c = await LocalCluster.start({ workers });
-    try {
-      const cpu: number[] = [];
-      const scan = async () => {
-        const c0 = process.cpuUsage();
-        const df = dd.readParquet(file);
-        await df[PREPARE]();
-        const spec = df[COLLECTION]();
-        let futures: { key: string; wait(): Promise<void>; release(): void }[] = [];
-        const handle: Collection<unknown> = { [COLLECTION]: () => ({ ...spec, rebuild: (fs) => ((futures = fs as typeof futures), handle) }) };
-        c.persist(handle);
-        try {
-          await Promise.all(futures.map((f) => f.wait()));
-        } finally {
-          for (const f of futures) f.release();
-        }
-        const c1 = process.cpuUsage(c0);
-        cpu.push((c1.user + c1.system) / 1e6);
-        return futures.length;
-      };
-      let tasks = 0;
-      const r = await timed(1, runs, scan, async () => {
-        tasks = await tasksRun(c);
-      });
-      tasks = ((await tasksRun(c)) - tasks);
-      if (workers === 1) oneWorker = r.median;
-      else twoWorkers = r.median;
-      const speedup = oneWorker / r.median;
-      const ok = r.values.every((parts) => parts === n / rowGroup);
-      emit({
-        case: "parquet-scan",
-        impl: `tessera-${workers}w`,
-        source: "parquet",
-        seconds: r.median,
-        min_seconds: r.min,
-        runs: r.runs,
-        rows: n,
-        workers,
-        tasks,
-        ...(workers === 2 ? { speedup, goal: SCAN_GOAL, goal_met: speedup >= 1.8 } : {}),
-        cpu_seconds: summary(cpu.slice(1)).median,
-        ok,
-        measures: scanMeasures,
-      });
-    } finally {
-      await c.close();
-    }
-  }
-
-  // The machine's part of the scan: its reads from the page cache and one copy of those bytes,
-  // row groups dealt to 1 and 2 threads (bench/reference.ts); the scan cannot scale past what
-  // this does.
-  const copy1 = await readAndCopy(file, rowGroupRanges, 1, runs);
-  const copy2 = await readAndCopy(file, rowGroupRanges, 2, runs);
-  emit({ case: "parquet-scan", impl: "memory-1t", source: "parquet", seconds: copy1.median, min_seconds: copy1.min, runs, rows: n, threads: 1, ok: true, measures: REFERENCE_MEASURES });
-  emit({ case: "parquet-scan", impl: "memory-2t", source: "parquet", seconds: copy2.median, min_seconds: copy2.min, runs, rows: n, threads: 2, speedup: copy1.median / copy2.median, scan_speedup: oneWorker / twoWorkers, ok: true, measures: REFERENCE_MEASURES });
+  // Parquet scan: DuckDB, tessera on 1 and 2 workers, and the references beside them.
+  await scanCases({ conn, from, sqlFile: sqlPath(file), file, n, rowGroup, runs, emit });
 
   await cal("end");
   if (failures.length > 0) throw new Error(`wrong answers (see above): ${failures.join(", ")}`);
