@@ -10,7 +10,7 @@
  * A buffer is taken only where nothing else can see it:
  *   - its value was not handed out unpinned while in memory (Entry.lent: a peer's fetch, a
  *     gather). A task's inputs are borrowed, pinned for the run, and an op does not keep them
- *     past its return (README, Functions);
+ *     past its return (README, Inputs);
  *   - no other value in memory views it, whole or in part (AliasIndex.viewed);
  *   - its value is not a resource (wasm memory, the Parquet reader's pool: owners of their own).
  * It is detached from the evicted value (moved to a new ArrayBuffer object, not copied): a view
