@@ -1,9 +1,9 @@
 /**
  * Where spilled values go: a tiny synchronous interface, because a task reads its inputs
- * synchronously and a spilled input must come back inside that read. Node writes one file per
- * value (disk-node.ts). A browser worker has one synchronous handle on one OPFS file
- * (disk-opfs.ts; opening a handle is async, so there is one, opened up front), and RegionFile
- * cuts that file into regions, one per value.
+ * synchronously and a spilled input must come back inside that read. Each worker spills into
+ * one file that RegionFile cuts into regions, one per value: a file descriptor in Node
+ * (disk-node.ts); in a browser one synchronous handle on one OPFS file (disk-opfs.ts; opening a
+ * handle is async, so there is one, opened up front).
  */
 
 import { TesseraError } from "../errors.js";
@@ -102,6 +102,11 @@ export class RegionFile implements SpillDisk {
   /** Bytes the file spans (for tests). */
   get fileBytes(): number {
     return this.end;
+  }
+
+  /** Values written and not removed (for tests). */
+  get written(): number {
+    return this.regions.size;
   }
 
   private take(size: number): Region {

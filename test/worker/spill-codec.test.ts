@@ -1,7 +1,7 @@
 // Spill compression (byte-shuffle + LZ4): every buffer comes back bit for bit, compressed or
 // raw; a corrupt or truncated file is a clear error naming the byte offset (and, from the store,
 // the file).
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import { BLOCK, lz4Compress, lz4Decompress, shuffle, unshuffle } from "../../src
 import { arrowToFrame, frameToArrow } from "../../src/dataframe/io/arrow.js";
 import type { Frame } from "../../src/dataframe/frame.js";
 import { SpillStore } from "../../src/worker/spill-store.js";
-import { NodeDisk } from "../../src/worker/disk-node.js";
+import { NodeDisk, SPILL_FILE } from "../../src/worker/disk-node.js";
 import { parseThresholds } from "../../src/cluster/options.js";
 
 function file(v: unknown, compress = true): Uint8Array {
@@ -146,17 +146,22 @@ describe("spill compression", () => {
       const disk = new NodeDisk(dir);
       const warnings: string[] = [];
       const s = new SpillStore({ worker: "w", limit: 10e6, thresholds: parseThresholds({ target: 0.5, spillCompression: compression }), disk, compression, warn: (m: string) => warnings.push(m) } as never);
-      for (let i = 0; i < 4; i++) s.put(`k${i}`, new Float64Array(250000).fill(i), 2e6);
+      const file = join(disk.where, SPILL_FILE);
+      // k0, spilled first, is the file's first region: the file's size after it went out.
+      let k0Bytes = 0;
+      for (let i = 0; i < 4; i++) {
+        s.put(`k${i}`, new Float64Array(250000).fill(i), 2e6);
+        if (k0Bytes === 0 && s.isSpilled("k0")) k0Bytes = statSync(file).size;
+      }
       const m = s.memory();
       expect(m.spillCount).toBeGreaterThan(0);
       expect(m.thresholds).toEqual({ target: 0.5, spill: 0.7, pause: 0.8, terminate: 0.95 });
       if (compression) expect(m.spillDiskBytes).toBeLessThan(m.spillBytes / 10);
       else expect(m.spillDiskBytes).toBeGreaterThan(m.spillBytes);
       if (compression) {
-        const name = readdirSync(disk.where).sort()[0]!;
-        const f = readFileSync(join(disk.where, name));
-        f[f.length - 20] ^= 0xff;
-        writeFileSync(join(disk.where, name), f);
+        const f = readFileSync(file);
+        f[k0Bytes - 20] ^= 0xff;
+        writeFileSync(file, f);
         expect(s.get("k0")).toBeUndefined();
         expect(warnings.join()).toMatch(/could not read spilled k0 back from .*: 1\.spill: spill: .*at byte \d+/);
       } else expect((s.get("k0") as Float64Array)[7]).toBe(0);

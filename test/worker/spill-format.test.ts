@@ -1,8 +1,12 @@
 // The spill format: every value a worker keeps comes back bit for bit (pure, no workers).
+import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as arrow from "apache-arrow";
 import { decodeSpill, encodeSpill, SpillFormatError, PREFIX_BYTES } from "../../src/worker/spill-format.js";
 import { RegionFile, type SyncHandle } from "../../src/worker/spill-disk.js";
+import { NodeDisk, SPILL_FILE } from "../../src/worker/disk-node.js";
 import { WasmChunk, reviveWasmChunk } from "../../src/array/block.js";
 import { REFS, RELEASE, RETAIN } from "../../src/worker/resource.js";
 import { configureKernels, getKernels } from "../../src/kernels/instance.js";
@@ -343,5 +347,27 @@ describe("RegionFile (one OPFS file cut into regions)", () => {
     let closed = false;
     new RegionFile(h, "mem", () => (closed = true)).close();
     expect(h.closed && closed).toBe(true);
+  });
+});
+
+describe("NodeDisk (the worker's spill file in Node)", () => {
+  it("writes values as regions of one file, overwrites freed ones, and removes its directory on close", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-nodedisk-"));
+    const disk = new NodeDisk(dir);
+    const file = join(dir, SPILL_FILE);
+    const value = (i: number) => new Float64Array(1 << 16).fill(i);
+    const enc = (i: number) => encodeSpill(value(i));
+    for (const i of [0, 1, 2]) disk.write(`v${i}`, enc(i).parts, enc(i).byteLength);
+    const size = statSync(file).size;
+    expect(size).toBe(3 * enc(0).byteLength);
+    disk.remove("v1");
+    disk.write("v3", enc(3).parts, enc(3).byteLength); // into v1's region: the file does not grow
+    expect(statSync(file).size).toBe(size);
+    for (const i of [0, 2, 3]) expect(diff(value(i), disk.read(`v${i}`, decodeSpill))).toBe("");
+    expect(readdirSync(dir)).toEqual([SPILL_FILE]);
+    for (const k of ["v0", "v2", "v3"]) disk.remove(k);
+    expect(statSync(file).size).toBe(0);
+    disk.close();
+    expect(existsSync(dir)).toBe(false);
   });
 });
