@@ -1,19 +1,23 @@
 /**
- * Out-of-core: a sum and a groupby over data 4x the cluster's memory limit (2 workers x 256 MiB,
- * 2 GiB of data; --quick: 2 x 64 MiB, 512 MiB), persisted (so most of it is spilled to disk and
- * read back), against the same work on a cluster whose limit holds everything.
+ * Out-of-core: a sum, a groupby and an iteration over data 4x the cluster's memory limit (2
+ * workers x 256 MiB, 2 GiB of data; --quick: 2 x 64 MiB, 512 MiB), persisted (so most of it is
+ * spilled to disk and read back), against the same work on a cluster whose limit holds everything.
  *
  *   sum-4x       da.random.uniform([N], chunks of limit/8 bytes).persist(), then .sum()
  *   groupby-4x   a dataframe made on the workers (int32 key in [0,1000), float64 value; 32 MiB
  *                partitions of about limit/8 bytes), persisted, then groupby(key).agg({ value: [sum, count] })
+ *   iterate-4x   the sum-4x array, then three rounds of x = (x * 0.5 + 1).persist(), each round's
+ *                input let go once its output is persisted (as an iterative algorithm does), then
+ *                .sum(): values on disk are freed while others are being spilled
  *
  * Each row: seconds for persist + compute (the whole job), the bytes the workers spilled, and
  * the peak RSS of the process (worker_threads live in it: this is the whole process tree),
  * read from /proc (VmHWM, reset before each case through /proc/self/clear_refs where the kernel
  * allows it, otherwise sampled every 20 ms). Goals: peak RSS <= the sum of the limits + 300 MB;
- * throughput >= 50% of the in-memory run ("ratio" = in-memory seconds / spilling seconds).
- * Both runs check their answers: the sum against the in-memory sum, the groupby counts against
- * the row count. A `disk-2t` row per case: the bytes that case spilled, written as new files by
+ * throughput >= 50% of the in-memory run ("ratio" = in-memory seconds / spilling seconds), for
+ * the sum and the groupby (the iteration carries no goal fields).
+ * Both runs check their answers: the sums against the in-memory sums (and their expected mean),
+ * the groupby counts against the row count. A `disk-2t` row per case: the bytes that case spilled, written as new files by
  * two plain threads and read back (no tessera), and `bound_ratio`, the throughput ratio a spill
  * costing only that would reach: what this machine's disk leaves of the goal.
  */
@@ -124,8 +128,32 @@ async function sumCase(client: Client, n: number, chunk: number): Promise<Outcom
   const x = await da.random.uniform([n], { chunks: [chunk], seed: 7 }).persist();
   const total = await x.sum().item();
   const seconds = (performance.now() - t0) / 1000;
-  for (const a of x.anchors) for (const f of a.futures) (f as { release?(): void }).release?.();
+  release(x);
   return { seconds, cpu: cpuSince(c0), spilled: await spilledBytes(client), answer: total, ok: Math.abs(total / n - 0.5) < 0.01 };
+}
+
+/** Let go of a persisted array's blocks now (not when it is garbage collected). */
+function release(x: { anchors: readonly { futures: readonly unknown[] }[] }): void {
+  for (const a of x.anchors) for (const f of a.futures) (f as { release?(): void }).release?.();
+}
+
+const ROUNDS = 3;
+
+async function iterateCase(client: Client, n: number, chunk: number): Promise<Outcome> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let x = await da.random.uniform([n], { chunks: [chunk], seed: 7 }).persist();
+  let mean = 0.5;
+  for (let i = 0; i < ROUNDS; i++) {
+    const y = await x.mul(0.5).add(1).persist();
+    release(x);
+    x = y;
+    mean = mean * 0.5 + 1;
+  }
+  const total = await x.sum().item();
+  const seconds = (performance.now() - t0) / 1000;
+  release(x);
+  return { seconds, cpu: cpuSince(c0), spilled: await spilledBytes(client), answer: total, ok: Math.abs(total / n - mean) < 0.01 };
 }
 
 async function groupbyCase(client: Client, parts: number, chunk: number): Promise<Outcome> {
@@ -156,12 +184,13 @@ export async function runMemoryBench(opts: { quick: boolean; emit: (row: MemoryC
   const cases: [string, (c: Client) => Promise<Outcome>, number][] = [
     ["sum-4x", (c) => sumCase(c, n, chunk), dataBytes],
     ["groupby-4x", (c) => groupbyCase(c, parts, chunk), parts * chunk * 12],
+    ["iterate-4x", (c) => iterateCase(c, n, chunk), dataBytes],
   ];
   for (const [name, run, bytes] of cases) {
     const spill = await peakRss(() => withCluster(limit, run));
     const mem = await peakRss(() => withCluster(roomy, run));
     const ratio = mem.value.seconds / spill.value.seconds;
-    const same = name === "sum-4x" ? spill.value.answer === mem.value.answer : Math.abs(spill.value.answer - mem.value.answer) < 1e-6 * Math.abs(mem.value.answer);
+    const same = name !== "groupby-4x" ? spill.value.answer === mem.value.answer : Math.abs(spill.value.answer - mem.value.answer) < 1e-6 * Math.abs(mem.value.answer);
     opts.emit({
       case: name,
       impl: "tessera-spill",
@@ -173,8 +202,8 @@ export async function runMemoryBench(opts: { quick: boolean; emit: (row: MemoryC
       limit_total_bytes: 2 * limit,
       data_bytes: bytes,
       ratio,
-      goal_rss: spill.peak <= 2 * limit + 300e6,
-      goal_throughput: ratio >= 0.5,
+      // The issue's goals are for the sum and the groupby; the iteration is measured beside them.
+      ...(name === "iterate-4x" ? {} : { goal_rss: spill.peak <= 2 * limit + 300e6, goal_throughput: ratio >= 0.5 }),
       ok: spill.value.ok && same,
     });
     // The disk's part: the bytes this case spilled, written as new files by 2 plain threads
