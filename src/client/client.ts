@@ -17,7 +17,7 @@ import type { ClientId, StoryEntry, TaskSpec, WorkerId } from "../scheduler/even
 import type { ClientReport, Runner } from "../cluster/runner.js";
 import { closeMetrics, metricsOf, watchingMetrics, type ProgressHandle } from "../dashboard/collector.js";
 import { terminalProgress } from "../dashboard/progress-bar.js";
-import type { ComputeProgress, FeedGraph, FeedMessage, ProgressEvent } from "../dashboard/protocol.js";
+import type { FeedGraph, FeedMessage, ProgressEvent } from "../dashboard/protocol.js";
 import type { WorkerMetrics } from "../worker/control.js";
 import type { SourceDef } from "../worker/protocol.js";
 import { COLLECTION, PREPARE, isCollection, type Collection, type CollectionSpec } from "./collection.js";

@@ -9,7 +9,6 @@
  * `pure: false` each call gets a fresh key.
  */
 
-import { TesseraError } from "../errors.js";
 import { linkDepsByKey, withDependents, type IndexedGraph } from "../graph/dag.js";
 import { DataNode, Task, TaskRef, isContainer, type Graph, type GraphNode, type Key, type TaskOptions } from "../graph/task.js";
 import { randomToken, tokenize } from "../graph/tokenize.js";

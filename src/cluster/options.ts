@@ -1,7 +1,7 @@
 /** Parsing cluster options: byte sizes like "2GB", worker counts, memory thresholds. */
 
 import { TesseraError } from "../errors.js";
-import { DEFAULT_THRESHOLDS, type MemoryOptions, type MemoryThresholds } from "../worker/memory-types.js";
+import { DEFAULT_THRESHOLDS, type MemoryOptions } from "../worker/memory-types.js";
 
 const UNITS: Record<string, number> = {
   b: 1,

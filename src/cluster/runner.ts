@@ -12,7 +12,7 @@ import { TesseraError } from "../errors.js";
 import type { GraphNode, Key } from "../graph/task.js";
 import type { ClientId, Instruction, SchedulerEvent, StoryEntry, TaskSpec, WorkerId } from "../scheduler/events.js";
 import { Scheduler, type SchedulerOptions } from "../scheduler/scheduler.js";
-import type { FromWorker, Report, SourceDef, ToWorker, WireTask } from "../worker/protocol.js";
+import type { FromWorker, Report, SourceDef, WireTask } from "../worker/protocol.js";
 import { sizeOf } from "../worker/store.js";
 import { prepareForPost } from "../worker/transfer.js";
 import { ComputeBatchBuilder } from "./compute-batch.js";

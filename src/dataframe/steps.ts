@@ -12,7 +12,7 @@
 import { TesseraError } from "../errors.js";
 import { columnsOf, show, type ExprNode, type Literal } from "./expr.js";
 import { castColumn, compileFloat64, compileMask, evaluate, fillNull, predicateMask } from "./eval.js";
-import { allocColumnData, filterRows, isNumeric, makeFrame, missingMask, schemaOf, selectColumns, type Column, type ColumnData, type ColumnMeta, type ColumnType, type Frame, type Schema } from "./frame.js";
+import { filterRows, isNumeric, makeFrame, missingMask, schemaOf, selectColumns, type Column, type ColumnData, type ColumnMeta, type ColumnType, type Frame, type Schema } from "./frame.js";
 import type { LazyData } from "./kernels/wasm.js";
 import { type BlockScope, wasmFloat64, wasmMask } from "./kernels/block-eval.js";
 

@@ -18,7 +18,6 @@
 
 import { TesseraError } from "../errors.js";
 import { withKernels } from "../kernels/instance.js";
-import type { Kernels } from "../kernels/kernels.js";
 import { registerOp } from "../worker/registry.js";
 import { asFrame, type Column, type Frame } from "../dataframe/frame.js";
 import { columnValues, fromJs, matrix, show, using } from "./blocks.js";

@@ -184,7 +184,7 @@ export class Network {
   /** Forward pass over the batch in the input buffer; returns the output's pointer ([rows, outputs]). */
   forward(rows: number, training: boolean, stream = 0): number {
     this.reserve(rows);
-    const { nn, k } = this;
+    const { nn } = this;
     const layers = this.spec.layers;
     for (let i = 0; i < layers.length; i++) {
       const l = layers[i]!;

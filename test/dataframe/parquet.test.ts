@@ -245,7 +245,6 @@ describe("readParquet: parquet-testing/bad_data", () => {
 
 describe("readParquet: projection, pruning, filters, partitions", () => {
   const file = sortedFile(10_000, 1000);
-  const meta = parquetMetadata(file.slice().buffer);
 
   it("reads only the projected columns' bytes", async () => {
     const big = sortedFile(100_000, 100_000);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { compile, disassemble, MAX_REGISTERS } from "../../src/kernels/compile.js";
 import { exprDtype } from "../../src/kernels/lower.js";
-import { type Expr, input, add, mul, sub, div, pow, where, clip, astype, binary, unary, constant } from "../../src/kernels/expr.js";
+import { type Expr, input, add, mul, div, pow, where, clip, astype, binary, unary, constant } from "../../src/kernels/expr.js";
 import { promoteTypes } from "../../src/kernels/dtypes.js";
 import { INSTR_WORDS } from "../../src/kernels/abi.js";
 

@@ -3,7 +3,7 @@
 // 1, 3 and 7 row blocks; and what they say when the input is wrong.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, dataframe as dd, ml, type Client } from "../../dist/index.js";
-import { HAVE_DATASETS, REF, loadCsv, loadDiabetes, maxRelDiff, meanVariance, plainLloyd, ridgeDirect, rowsPerBlock, standardize, type Dataset, blockArrays as arrays } from "./helpers.js";
+import { HAVE_DATASETS, REF, loadCsv, loadDiabetes, maxRelDiff, meanVariance, plainLloyd, ridgeDirect, standardize, blockArrays as arrays } from "./helpers.js";
 
 let client: Client;
 beforeAll(async () => {

@@ -4,8 +4,8 @@
 // row blocks (20: the partials go through the combine tree); the same solution as "lbfgs"; few
 // iterations; its option checks and its JSON.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalCluster, array as da, ml, type Client } from "../../dist/index.js";
-import { HAVE_DATASETS, REF, loadCsv, maxRelDiff, rowsPerBlock, standardize, type Dataset, blockArrays as arrays } from "./helpers.js";
+import { LocalCluster, ml, type Client } from "../../dist/index.js";
+import { HAVE_DATASETS, REF, loadCsv, maxRelDiff, standardize, blockArrays as arrays } from "./helpers.js";
 
 let client: Client;
 beforeAll(async () => {

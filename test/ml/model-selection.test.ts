@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, ml, type Client } from "../../dist/index.js";
-import { HAVE_DATASETS, loadCsv, loadDiabetes, maxRelDiff, rowsPerBlock, standardize, type Dataset, blockArrays as arrays } from "./helpers.js";
+import { HAVE_DATASETS, loadCsv, loadDiabetes, maxRelDiff, standardize, type Dataset, blockArrays as arrays } from "./helpers.js";
 
 const REFB = JSON.parse(readFileSync(new URL("./references-b.json", import.meta.url), "utf8")) as {
   search: { diabetesRidge: { meanTestScore: number[]; stdTestScore: number[]; rankTestScore: number[]; splitTestScores: number[][]; bestParams: { alpha: number } } };

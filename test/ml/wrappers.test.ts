@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalCluster, array as da, dataframe as dd, ml, type Client } from "../../dist/index.js";
-import { HAVE_DATASETS, loadCsv, maxRelDiff, rowsPerBlock, standardize, type Dataset, blockArrays as arrays } from "./helpers.js";
+import { HAVE_DATASETS, loadCsv, maxRelDiff, standardize, blockArrays as arrays } from "./helpers.js";
 
 const REFB = JSON.parse(readFileSync(new URL("./references-b.json", import.meta.url), "utf8")) as {
   sgd: { breast_cancer: { partialFit: { afterOnePass: number[] } } };

@@ -72,8 +72,6 @@ function domainOf(meta: ColumnMeta, decimal: boolean): Domain | null {
   }
 }
 
-const MS_PER_UNIT: Record<TimeUnit, number> = { s: 1000, ms: 1, us: 1e-3, ns: 1e-6 };
-
 /** Milliseconds since the epoch in a column's unit: exact bigints where whole, else a number. */
 function msToUnit(ms: number, unit: TimeUnit): Value {
   switch (unit) {

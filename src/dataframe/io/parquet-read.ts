@@ -24,7 +24,7 @@ import { filterColumns, filterMask, normalizeFilters, type Filters } from "./fil
 import type { ParquetPart } from "./parquet.js";
 import { chunkInMemory, chunkWindowed, type ChunkBytes } from "./parquet-chunk.js";
 import { ColumnBuilder } from "./parquet-convert.js";
-import { leafElements, type ChunkRef, type PartRowGroup } from "./parquet-footer.js";
+import type { ChunkRef, PartRowGroup } from "./parquet-footer.js";
 import { readNestedChunks } from "./parquet-nested.js";
 import { decodeFlatChunk } from "./parquet-pages.js";
 import { discardBuffers, releasable } from "./parquet-pool.js";
