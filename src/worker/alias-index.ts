@@ -40,18 +40,20 @@ export class AliasIndex {
     if (n <= 1) this.keysPerObject.delete(v);
     else this.keysPerObject.set(v, n - 1);
     const partial: ArrayBufferLike[] = [];
-    for (const b of ownedBuffers(v, [], 0, partial)) {
+    const owned = ownedBuffers(v, [], 0, partial);
+    // Partial views first: `released` sees the index without any of v's views (AliasIndex.viewed).
+    for (const b of partial) {
+      const m = this.partialViews.get(b) ?? 0;
+      if (m <= 1) this.partialViews.delete(b);
+      else this.partialViews.set(b, m - 1);
+    }
+    for (const b of owned) {
       const m = this.valuesPerBuffer.get(b) ?? 0;
       if (m <= 1) {
         this.valuesPerBuffer.delete(b);
         for (const w of bufferWatchers) w.unheld(b);
         released?.(b);
       } else this.valuesPerBuffer.set(b, m - 1);
-    }
-    for (const b of partial) {
-      const m = this.partialViews.get(b) ?? 0;
-      if (m <= 1) this.partialViews.delete(b);
-      else this.partialViews.set(b, m - 1);
     }
   }
 

@@ -18,7 +18,6 @@
  */
 
 import type { AliasIndex } from "./alias-index.js";
-import { ownedBuffers } from "./transfer.js";
 import type { Uncollected } from "./uncollected.js";
 
 /** Buffers smaller than this are not kept: a page fault or two is not worth it. */
@@ -41,26 +40,28 @@ export class Recycler {
     return this.free !== undefined;
   }
 
-  /** Keep the buffers of `v`, just taken out of memory (and out of the alias index). */
-  take(v: unknown): void {
+  /**
+   * A buffer of an evicted value that no value in memory owns any more (AliasIndex.remove's
+   * `released`): kept for the read, or else garbage as usual.
+   */
+  readonly take = (b: ArrayBufferLike): void => {
     const free = this.free;
-    if (free === undefined) return;
-    for (const b of ownedBuffers(v)) {
-      // A detached one was taken back already (the Parquet reader's pool watches the store too).
-      if (!(b instanceof ArrayBuffer) || b.byteLength < RECYCLE_MIN || this.aliases.viewed(b)) continue;
-      this.uncollected.forget(b);
-      let moved: ArrayBuffer;
-      try {
-        moved = structuredClone(b, { transfer: [b] });
-      } catch {
-        this.uncollected.add(b); // not transferable (a wasm memory's buffer): garbage as before
-        continue;
-      }
-      const same = free.get(moved.byteLength);
-      if (same) same.push(moved);
-      else free.set(moved.byteLength, [moved]);
+    // A detached one was taken back already (the Parquet reader's pool watches the store too).
+    if (free === undefined || !(b instanceof ArrayBuffer) || b.byteLength < RECYCLE_MIN || this.aliases.viewed(b)) {
+      this.uncollected.add(b);
+      return;
     }
-  }
+    let moved: ArrayBuffer;
+    try {
+      moved = structuredClone(b, { transfer: [b] });
+    } catch {
+      this.uncollected.add(b); // not transferable (a wasm memory's buffer): garbage as before
+      return;
+    }
+    const same = free.get(moved.byteLength);
+    if (same) same.push(moved);
+    else free.set(moved.byteLength, [moved]);
+  };
 
   /** A kept buffer of `byteLength` bytes for the read (its contents are stale), or undefined. */
   readonly reuse = (byteLength: number): ArrayBuffer | undefined => this.free?.get(byteLength)?.pop();

@@ -316,12 +316,11 @@ export class SpillStore implements ChunkStore {
   }
 
   private spillOne(disk: SpillDisk, key: Key, e: Entry): "spilled" | "unspillable" | "disk-failed" {
-    const v = e.value;
-    const reusable = this.recycler.active && !e.lent && !isResource(v);
+    // Reading a value back: the buffers this one frees may serve it (spill-recycle.ts).
+    const released = this.recycler.active && !e.lent && !isResource(e.value) ? this.recycler.take : undefined;
     if (e.copy !== undefined) {
-      this.fromMemory(key, e);
+      this.fromMemory(key, e, released);
       e.value = undefined;
-      if (reusable) this.recycler.take(v);
       e.file = e.copy;
       e.copy = undefined;
       this.spilled += e.nbytes;
@@ -351,9 +350,8 @@ export class SpillStore implements ChunkStore {
       this.scheduleRetry();
       return "disk-failed";
     }
-    this.fromMemory(key, e);
+    this.fromMemory(key, e, released);
     e.value = undefined;
-    if (reusable) this.recycler.take(v);
     e.file = file;
     e.diskBytes = enc.byteLength;
     this.spilled += e.nbytes;
@@ -442,8 +440,11 @@ export class SpillStore implements ChunkStore {
     if (v !== null && typeof v === "object") this.aliases.add(v);
   }
 
-  /** Take an in-memory entry out of the memory accounts, releasing what it holds. */
-  private fromMemory(key: Key, e: Entry): void {
+  /**
+   * Take an in-memory entry out of the memory accounts, releasing what it holds; `released` gets
+   * each buffer no value in memory owns any more (default: the uncollected-garbage account).
+   */
+  private fromMemory(key: Key, e: Entry, released: (b: ArrayBufferLike) => void = this.uncollected.add): void {
     if (e.small) this.smallKeys--;
     else {
       this.fast.delete(key);
@@ -456,7 +457,7 @@ export class SpillStore implements ChunkStore {
       this.unspillable--;
     }
     const v = e.value;
-    if (v !== null && typeof v === "object") this.aliases.remove(v, e.small ? undefined : this.uncollected.add);
+    if (v !== null && typeof v === "object") this.aliases.remove(v, e.small ? undefined : released);
     if (isResource(v)) v[RELEASE]();
   }
 

@@ -16,11 +16,6 @@ export class Uncollected {
   readonly add = (b: ArrayBufferLike): void => {
     if (this.registry === undefined || b.byteLength === 0) return;
     this.bytes += b.byteLength;
-    this.registry.register(b, b.byteLength, b);
+    this.registry.register(b, b.byteLength);
   };
-
-  /** `b`, let go of, was taken back (its memory is in use again): no longer garbage. */
-  forget(b: ArrayBufferLike): void {
-    if (this.registry?.unregister(b)) this.bytes -= b.byteLength;
-  }
 }
