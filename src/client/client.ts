@@ -145,6 +145,7 @@ export class Client implements FutureOwner {
   map<R = unknown>(fn: FunctionLike, items: Iterable<unknown>, options?: DelayedOptions): Future<R>[];
   map(fn: FunctionLike, items: Iterable<unknown>, options: DelayedOptions = {}): Future<unknown>[] {
     this.checkOpen();
+    checkTaskOptions(options);
     const graph: Graph = new Map();
     const keys: Key[] = [];
     const sources = new Map<string, SourceDef>();

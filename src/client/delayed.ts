@@ -196,13 +196,12 @@ export function lazyArgs(args: readonly unknown[], parents: Delayed[]): unknown[
   return args.map(visit);
 }
 
-/** Build a call node: `<name>-<token>` (or a random token when impure). */
+/** Build a call node: `<name>-<token>` (or a random token when impure). Callers check `options` once (checkTaskOptions). */
 export function callNode(
   fn: FunctionLike,
   args: readonly unknown[],
   options: DelayedOptions = {},
 ): { node: Task; parents: Delayed[]; source: SourceDef | undefined } {
-  checkTaskOptions(options);
   const r = resolveFn(fn);
   const parents: Delayed[] = [];
   const lazy = lazyArgs(args, parents);
