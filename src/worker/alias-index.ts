@@ -33,14 +33,16 @@ export class AliasIndex {
 
   /**
    * `v` is held in memory under one key fewer (deleted, or spilled); `released` is told of each
-   * buffer no value in memory owns any more.
+   * buffer no value in memory owns any more. `lent`: v was handed out by `get` while here, so
+   * watchers are told its buffers, whole or in part, are exposed.
    */
-  remove(v: object, released?: (b: ArrayBufferLike) => void): void {
+  remove(v: object, released?: (b: ArrayBufferLike) => void, lent = false): void {
     const n = this.keysPerObject.get(v) ?? 0;
     if (n <= 1) this.keysPerObject.delete(v);
     else this.keysPerObject.set(v, n - 1);
     const partial: ArrayBufferLike[] = [];
     const owned = ownedBuffers(v, [], 0, partial);
+    if (lent) for (const w of bufferWatchers) for (const b of [...owned, ...partial]) w.exposed(b);
     // Partial views first: `released` sees the index without any of v's views (AliasIndex.viewed).
     for (const b of partial) {
       const m = this.partialViews.get(b) ?? 0;

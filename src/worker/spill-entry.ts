@@ -28,7 +28,8 @@ export interface Entry {
   small: boolean;
   /**
    * The value in memory was handed out unpinned (get: a peer's fetch, a gather) and may still
-   * be held there: its buffers are never reused for another value (spill-recycle.ts).
+   * be held there: its buffers are never reused for another value (spill-recycle.ts), and
+   * pooled ones are detached before reuse (parquet-pool.ts).
    */
   lent: boolean;
 }

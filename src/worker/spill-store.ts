@@ -149,8 +149,8 @@ export class SpillStore implements ChunkStore {
       if (lend && this.entries.get(key) === e) e.lent = true;
       return v;
     }
+    if (lend) e.lent = true;
     if (!e.small) {
-      if (lend) e.lent = true;
       this.fast.delete(key);
       this.fast.set(key, e);
     }
@@ -451,13 +451,14 @@ export class SpillStore implements ChunkStore {
       this.clean.delete(key);
     }
     this.managed -= e.nbytes;
+    const lent = e.lent;
     e.lent = false;
     if (e.unspillable) {
       e.unspillable = false;
       this.unspillable--;
     }
     const v = e.value;
-    if (v !== null && typeof v === "object") this.aliases.remove(v, e.small ? undefined : released);
+    if (v !== null && typeof v === "object") this.aliases.remove(v, e.small ? undefined : released, lent);
     if (isResource(v)) v[RELEASE]();
   }
 

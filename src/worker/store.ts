@@ -12,9 +12,17 @@ import { ownedBuffers } from "./transfer.js";
 /**
  * Told when a value in a store's memory comes to own an ArrayBuffer (`held`) and when no value
  * there owns it any more (`unheld`: released, or spilled to disk): the Parquet reader reuses its
- * pooled column buffers only then (dataframe/io/parquet-pool.ts).
+ * pooled column buffers only then (dataframe/io/parquet-pool.ts). `exposed` comes first, for
+ * each buffer of a value leaving the store that was handed out by `get` (a peer's fetch, a
+ * gather) and so may still be viewed outside it; a value only borrowed by tasks was not (ops
+ * keep no inputs: README, "Inputs").
  */
-export const bufferWatchers = new Set<{ held(buffer: ArrayBufferLike): void; unheld(buffer: ArrayBufferLike): void }>();
+export interface BufferWatcher {
+  held(buffer: ArrayBufferLike): void;
+  exposed(buffer: ArrayBufferLike): void;
+  unheld(buffer: ArrayBufferLike): void;
+}
+export const bufferWatchers = new Set<BufferWatcher>();
 
 export interface ChunkStore {
   get(key: Key): unknown;
@@ -101,6 +109,9 @@ export class MemoryStore implements ChunkStore {
       if (m > 0) this.valuesPerBuffer.set(b, m);
       else this.valuesPerBuffer.delete(b);
       if (delta > 0 && m === 1) for (const w of bufferWatchers) w.held(b);
+      // This store hands its values out by reference and does not track to whom: every value
+      // leaving it counts as exposed.
+      if (delta < 0) for (const w of bufferWatchers) w.exposed(b);
       if (delta < 0 && m === 0) for (const w of bufferWatchers) w.unheld(b);
     }
   }

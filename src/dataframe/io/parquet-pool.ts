@@ -14,20 +14,20 @@
  *     worker/store.ts): a select or rename of the partition shares its columns, and keeps them.
  *
  * A value that moved to another thread took its buffers with it (detached here): not reused.
- * A buffer taken back from a stored partition is detached first (its memory moved to a new
- * ArrayBuffer object, without a copy): were anything outside the store still holding a view of
- * it, that view would read as empty, never as the next partition's data. A partition that was
- * never stored (a fused task's intermediate: only the ops of that one task saw it, and they have
- * returned) gives its buffers back as they are: V8 counts the bytes of each new ArrayBuffer
+ * A buffer that a stored value handed out by `get` owned or viewed (a peer's fetch, a gather:
+ * the store tells it, `exposed`) is detached before reuse (its memory moved to a new ArrayBuffer
+ * object, without a copy): a view still held out there reads as empty, never as the next
+ * partition's data. Every other buffer comes back as it is: only tasks' ops saw it, and ops keep
+ * no inputs (README, "Inputs"). Detaching costs: V8 counts the bytes of each new ArrayBuffer
  * object as new external memory until the old, detached one is collected, so re-wrapping every
- * partition read by a groupby from Parquet cost ~2 scavenges per row group and a mark-compact
- * every few, 12% of the worker's time. The pool keeps at most poolBytes(), and lets everything
- * go after IDLE_MS without a request.
+ * partition cost ~2 scavenges per row group and a mark-compact every few, 10-18% of a Parquet
+ * scan's time. The pool keeps at most poolBytes(), and lets everything go after IDLE_MS without
+ * a request.
  */
 
 import { REFS, RELEASE, RETAIN } from "../../worker/resource.js";
 import type { Kernels } from "../../kernels/kernels.js";
-import { bufferWatchers } from "../../worker/store.js";
+import { bufferWatchers, type BufferWatcher } from "../../worker/store.js";
 import { decoderKernels } from "./parquet-snappy.js";
 
 /** Arrays smaller than this are allocated as usual (a page fault or two is not worth a pool). */
@@ -125,14 +125,16 @@ function uninitialized(bytes: number): ArrayBuffer {
 const held = new Map<ArrayBuffer, number>();
 /** Lent buffers whose partition was released by whoever made it: reusable once no store holds them. */
 const released = new WeakSet<ArrayBuffer>();
-/** Lent buffers that no stored value ever owned: given back without detaching them. */
-const unseen = new WeakSet<ArrayBuffer>();
+/** Lent buffers a stored value handed out by `get` owned or viewed: detached when given back. */
+const exposed = new WeakSet<ArrayBuffer>();
 
-const watcher = {
+const watcher: BufferWatcher = {
   held(b: ArrayBufferLike): void {
     if (!(b instanceof ArrayBuffer) || !lent.has(b)) return;
     held.set(b, (held.get(b) ?? 0) + 1);
-    unseen.delete(b);
+  },
+  exposed(b: ArrayBufferLike): void {
+    if (b instanceof ArrayBuffer && lent.has(b)) exposed.add(b);
   },
   unheld(b: ArrayBufferLike): void {
     if (!(b instanceof ArrayBuffer) || !lent.has(b)) return;
@@ -151,16 +153,12 @@ const watcher = {
  * or a fused task that used it as an intermediate (whose result the worker stores right after:
  * the buffers come back only if that result does not own them, checked once it is stored).
  */
-export function releaseBuffers(buffers: readonly ArrayBufferLike[], stored = true): void {
+export function releaseBuffers(buffers: readonly ArrayBufferLike[]): void {
   const mine = buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && lent.has(b));
   if (mine.length === 0) return;
-  for (const b of mine) {
-    released.add(b);
-    // A store that takes the task's result (owning some of these) marks them seen (held).
-    if (!stored && !held.has(b)) unseen.add(b);
-  }
+  for (const b of mine) released.add(b);
   setTimeout(() => {
-    for (const b of mine) if (lent.has(b) && !held.has(b)) giveBack(b, !unseen.has(b));
+    for (const b of mine) if (lent.has(b) && !held.has(b)) giveBack(b);
   }, 0);
 }
 
@@ -169,7 +167,7 @@ export function releaseBuffers(buffers: readonly ArrayBufferLike[], stored = tru
  * into the pool at once.
  */
 export function discardBuffers(buffers: readonly ArrayBufferLike[]): void {
-  for (const b of buffers) if (b instanceof ArrayBuffer && lent.has(b) && !held.has(b)) giveBack(b, false);
+  for (const b of buffers) if (b instanceof ArrayBuffer && lent.has(b) && !held.has(b)) giveBack(b);
 }
 
 /**
@@ -180,19 +178,17 @@ export function discardBuffers(buffers: readonly ArrayBufferLike[]): void {
 export function releasable<T extends object>(value: T, buffers: readonly ArrayBufferLike[]): T {
   if (!buffers.some((b) => b instanceof ArrayBuffer && lent.has(b))) return value;
   let refs = 0;
-  let stored = false;
   // Not enumerable: spreads, structured clones and the spill format do not see them.
   Object.defineProperties(value, {
     [RETAIN]: {
       value: () => {
         refs++;
-        stored = true;
       },
     },
     [RELEASE]: {
       value: () => {
         if (refs > 0) refs--;
-        if (refs === 0) releaseBuffers(buffers, stored);
+        if (refs === 0) releaseBuffers(buffers);
       },
     },
     [REFS]: { get: () => refs },
@@ -200,11 +196,12 @@ export function releasable<T extends object>(value: T, buffers: readonly ArrayBu
   return value;
 }
 
-/** Into the pool: detached from every view of it, unless `detach` is false (no view left outside this module's caller). */
-function giveBack(b: ArrayBuffer, detach = true): void {
+/** Into the pool: detached from every view of it if it was exposed. */
+function giveBack(b: ArrayBuffer): void {
+  const detach = exposed.has(b);
   lent.delete(b);
   held.delete(b);
-  unseen.delete(b);
+  exposed.delete(b);
   const bytes = b.byteLength;
   // Detached (moved to another thread), or more than the pool keeps: left to the collector.
   if (bytes === 0 || freeBytes + bytes > poolBytes()) return;
