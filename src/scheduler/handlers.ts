@@ -332,7 +332,8 @@ function onStealResponse(s: Scheduler, id: WorkerId, key: Key, stolen: boolean):
   const t = s.t;
   if (slot === undefined || !w || t.state[slot] !== PROCESSING || t.processingOn[slot] !== w.index) return;
   t.flags[slot]! &= ~STEALING;
-  if (stolen) s.apply(slot, READY, w);
+  if (stolen) s.moveStolen(slot, w);
+  s.thieves.delete(slot);
 }
 
 function onMissingData(s: Scheduler, id: WorkerId, key: Key, depKey: Key, holderId: WorkerId): void {

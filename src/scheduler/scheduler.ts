@@ -21,7 +21,7 @@ import { StoryLog } from "./story.js";
 import { PrefixState, WorkerState } from "./task-state.js";
 import { TRANSITIONS } from "./transitions.js";
 import { dispatchEvent } from "./handlers.js";
-import { decideWorker, defaultPlacement, estimate, isRootish, noWorkerNote, pickQueueWorker, planSteals, type PlacementOptions } from "./placement.js";
+import { decideWorker, defaultPlacement, estimate, hasCapacity, isRootish, mayTake, noWorkerNote, pickQueueWorker, planSteals, type PlacementOptions } from "./placement.js";
 import {
   COUNTED,
   ERRED,
@@ -69,6 +69,10 @@ export class Scheduler {
   readonly workers = new Map<WorkerId, WorkerState>();
   /** Ready tasks no running worker may take (restrictions, or no workers). */
   readonly unrunnable = new Set<number>();
+  /** Tasks asked back from their worker (a steal in flight), by slot: the worker that will take them. */
+  /** @internal */ readonly thieves = new Map<number, WorkerState>();
+  /** Set while a stolen task is placed: where it goes if that worker still has room. */
+  private stolenTo: WorkerState | undefined;
   /** Every worker ever added, by index (gone ones have `running` false); read by the metrics feed. */
   readonly byIndex: WorkerState[] = [];
   /** @internal */ readonly rebalancer: Rebalancer = new Rebalancer(this);
@@ -237,6 +241,14 @@ export class Scheduler {
    */
   place(slot: number): void {
     const t = this.t;
+    const thief = this.stolenTo;
+    if (thief) {
+      this.stolenTo = undefined;
+      if (hasCapacity(thief, this.placement) && mayTake(t, slot, thief, this.byIndex)) {
+        this.apply(slot, PROCESSING, thief);
+        return;
+      }
+    }
     if (this.workers.size > 0 && this.placement.workerSaturation !== Infinity && isRootish(t, slot, this.totalThreads)) {
       if ((t.flags[slot]! & IN_QUEUE) === 0) {
         t.flags[slot]! |= IN_QUEUE;
@@ -298,7 +310,7 @@ export class Scheduler {
         if (slot >= 0) t.flags[slot]! &= ~IN_QUEUE;
         continue;
       }
-      const w = pickQueueWorker(this.byIndex, this.placement);
+      const w = pickQueueWorker(this.byIndex, this.placement, this.queue.size <= this.totalThreads);
       if (!w) return;
       this.queue.pop();
       t.flags[slot]! &= ~IN_QUEUE;
@@ -311,8 +323,19 @@ export class Scheduler {
     if (this.queue.size > 0 || this.workers.size < 2) return;
     const t = this.t;
     const expected = (slot: number) => estimate(this.prefixes[t.prefix[slot]!]!, this.placement);
-    for (const { victim, slot } of planSteals(t, this.byIndex, this.placement, expected)) {
+    for (const { victim, thief, slot } of planSteals(t, this.byIndex, this.placement, expected)) {
+      this.thieves.set(slot, thief);
       this.emit({ type: "steal", worker: victim.id, key: this.t.key[slot]! });
+    }
+  }
+
+  /** The victim gave up a task it was asked for: to the thief if it has room, else placed anew. */
+  /** @internal */ moveStolen(slot: number, victim: WorkerState): void {
+    this.stolenTo = this.thieves.get(slot);
+    try {
+      this.apply(slot, READY, victim);
+    } finally {
+      this.stolenTo = undefined;
     }
   }
 

@@ -59,7 +59,10 @@ function stopProcessing(s: Scheduler, slot: number, cancel: boolean): void {
   if (wi < 0) return;
   const w = s.workerAt(wi);
   t.processingOn[slot] = -1;
-  t.flags[slot]! &= ~STEALING;
+  if ((t.flags[slot]! & STEALING) !== 0) {
+    t.flags[slot]! &= ~STEALING;
+    s.thieves.delete(slot);
+  }
   if (!w) return;
   w.processing.delete(slot);
   w.occupancy = w.processing.size === 0 ? 0 : w.occupancy - t.charged[slot]!;

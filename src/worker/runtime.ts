@@ -366,8 +366,9 @@ export class WorkerRuntime {
         const p = this.execute(t);
         if (p) {
           this.flush();
+          // The slice goes on: an op's awaits need not have let messages in (a steal of the next
+          // task, sent while this one decoded synchronously, is handled at the slice's end).
           await p;
-          sliceStart = performance.now();
         }
         if (this.justFinished !== undefined && this.checkTerminate()) break;
         const now = performance.now();

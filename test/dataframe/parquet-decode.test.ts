@@ -247,7 +247,7 @@ describe("the column buffer pool", () => {
       expect(since(before).reused).toBe(2);
       expect(columnsOf(again)).toEqual(expectedA);
       expect(columnsOf(c)).toEqual(expectedC);
-      expect(again.columns.some((x) => x.data.buffer === f.buffer)).toBe(kind === "SpillStore");
+      expect(again.columns.some((x) => (x.data as Float64Array).buffer === f.buffer)).toBe(kind === "SpillStore");
     });
   }
 

@@ -144,6 +144,40 @@ describe("scheduler state machine", () => {
     expect(computes(out)).toEqual([`${stolenKey}@w1`]);
   });
 
+  it("gives a stolen task to the worker that stole it, not to whichever worker is first in line", () => {
+    const s = withWorkers(1);
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("src-1")], wanted: ["src-1"] });
+    s.handle(finished("w0", "src-1", 8));
+    const tasks = Array.from({ length: 4 }, (_, i) => spec(`slow-${i}`, ["src-1"], i));
+    s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
+    // Two idle workers join; each asks w0 for one of its queued tasks.
+    const out = s.handle([
+      { type: "worker-added", worker: "w1", nthreads: 1, memoryLimit: 1e9 },
+      { type: "worker-added", worker: "w2", nthreads: 1, memoryLimit: 1e9 },
+    ]);
+    const steals = out.flatMap((i) => (i.type === "steal" ? [i.key] : []));
+    expect(steals.length).toBe(2);
+    // The later steal (w2's) is confirmed first: it goes to w2, though w1 is as idle and first.
+    const moved = s.handle({ type: "steal-response", worker: "w0", key: steals[1]!, stolen: true });
+    expect(computes(moved)).toEqual([`${steals[1]}@w2`]);
+    expect(computes(s.handle({ type: "steal-response", worker: "w0", key: steals[0]!, stolen: true }))).toEqual([`${steals[0]}@w1`]);
+  });
+
+  it("hands the queue's last root tasks only to idle workers, so none waits behind a running one", () => {
+    const s = withWorkers(2);
+    const tasks = Array.from({ length: 6 }, (_, i) => spec(`load-${i}`, [], i));
+    let out = s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
+    expect(computes(out)).toEqual(["load-0@w0", "load-1@w1", "load-2@w0", "load-3@w1"]);
+    // Two left for two threads: w0 still runs load-2, so it takes none now...
+    out = s.handle(finished("w0", "load-0", 8, 0.5));
+    expect(computes(out)).toEqual([]);
+    // ...and one once it is idle; w1 likewise.
+    out = s.handle(finished("w0", "load-2", 8, 0.5));
+    expect(computes(out)).toEqual(["load-4@w0"]);
+    out = s.handle([finished("w1", "load-1", 8, 0.5), finished("w1", "load-3", 8, 0.5)]);
+    expect(computes(out)).toEqual(["load-5@w1"]);
+  });
+
   it("charges a steal a pass through the spill disk on each side that holds more than its memory limit", () => {
     // 100 MB inputs on w0 and tasks of 0.6 s each: worth moving at 250 MB/s (0.4 s), not when
     // the input is also read from w0's disk and written to w1's (0.4 s more per side).
