@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -95,6 +96,23 @@ describe("sources: paths, globs, directories, lists", () => {
     await expect(resolveParquet(42 as never)).rejects.toThrow(/expected a path, glob, URL, File, Blob or AsyncBuffer .* got number/);
     await expect(resolveParquet(join(dir, "p0.parquet"), { columns: ["i", "j"] })).rejects.toThrow(/no column "j" in .*p0\.parquet; its columns are "i"/);
     await expect(resolveParquet(join(dir, "p0.parquet"), { columns: ["i", "i"] })).rejects.toThrow(/name a column twice/);
+  });
+
+  it("names the file when it is gone or changed between the footer and the read, and leaves no descriptor open", async () => {
+    const descriptors = () => readdirSync("/proc/self/fd").length;
+    const file = join(dir, "changing.parquet");
+    await writeFile(file, ints(0, 5));
+    const ds = await resolveParquet(file);
+    const before = descriptors();
+    await writeFile(file, ints(0, 50));
+    await expect(readParts(ds)).rejects.toThrow(/changing\.parquet is \d+ bytes now but was \d+ bytes when its footer was read; it changed while being read/);
+    await rm(file);
+    await expect(readParts(ds)).rejects.toThrow(/readParquet: cannot open .*changing\.parquet: ENOENT/);
+    const src = await openSource({ kind: "path", path: join(dir, "p0.parquet") }, "test");
+    expect(descriptors()).toBe(before + 1);
+    await src.close();
+    await src.close(); // twice is harmless
+    expect(descriptors()).toBe(before);
   });
 
   it("refuses an AsyncBuffer on another thread, pointing to the inline executor", async () => {

@@ -1,5 +1,5 @@
 /**
- * Node-only sources: local paths, directories and globs, read with range reads (fs file handles),
+ * Node-only sources: local paths, directories and globs, read with range reads (file descriptors),
  * never whole files. source.ts loads this file with a dynamic import, and only where `process`
  * says it is Node, so browser bundles never reach the `node:` modules imported here.
  *
@@ -12,8 +12,8 @@
  * caller's idea of "here").
  */
 
-import { readSync, readvSync, type Stats } from "node:fs";
-import { open, readdir, stat } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, read, readSync, readvSync, type Stats } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TesseraError } from "../../errors.js";
@@ -114,19 +114,40 @@ export async function expandLocal(spec: string, what: string): Promise<LocalFile
   throw new TesseraError(`${what}: no such file or directory: ${JSON.stringify(spec)}`);
 }
 
-/** Range reads from a local file. `expectedSize` (from when the footer was read) guards against a file that changed since. */
+/**
+ * Range reads from a local file. `expectedSize` (from when the footer was read) guards against a
+ * file that changed since. Opened, sized and closed synchronously: each is a syscall of
+ * microseconds on a local file, against a hop to libuv's thread pool and back (and a thread of
+ * it woken) for each when done asynchronously, three per Parquet partition a worker reads.
+ */
 export async function openLocal(path: string, what: string, expectedSize?: number): Promise<ByteSource> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  let fd: number;
   try {
-    handle = await open(path, "r");
+    fd = openSync(path, "r");
   } catch (err) {
     throw new TesseraError(`${what}: cannot open ${path}: ${(err as Error).message}`, { cause: err });
   }
-  const size = (await handle.stat()).size;
+  let size: number;
+  try {
+    size = fstatSync(fd).size;
+  } catch (err) {
+    closeSync(fd);
+    throw new TesseraError(`${what}: cannot read the size of ${path}: ${(err as Error).message}`, { cause: err });
+  }
   if (expectedSize !== undefined && size !== expectedSize) {
-    await handle.close();
+    closeSync(fd);
     throw new TesseraError(`${what}: ${path} is ${size} bytes now but was ${expectedSize} bytes when its footer was read; it changed while being read`);
   }
+  let closed = false;
+  // Reads in flight: close waits for them (a closed descriptor's number can be reused at once).
+  const inflight = new Set<Promise<number>>();
+  const readAt = (target: Uint8Array, offset: number, length: number, position: number): Promise<number> => {
+    const p = new Promise<number>((resolve, reject) => read(fd, target, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
+    inflight.add(p);
+    const done = () => void inflight.delete(p);
+    p.then(done, done);
+    return p;
+  };
   return {
     name: path,
     byteLength: size,
@@ -135,7 +156,7 @@ export async function openLocal(path: string, what: string, expectedSize?: numbe
       const buf = new Uint8Array(Math.max(0, to - start));
       let got = 0;
       while (got < buf.length) {
-        const { bytesRead } = await handle.read(buf, got, buf.length - got, start + got);
+        const bytesRead = await readAt(buf, got, buf.length - got, start + got);
         if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${start + got}, expected ${size} bytes (did it change while being read?)`);
         got += bytesRead;
       }
@@ -144,7 +165,7 @@ export async function openLocal(path: string, what: string, expectedSize?: numbe
     async readInto(start, target) {
       let got = 0;
       while (got < target.length) {
-        const { bytesRead } = await handle.read(target, got, target.length - got, start + got);
+        const bytesRead = await readAt(target, got, target.length - got, start + got);
         if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${start + got}, expected ${size} bytes (did it change while being read?)`);
         got += bytesRead;
       }
@@ -152,7 +173,7 @@ export async function openLocal(path: string, what: string, expectedSize?: numbe
     readIntoSync(start, target) {
       let got = 0;
       while (got < target.length) {
-        const bytesRead = readSync(handle.fd, target, got, target.length - got, start + got);
+        const bytesRead = readSync(fd, target, got, target.length - got, start + got);
         if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${start + got}, expected ${size} bytes (did it change while being read?)`);
         got += bytesRead;
       }
@@ -161,7 +182,7 @@ export async function openLocal(path: string, what: string, expectedSize?: numbe
       let pos = start;
       let list = targets;
       while (list.length > 0) {
-        const bytesRead = readvSync(handle.fd, list, pos);
+        const bytesRead = readvSync(fd, list, pos);
         const want = list.reduce((s, b) => s + b.length, 0);
         if (bytesRead === want) return;
         if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${pos}, expected ${size} bytes (did it change while being read?)`);
@@ -173,6 +194,11 @@ export async function openLocal(path: string, what: string, expectedSize?: numbe
         list = [list[i]!.subarray(skip), ...list.slice(i + 1)];
       }
     },
-    close: () => handle.close(),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      if (inflight.size > 0) await Promise.allSettled(inflight);
+      closeSync(fd);
+    },
   };
 }
