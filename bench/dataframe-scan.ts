@@ -96,12 +96,15 @@ interface ScanSetup {
   file: string;
   n: number;
   rowGroup: number;
+  /** DuckDB's scans (1-2 s each); tessera's and the references (a tenth of that) take 3x as many, for a steadier median. */
   runs: number;
+  warmup: number;
   emit: (c: DataframeCase) => void;
 }
 
 /** The parquet-scan rows. Closes `conn` (DuckDB's threads would compete with the scans after). */
-export async function scanCases({ conn, from, sqlFile, file, n, rowGroup, runs, emit }: ScanSetup): Promise<void> {
+export async function scanCases({ conn, from, sqlFile, file, n, rowGroup, runs, warmup, emit }: ScanSetup): Promise<void> {
+  const quickRuns = 3 * runs;
   const scanMeasures = "all 6 columns of every row group read, decompressed and decoded into worker memory (persist, then release); nothing sent to the client";
   for (const threads of [1, 2]) {
     await conn.run(`SET threads = ${threads}`);
@@ -142,7 +145,7 @@ export async function scanCases({ conn, from, sqlFile, file, n, rowGroup, runs, 
         return futures.length;
       };
       let tasks = 0;
-      const r = await timed(1, runs, scan, async () => {
+      const r = await timed(warmup, quickRuns, scan, async () => {
         tasks = await tasksRun(c);
       });
       tasks = ((await tasksRun(c)) - tasks);
@@ -172,13 +175,13 @@ export async function scanCases({ conn, from, sqlFile, file, n, rowGroup, runs, 
 
   // The decoder alone on plain threads, then the machine's part of the scan: its reads from the
   // page cache and one copy of those bytes (bench/reference.ts); the scan cannot scale past that.
-  const dec1 = await decodeOnThreads(file, 1, runs);
-  const dec2 = await decodeOnThreads(file, 2, runs);
+  const dec1 = await decodeOnThreads(file, 1, quickRuns);
+  const dec2 = await decodeOnThreads(file, 2, quickRuns);
   const decodeOk = dec1.rows === n && dec2.rows === n;
-  emit({ case: "parquet-scan", impl: "decode-1t", source: "parquet", seconds: dec1.median, min_seconds: dec1.min, runs, rows: n, threads: 1, ok: decodeOk, measures: DECODE_MEASURES });
-  emit({ case: "parquet-scan", impl: "decode-2t", source: "parquet", seconds: dec2.median, min_seconds: dec2.min, runs, rows: n, threads: 2, speedup: dec1.median / dec2.median, scan_speedup: oneWorker / twoWorkers, ok: decodeOk, measures: DECODE_MEASURES });
-  const copy1 = await readAndCopy(file, rowGroupRanges, 1, runs);
-  const copy2 = await readAndCopy(file, rowGroupRanges, 2, runs);
-  emit({ case: "parquet-scan", impl: "memory-1t", source: "parquet", seconds: copy1.median, min_seconds: copy1.min, runs, rows: n, threads: 1, ok: true, measures: REFERENCE_MEASURES });
-  emit({ case: "parquet-scan", impl: "memory-2t", source: "parquet", seconds: copy2.median, min_seconds: copy2.min, runs, rows: n, threads: 2, speedup: copy1.median / copy2.median, scan_speedup: oneWorker / twoWorkers, ok: true, measures: REFERENCE_MEASURES });
+  emit({ case: "parquet-scan", impl: "decode-1t", source: "parquet", seconds: dec1.median, min_seconds: dec1.min, runs: quickRuns, rows: n, threads: 1, ok: decodeOk, measures: DECODE_MEASURES });
+  emit({ case: "parquet-scan", impl: "decode-2t", source: "parquet", seconds: dec2.median, min_seconds: dec2.min, runs: quickRuns, rows: n, threads: 2, speedup: dec1.median / dec2.median, scan_speedup: oneWorker / twoWorkers, ok: decodeOk, measures: DECODE_MEASURES });
+  const copy1 = await readAndCopy(file, rowGroupRanges, 1, quickRuns);
+  const copy2 = await readAndCopy(file, rowGroupRanges, 2, quickRuns);
+  emit({ case: "parquet-scan", impl: "memory-1t", source: "parquet", seconds: copy1.median, min_seconds: copy1.min, runs: quickRuns, rows: n, threads: 1, ok: true, measures: REFERENCE_MEASURES });
+  emit({ case: "parquet-scan", impl: "memory-2t", source: "parquet", seconds: copy2.median, min_seconds: copy2.min, runs: quickRuns, rows: n, threads: 2, speedup: copy1.median / copy2.median, scan_speedup: oneWorker / twoWorkers, ok: true, measures: REFERENCE_MEASURES });
 }

@@ -37,7 +37,10 @@
  * process's CPU time per scan (all threads). `decode-1t`/`decode-2t`: tessera's decoder alone on
  * plain threads (no cluster); `memory-1t`/`memory-2t` (bench/reference.ts): the same row groups'
  * bytes read from the page cache and copied once more by plain threads, no tessera: the least
- * memory traffic of a scan, so the 2-thread speedup this machine's memory allows a scan.
+ * memory traffic of a scan, so the 2-thread speedup this machine's memory allows a scan. These
+ * (a tenth of a second each) take three times the runs of the other cases, after the same two
+ * warm-ups: the median of 7 such short runs moved by a tenth from one run of the suite to the
+ * next on a shared machine.
  *
  * Every case runs after a warm-up; `seconds` is the median of the timed runs (`min_seconds` the
  * best). DuckDB and tessera alternate run by run, so both see the same machine. Every tessera
@@ -375,7 +378,7 @@ export async function runDataframeBench(options: { quick?: boolean; emit: Emit }
   }
 
   // Parquet scan: DuckDB, tessera on 1 and 2 workers, and the references beside them.
-  await scanCases({ conn, from, sqlFile: sqlPath(file), file, n, rowGroup, runs, emit });
+  await scanCases({ conn, from, sqlFile: sqlPath(file), file, n, rowGroup, runs, warmup, emit });
 
   await cal("end");
   if (failures.length > 0) throw new Error(`wrong answers (see above): ${failures.join(", ")}`);
