@@ -63,7 +63,7 @@ describe("readParquet: wasm paths give what the JS paths give", () => {
   }
 });
 
-/** The RLE / bit-packing hybrid of `values` (each < 2^width): runs of equal values as RLE, the rest bit-packed. */
+/** The RLE / bit-packing hybrid of `values` (each < 2^width): runs of 8 or more equal values as RLE, the rest bit-packed in runs of many groups. */
 function encodeHybrid(values: readonly number[], width: number): Uint8Array {
   const out: number[] = [];
   const varint = (v: number) => {
@@ -84,13 +84,21 @@ function encodeHybrid(values: readonly number[], width: number): Uint8Array {
       i += run;
       continue;
     }
-    // 8 values bit-packed (padded with zeros past the end).
-    const groups = 1;
+    // Groups of 8 values bit-packed in one run (padded with zeros past the end), as writers do,
+    // until 8 equal values come that an RLE run takes better.
+    const repeats = (at: number) => {
+      let r = 1;
+      while (at + r < values.length && values[at + r] === values[at]) r++;
+      return r;
+    };
+    let groups = 1;
+    while (i + 8 * groups < values.length && repeats(i + 8 * groups) < 8) groups++;
     varint(groups * 2 + 1);
-    let acc = 0n;
-    for (let k = 0; k < 8; k++) acc |= BigInt(values[i + k] ?? 0) << BigInt(k * width);
-    for (let b = 0; b < width; b++) out.push(Number((acc >> BigInt(8 * b)) & 0xffn));
-    i += 8;
+    for (let g = 0; g < groups; g++, i += 8) {
+      let acc = 0n;
+      for (let k = 0; k < 8; k++) acc |= BigInt(values[i + k] ?? 0) << BigInt(k * width);
+      for (let b = 0; b < width; b++) out.push(Number((acc >> BigInt(8 * b)) & 0xffn));
+    }
   }
   return Uint8Array.from(out);
 }
