@@ -18,8 +18,9 @@
  * - A paused worker (over its memory pause threshold) is given no task and steals none; the
  *   tasks it has queued may be stolen by idle workers.
  * - Work stealing: a worker with an idle thread, when nothing is queued, takes the newest
- *   not-yet-started tasks of the busiest worker (any it holds beyond what its threads run), if
- *   they are long enough to be worth moving. The victim confirms between tasks; a task it gave
+ *   not-yet-started tasks of the busiest worker, if they are long enough to be worth moving
+ *   (not a lone queued task: its worker answers a steal only when the task before it is done,
+ *   when it would start it anyway). The victim confirms between tasks; a task it gave
  *   up goes to the thief while the thief still has room (as Dask's move_task_confirm), not
  *   back to whoever is first in line, which at the end of a graph is often the victim.
  * - Worker restrictions (`workers`): only the named workers may take the task, in all three.
