@@ -73,8 +73,8 @@ export function estimate(p: PrefixState, o: PlacementOptions): number {
  * Whether a worker may take one more root task from the queue. `tail`: the queue holds no more
  * tasks than the cluster has threads; then only an idle thread takes one (bar tasks short enough
  * to queue by time). A task queued behind a running one would wait while another worker idles,
- * and a worker that runs its tasks on its only thread answers a steal only between tasks: at
- * the end of 10 row groups on 2 workers, the 6/4 splits this left cost a tenth of the run.
+ * and a worker that runs its tasks on its only thread answers a steal only between tasks: 10
+ * row groups on 2 workers split 6/4 that way.
  */
 export function hasCapacity(w: WorkerState, o: PlacementOptions, tail = false): boolean {
   if (!w.running || w.paused) return false;

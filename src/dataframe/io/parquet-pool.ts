@@ -20,9 +20,9 @@
  * partition's data. Every other buffer comes back as it is: only tasks' ops saw it, and ops keep
  * no inputs (README, "Inputs"). Detaching costs: V8 counts the bytes of each new ArrayBuffer
  * object as new external memory until the old, detached one is collected, so re-wrapping every
- * partition cost ~2 scavenges per row group and a mark-compact every few, 10-18% of a Parquet
- * scan's time. The pool keeps at most poolBytes(), and lets everything go after IDLE_MS without
- * a request.
+ * partition set off scavenges and mark-compacts all through a Parquet scan (docs/benchmarks.md,
+ * the Xeon runs). The pool keeps at most poolBytes(), and lets everything go after IDLE_MS
+ * without a request.
  */
 
 import { REFS, RELEASE, RETAIN } from "../../worker/resource.js";
