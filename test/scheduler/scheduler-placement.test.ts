@@ -15,6 +15,18 @@ function bigInputsOnW0(n: number, limit: number) {
   return { s, srcs };
 }
 
+/**
+ * One worker "w0" holding a small input, src-1, and running or queueing four tasks on it (not
+ * root-ish: few dependents); returns the scheduler and what the last update-graph sent.
+ */
+function fourTasksOnW0() {
+  const s = withWorkers(1);
+  s.handle({ type: "update-graph", client: "c", tasks: [spec("src-1")], wanted: ["src-1"] });
+  s.handle(finished("w0", "src-1", 8));
+  const tasks = Array.from({ length: 4 }, (_, i) => spec(`slow-${i}`, ["src-1"], i));
+  return { s, out: s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) }) };
+}
+
 describe("scheduler state machine", () => {
   it("sends a dependent to the worker that holds its big input", () => {
     const s = withWorkers(2);
@@ -92,11 +104,7 @@ describe("scheduler state machine", () => {
   });
 
   it("has idle workers steal the queue of a paused worker, and never steal into one", () => {
-    const s = withWorkers(1);
-    s.handle({ type: "update-graph", client: "c", tasks: [spec("src-1")], wanted: ["src-1"] });
-    s.handle(finished("w0", "src-1", 8));
-    const tasks = Array.from({ length: 4 }, (_, i) => spec(`slow-${i}`, ["src-1"], i));
-    s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
+    const { s } = fourTasksOnW0();
     // w1 joins paused: it steals nothing.
     let out = s.handle([
       { type: "worker-added", worker: "w1", nthreads: 1, memoryLimit: 1e9 },
@@ -129,14 +137,10 @@ describe("scheduler state machine", () => {
   });
 
   it("steals queued long tasks for an idle worker", () => {
-    const s = withWorkers(1);
-    // Many tasks depending on one small input held by w0: all assigned to w0 (not root-ish: few dependents).
-    s.handle({ type: "update-graph", client: "c", tasks: [spec("src-1")], wanted: ["src-1"] });
-    s.handle(finished("w0", "src-1", 8));
-    const tasks = Array.from({ length: 4 }, (_, i) => spec(`slow-${i}`, ["src-1"], i));
-    let out = s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
-    expect(computes(out).length).toBe(4);
-    out = s.handle({ type: "worker-added", worker: "w1", nthreads: 1, memoryLimit: 1e9 });
+    // Many tasks depending on one small input held by w0: all assigned to w0.
+    const { s, out: first } = fourTasksOnW0();
+    expect(computes(first).length).toBe(4);
+    let out = s.handle({ type: "worker-added", worker: "w1", nthreads: 1, memoryLimit: 1e9 });
     const steals = out.filter((i) => i.type === "steal");
     expect(steals.length).toBeGreaterThan(0);
     const stolenKey = steals[0]!.type === "steal" ? steals[0]!.key : "";
@@ -145,11 +149,7 @@ describe("scheduler state machine", () => {
   });
 
   it("gives a stolen task to the worker that stole it, not to whichever worker is first in line", () => {
-    const s = withWorkers(1);
-    s.handle({ type: "update-graph", client: "c", tasks: [spec("src-1")], wanted: ["src-1"] });
-    s.handle(finished("w0", "src-1", 8));
-    const tasks = Array.from({ length: 4 }, (_, i) => spec(`slow-${i}`, ["src-1"], i));
-    s.handle({ type: "update-graph", client: "c", tasks, wanted: tasks.map((t) => t.key) });
+    const { s } = fourTasksOnW0();
     // Two idle workers join; each asks w0 for one of its queued tasks.
     const out = s.handle([
       { type: "worker-added", worker: "w1", nthreads: 1, memoryLimit: 1e9 },
