@@ -5,7 +5,9 @@
  * come out are grouped into one batch message per worker and one report list per client.
  *
  * Gather (values to the client) and scatter (values from the client) go straight to the worker
- * that holds or will hold the data; the scheduler only learns keys and sizes.
+ * that holds or will hold the data; the scheduler only learns keys and sizes, and of scattered
+ * data only once the worker says it has stored it (as Dask's scatter waits for its workers
+ * before it tells the scheduler).
  */
 
 import { TesseraError } from "../errors.js";
@@ -40,6 +42,16 @@ interface Batch {
   acquire?: { keys: Key[]; holders: WorkerId[] };
 }
 
+/** Values put on a worker that has not yet said they are stored; kept to send elsewhere if it goes. */
+interface PendingPut {
+  worker: WorkerId;
+  client: ClientId;
+  keys: Key[];
+  values: unknown[];
+  /** The caller's choice of workers, if any. */
+  workers: readonly WorkerId[] | undefined;
+}
+
 interface PendingGather {
   worker: WorkerId;
   keys: Key[];
@@ -68,6 +80,8 @@ export class Runner {
   private readonly rebalances = new Map<number, (r: { moved: number; bytes: number }) => void>();
   private rebalanceId = 0;
   private scatterTurn = 0;
+  private readonly puts = new Map<number, PendingPut>();
+  private putId = 0;
   private closed = false;
   /**
    * Frees held back per worker: a batch of frees alone is not worth a message (each one wakes
@@ -110,6 +124,7 @@ export class Runner {
       g.reject(new TesseraError(`worker ${id} went away (${reason}) while sending ${g.keys.length} key(s), e.g. ${g.keys[0]}`));
     }
     this.submit({ type: "worker-removed", worker: id, reason });
+    this.resendPuts(id, reason);
     // Peers waiting on inputs from it would wait forever (a channel to a dead thread stays
     // silent): they ask the next holder or report the inputs missing, and the scheduler
     // recomputes what only it held.
@@ -240,9 +255,13 @@ export class Runner {
     });
   }
 
-  /** Put values on workers (round robin, or on `workers`) under `keys`, wanted by `client`. */
+  /**
+   * Put values on workers (round robin, or on `workers`) under `keys`, wanted by `client`. The
+   * scheduler learns of each worker's share when that worker has stored it; a worker that goes
+   * before then has its share sent to another.
+   */
   scatter(client: ClientId, keys: readonly Key[], values: readonly unknown[], workers?: readonly WorkerId[]): void {
-    const targets = (workers && workers.length > 0 ? workers : this.workerIds).filter((w) => this.links.has(w));
+    const targets = this.scatterTargets(workers);
     if (targets.length === 0) throw new TesseraError("cannot scatter: no running worker" + (workers ? ` among ${workers.join(", ")}` : ""));
     const perWorker = new Map<WorkerId, { keys: Key[]; values: unknown[] }>();
     for (let i = 0; i < keys.length; i++) {
@@ -254,14 +273,50 @@ export class Runner {
     }
     for (const [w, p] of perWorker) {
       const link = this.links.get(w)!;
+      const id = ++this.putId;
+      this.puts.set(id, { worker: w, client, keys: p.keys, values: p.values, workers });
       this.postFreesFirst(w);
       const prepared = link.sharesMemory ? { value: p.values, transfer: [] } : prepareForPost(p.values, false);
-      link.post({ t: "put", keys: p.keys, values: prepared.value as unknown[] }, prepared.transfer);
-      for (let i = 0; i < p.keys.length; i++) {
-        this.events.push({ type: "data-added", client, worker: w, key: p.keys[i]!, nbytes: sizeOf(p.values[i]) });
-      }
+      link.post({ t: "put", id, keys: p.keys, values: prepared.value as unknown[] }, prepared.transfer);
+    }
+  }
+
+  private scatterTargets(workers: readonly WorkerId[] | undefined): WorkerId[] {
+    return (workers && workers.length > 0 ? workers : this.workerIds).filter((w) => this.links.has(w));
+  }
+
+  /** A worker stored put `id`: now the scheduler may send tasks and peers to it for those keys. */
+  private onStored(worker: WorkerId, id: number): void {
+    const p = this.puts.get(id);
+    if (!p) return;
+    this.puts.delete(id);
+    for (let i = 0; i < p.keys.length; i++) {
+      this.events.push({ type: "data-added", client: p.client, worker, key: p.keys[i]!, nbytes: sizeOf(p.values[i]) });
     }
     this.schedule();
+  }
+
+  /** `worker` went before storing what was put on it: send it to another, or fail its keys. */
+  private resendPuts(worker: WorkerId, reason: string): void {
+    for (const [id, p] of this.puts) {
+      if (p.worker !== worker) continue;
+      this.puts.delete(id);
+      if (this.scatterTargets(p.workers).length > 0) {
+        this.scatter(p.client, p.keys, p.values, p.workers);
+        continue;
+      }
+      const among = p.workers && p.workers.length > 0 ? ` among ${p.workers.join(", ")}` : "";
+      const sink = this.sinks.get(p.client);
+      sink?.(
+        p.keys.map((key) => ({
+          type: "report" as const,
+          client: p.client,
+          key,
+          state: "erred" as const,
+          error: { name: "DataLost", message: `cannot scatter ${key}: worker ${worker} went away (${reason}) before it stored it, and no other worker${among} is running`, key },
+        })),
+      );
+    }
   }
 
   async close(): Promise<void> {
@@ -269,6 +324,7 @@ export class Runner {
     this.closed = true;
     if (this.freeTimer !== undefined) clearTimeout(this.freeTimer);
     this.heldFrees.clear();
+    this.puts.clear();
     for (const g of this.gathers.values()) g.reject(new TesseraError("cluster closed"));
     this.gathers.clear();
     const links = [...this.links.values()];
@@ -404,6 +460,10 @@ export class Runner {
   private onWorkerMessage(worker: WorkerId, msg: FromWorker): void {
     if (msg.t === "terminate") {
       this.terminateWorker(worker, msg.reason);
+      return;
+    }
+    if (msg.t === "stored") {
+      this.onStored(worker, msg.id);
       return;
     }
     if (msg.t === "gathered") {

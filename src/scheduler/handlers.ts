@@ -233,7 +233,7 @@ function onWorkerRemoved(s: Scheduler, id: WorkerId, reason: string): void {
     t.removeHolder(slot, w.index);
     if (t.holderCount(slot) === 0 && t.state[slot] === MEMORY) {
       s.record(slot, MEMORY, RELEASED, w.id);
-      loseData(s, slot);
+      loseData(s, slot, `${id}, the only worker that held it, is gone (${reason})`);
     }
   }
 }
@@ -346,7 +346,7 @@ function onMissingData(s: Scheduler, id: WorkerId, key: Key, depKey: Key, holder
     s.removeHolder(dep, holder);
     if (t.holderCount(dep) === 0 && t.state[dep] === MEMORY) {
       s.record(dep, MEMORY, RELEASED, holderId);
-      loseData(s, dep);
+      loseData(s, dep, `${id} asked ${holderId} for it, and ${holderId}, the only worker known to hold it, did not have it`);
     }
   }
   const slot = s.tasks.get(key);

@@ -108,15 +108,19 @@ function enterErred(s: Scheduler, slot: number): void {
   s.maybeForget(slot);
 }
 
-/** After leaving an active state for "released": recompute if still needed, else forget. */
-function afterRelease(s: Scheduler, slot: number): void {
+/**
+ * After leaving an active state for "released": recompute if still needed, else forget. `lost`
+ * says how the data went, for the error of scattered data that nothing can recompute.
+ */
+function afterRelease(s: Scheduler, slot: number, lost?: string): void {
   const t = s.t;
   if (t.wants[slot] === 0 && t.waiters[slot] === 0) s.maybeForget(slot);
   else if (t.run[slot] !== null) s.recommend(slot, WAITING);
   else {
     // Scattered data has no task to recompute it from.
     const key = t.key[slot]!;
-    t.exception[slot] = { name: "DataLost", message: `${key} was scattered to workers that are gone; it cannot be recomputed`, key };
+    const message = `${key} was scattered, not computed, so it cannot be recomputed: ${lost ?? "no worker holds it any more"} (scatter it again)`;
+    t.exception[slot] = { name: "DataLost", message, key };
     s.recommend(slot, ERRED);
   }
 }
@@ -240,8 +244,8 @@ export const TRANSITIONS: readonly (readonly (TransitionFn | undefined)[])[] = [
   row({}),
 ];
 
-/** Data lost with a worker: dependents that counted it as present must wait for it again. */
-export function loseData(s: Scheduler, slot: number): void {
+/** Data lost (`why`): dependents that counted it as present must wait for it again. */
+export function loseData(s: Scheduler, slot: number, why: string): void {
   const t = s.t;
   t.state[slot] = RELEASED;
   t.small[slot] = undefined;
@@ -254,5 +258,5 @@ export function loseData(s: Scheduler, slot: number): void {
       s.recommend(d, WAITING);
     }
   }
-  afterRelease(s, slot);
+  afterRelease(s, slot, why);
 }

@@ -94,7 +94,8 @@ export type ToWorker =
       acquire?: { keys: Key[]; holders: WorkerId[] };
     }
   /** Put data into the store (scatter). */
-  | { t: "put"; keys: Key[]; values: unknown[] }
+  /** Store these values (a scatter); the worker answers `stored` with the same id once they are. */
+  | { t: "put"; id: number; keys: Key[]; values: unknown[] }
   /** Send these values to the runner; `move` hands over the only copy (no copy made). */
   | { t: "gather"; id: number; keys: Key[]; move: boolean };
 
@@ -157,8 +158,18 @@ export interface Terminate {
   key?: Key;
 }
 
+/**
+ * The values of put `id` are in this worker's store. The runner tells the scheduler only now:
+ * a peer that the scheduler sent for them could otherwise ask before the put arrived (messages
+ * on different channels keep no order between them).
+ */
+export interface Stored {
+  t: "stored";
+  id: number;
+}
+
 /** Worker -> runner. */
-export type FromWorker = Report | Gathered | Terminate;
+export type FromWorker = Report | Gathered | Terminate | Stored;
 
 /** Worker <-> worker over a direct MessageChannel. */
 export type PeerMessage =

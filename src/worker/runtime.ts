@@ -133,6 +133,7 @@ export class WorkerRuntime {
         break;
       case "put":
         for (let i = 0; i < msg.keys.length; i++) this.store.put(msg.keys[i]!, msg.values[i], sizeOf(msg.values[i]));
+        this.post({ t: "stored", id: msg.id }, []);
         break;
       case "gather":
         this.gather(msg.id, msg.keys, msg.move);

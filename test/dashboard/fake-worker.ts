@@ -9,12 +9,20 @@ import type { ComputeBatch, FromWorker, Report, ToWorker } from "../../src/worke
 export interface FakeWorker extends WorkerLink {
   /** Compute batches received, oldest first. */
   batches: ComputeBatch[];
+  /** Scattered values received and not yet acknowledged. */
+  puts: Extract<ToWorker, { t: "put" }>[];
   report(r: Partial<Report>): void;
+  /** Say every put received so far is stored. */
+  storePuts(): void;
+  /** The worker's thread ends: the runner hears it is gone. */
+  exit(reason: string): void;
 }
 
 export function fakeWorker(id: string, metrics: Partial<WorkerMetrics> = {}): FakeWorker {
   let onMessage: ((m: FromWorker) => void) | undefined;
+  let onExit: ((reason: string) => void) | undefined;
   const batches: ComputeBatch[] = [];
+  const puts: Extract<ToWorker, { t: "put" }>[] = [];
   return {
     id,
     nthreads: 1,
@@ -22,6 +30,7 @@ export function fakeWorker(id: string, metrics: Partial<WorkerMetrics> = {}): Fa
     sharesMemory: true,
     exited: new Promise<string>(() => {}),
     batches,
+    puts,
     control: {
       registerModule: async () => [],
       connectPeer: async () => {},
@@ -32,14 +41,22 @@ export function fakeWorker(id: string, metrics: Partial<WorkerMetrics> = {}): Fa
     },
     post(msg: ToWorker) {
       if (msg.t === "batch" && msg.compute) batches.push(msg.compute);
+      if (msg.t === "put") puts.push(msg);
     },
-    listen(m) {
+    listen(m, exit) {
       onMessage = m;
+      onExit = exit;
     },
     async terminate() {},
     report(r) {
       const full: Report = { t: "report", done: [], refs: [], smallIndex: [], smallValue: [], nbytes: [], start: [], stop: [], erred: [], replicaKeys: [], replicaBytes: [], stolen: [], missing: [], ...r };
       onMessage?.(full);
+    },
+    storePuts() {
+      for (const p of puts.splice(0)) onMessage?.({ t: "stored", id: p.id });
+    },
+    exit(reason) {
+      onExit?.(reason);
     },
   };
 }

@@ -69,7 +69,7 @@ describe("worker-to-worker transfer", () => {
   it("detaches the holder's buffer when it moves a value (zero copy, two runtimes)", async () => {
     const { a, b, reports, ch } = twoRuntimes();
     const data = new Float64Array(1000).fill(3);
-    b.handle({ t: "put", keys: ["x-1"], values: [data] });
+    b.handle({ t: "put", id: 1, keys: ["x-1"], values: [data] });
     a.handle({
       t: "batch",
       compute: {
@@ -107,7 +107,7 @@ describe("a task that leaves without running", () => {
   // turns going missing, never got out: the rare matmul test hang). It stays, reported as moved.
   it("keeps an input moved here for it, and reports it as held here", async () => {
     const { a, b, reports, ch } = twoRuntimes();
-    b.handle({ t: "put", keys: ["x-1"], values: [new Float64Array(1000).fill(3)] });
+    b.handle({ t: "put", id: 1, keys: ["x-1"], values: [new Float64Array(1000).fill(3)] });
     a.handle({
       t: "batch",
       compute: {

@@ -136,6 +136,26 @@ describe("scheduler state machine", () => {
     expect(story).toContain("processing>waiting");
   });
 
+  it("errs scattered data that is lost, and its dependents, saying how it went", () => {
+    const errorsOf = (out: ReturnType<typeof s.handle>) =>
+      out.flatMap((i) => (i.type === "report" && i.state === "erred" ? [`${i.key}: ${i.error.message}`] : []));
+    const s = withWorkers(2);
+    s.handle([
+      { type: "data-added", client: "c", worker: "w0", key: "x-1", nbytes: 8 },
+      { type: "data-added", client: "c", worker: "w1", key: "y-1", nbytes: 8 },
+    ]);
+    // A peer asked w0 for x-1 for task z-1, and w0 did not have it.
+    s.handle({ type: "update-graph", client: "c", tasks: [spec("z-1", ["x-1"], 0, { workers: ["w1"] })], wanted: ["z-1"] });
+    let out = s.handle({ type: "missing-data", worker: "w1", key: "z-1", dep: "x-1", holder: "w0" });
+    const why = "x-1 was scattered, not computed, so it cannot be recomputed: w1 asked w0 for it, and w0, the only worker known to hold it, did not have it";
+    expect(errorsOf(out).sort()).toEqual([`x-1: ${why} (scatter it again)`, `z-1: ${why} (scatter it again)`]);
+    // Its only holder dies.
+    out = s.handle({ type: "worker-removed", worker: "w1", reason: "crashed" });
+    expect(errorsOf(out)).toEqual([
+      "y-1: y-1 was scattered, not computed, so it cannot be recomputed: w1, the only worker that held it, is gone (crashed) (scatter it again)",
+    ]);
+  });
+
   it("errs a task with KilledWorker after its workers keep dying", () => {
     const s = withWorkers(1, { allowedFailures: 1 });
     s.handle({ type: "update-graph", client: "c", tasks: [spec("bad-1")], wanted: ["bad-1"] });

@@ -340,7 +340,7 @@ describe("runtime pause", () => {
     const { s } = store({ disk, thresholds: { target: 0.5, spill: false, pause: 0.6 } });
     const reports: Report[] = [];
     const rt = new WorkerRuntime({ id: "w", allowSource: false, post: (m: FromWorker) => m.t === "report" && reports.push(m), store: s });
-    rt.handle({ t: "put", keys: ["a", "b", "c", "d"], values: [chunk(2, 1), chunk(2, 2), chunk(2, 3), chunk(2, 4)] });
+    rt.handle({ t: "put", id: 1, keys: ["a", "b", "c", "d"], values: [chunk(2, 1), chunk(2, 2), chunk(2, 3), chunk(2, 4)] });
     expect(s.paused).toBe(true);
     const fetchPort = new MessageChannel();
     const asked: unknown[] = [];
