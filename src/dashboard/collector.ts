@@ -250,7 +250,7 @@ export class MetricsCollector {
         busy += r.stop[i]! - r.start[i]!;
         if (!buf.admit()) continue;
         const key = r.done[i]!;
-        const slot = t.deref(r.refs[i]!);
+        const slot = t.derefWire(r.refs[i]!, key);
         const prefix = slot >= 0 ? t.prefix[slot]! : s.prefixOf(key);
         buf.push(key, prefix, this.opId(slot >= 0 ? opName(t.run[slot]) : "?"), wi, r.start[i]!, r.stop[i]!, 0);
       }

@@ -114,7 +114,7 @@ export type Instruction =
       type: "compute";
       worker: WorkerId;
       key: Key;
-      /** The scheduler's handle for this task; workers echo it in reports (cheaper than the key). */
+      /** The scheduler's handle for this task (its wire ref: a small integer); workers echo it in reports (cheaper than the key). */
       ref: number;
       run: unknown;
       priority: number;

@@ -249,7 +249,7 @@ function onTaskFinished(
 ): void {
   const t = s.t;
   // The ref names the slot without hashing the key; a stale ref falls back to the key.
-  let slot: number | undefined = ref === undefined ? -1 : t.deref(ref);
+  let slot: number | undefined = ref === undefined ? -1 : t.derefWire(ref, key);
   if (slot < 0) slot = s.tasks.get(key);
   const st = slot === undefined ? FORGOTTEN : t.state[slot]!;
   if (st === MEMORY) {

@@ -293,7 +293,7 @@ export class Scheduler {
       type: "compute",
       worker: w.id,
       key: t.key[slot]!,
-      ref: t.ref(slot),
+      ref: t.wireRef(slot),
       run: t.run[slot],
       priority: t.priority[slot]!,
       deps: deps ?? NO_DEPS,

@@ -40,6 +40,11 @@ export const LOOSE = 8;
 
 export const MAX_SLOTS = 2 ** 24;
 const NONE_REF = -1;
+/**
+ * The generation bits of a wire ref (wireRef): 7 of them over 24 bits of slot keep it under
+ * 2^31, a small integer to V8 (a Smi) for as long as the scheduler lives.
+ */
+const WIRE_GEN_MASK = 0x7f;
 
 /** An empty dependency list shared by every task without dependencies. */
 const NO_DEPS = new Int32Array(0);
@@ -161,6 +166,23 @@ export class TaskTable {
   deref(ref: number): number {
     const slot = ref % MAX_SLOTS;
     return ref === this.gen[slot]! * MAX_SLOTS + slot ? slot : -1;
+  }
+
+  /**
+   * The ref a worker gets with a task and echoes in its reports. A full ref passes 2^31 once
+   * its slot has been reused 64 times, and from then on every worker field and array that
+   * holds one turns from small integers to boxed doubles: V8 deprecates those objects' maps
+   * and throws away the code built on them, on every worker at once. A wire ref keeps only
+   * the low generation bits, so derefWire checks the key too.
+   */
+  wireRef(slot: number): number {
+    return (this.gen[slot]! & WIRE_GEN_MASK) * MAX_SLOTS + slot;
+  }
+
+  /** The slot of task `key` that wire ref `ref` names, or -1 if that task is gone (or `ref` is not one). */
+  derefWire(ref: number, key: Key): number {
+    const slot = ref % MAX_SLOTS;
+    return slot >= 0 && slot < this.top && this.key[slot] === key && (this.gen[slot]! & WIRE_GEN_MASK) * MAX_SLOTS + slot === ref ? slot : -1;
   }
 
   // ---- dependencies and dependents ------------------------------------------------------
