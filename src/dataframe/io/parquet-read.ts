@@ -238,13 +238,23 @@ export async function readParquetPart(part: ParquetPart, columns: readonly strin
   }
   // No columns at all (len()): the footer's row count, nothing read.
   const length = noGroups ? 0 : fields.length ? built.get(fields[0]!.name)!.data.length : part.rows;
-  let frame: Frame = { length, names: fields.map((f) => f.name), columns: fields.map((f) => built.get(f.name)!) };
+  // Arrays built by push, not map: once this function is optimized, map's arrays come out
+  // holey where they were packed, and the code reading them (columnBuffers) deopts.
+  const readNames: string[] = [];
+  const readColumns: Column[] = [];
+  for (const f of fields) {
+    readNames.push(f.name);
+    readColumns.push(built.get(f.name)!);
+  }
+  let frame: Frame = { length, names: readNames, columns: readColumns };
   if (dnf) {
     const decoded = frame;
     frame = filterRows(frame, filterMask(frame, dnf));
     // The rows kept are copies: the decoded columns' pooled buffers can be reused at once.
     discardBuffers(columnBuffers(decoded));
   }
-  const out: Frame = { length: frame.length, names: output, columns: output.map((n) => frame.columns[frame.names.indexOf(n)]!) };
+  const outColumns: Column[] = [];
+  for (const n of output) outColumns.push(frame.columns[frame.names.indexOf(n)]!);
+  const out: Frame = { length: frame.length, names: output, columns: outColumns };
   return releasable(out, columnBuffers(out));
 }
