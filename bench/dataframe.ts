@@ -38,9 +38,11 @@
  * plain threads (no cluster); `memory-1t`/`memory-2t` (bench/reference.ts): the same row groups'
  * bytes read from the page cache and copied once more by plain threads, no tessera: the least
  * memory traffic of a scan, so the 2-thread speedup this machine's memory allows a scan. These
- * (a tenth of a second each) take three times the runs of the other cases, after the same two
- * warm-ups: the median of 7 such short runs moved by a tenth from one run of the suite to the
- * next on a shared machine.
+ * (a tenth of a second each) take three times the runs of the other cases: the median of 7 such
+ * short runs moved by a tenth from one run of the suite to the next on a shared machine. The
+ * scans and decodes are timed warm, once each worker or thread has read 1000 row groups (V8 has
+ * optimized its code by then; before, compiling it competes with a second worker for the
+ * cores); `cold_seconds` and `cold_speedup` are a fresh cluster's scans 3-23.
  *
  * Every case runs after a warm-up; `seconds` is the median of the timed runs (`min_seconds` the
  * best). DuckDB and tessera alternate run by run, so both see the same machine. Every tessera
@@ -81,6 +83,10 @@ export interface DataframeCase {
   scan_speedup?: number;
   goal?: string;
   goal_met?: boolean;
+  /** parquet-scan, tessera: the median of the fresh cluster's first timed scans (`seconds` is after its warm-up). */
+  cold_seconds?: number;
+  /** parquet-scan, tessera-2w: 1 worker's cold_seconds over 2 workers'. */
+  cold_speedup?: number;
   /**
    * parquet-scan: CPU seconds the process (client and worker threads) used per run, median. On
    * a shared machine the wall-clock speedup is capped by the cores free (calibration rows); equal
