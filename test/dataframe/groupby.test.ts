@@ -157,6 +157,47 @@ describe("groupby: many rows and groups", () => {
     expectRows(frameRows(finalizeGroupby(k, groupbyPartial(k, f, ["k"], aggs), aggs)), groupbyRef(f, ["k"], aggs, true), "sorted keys");
   });
 
+  it("counts and sums float columns without nulls right when a block holds a NaN or infinities of both signs", () => {
+    // Few groups and whole blocks of rows: sums run untested first, and are redone tested only
+    // for a block whose sums come out NaN.
+    const n = 70000;
+    const r = rng(17);
+    const key = Int32Array.from({ length: n }, () => Math.floor(r() * 4));
+    const x = Float64Array.from({ length: n }, () => r() * 2 - 1);
+    const aggs: Record<string, AggName[]> = { x: ["count", "sum", "mean"], y: ["count", "sum"] };
+    const frame = (xs: Float64Array): Frame => ({
+      length: n,
+      names: ["k", "x", "y"],
+      columns: [
+        { type: "int32", data: key },
+        { type: "float64", data: xs },
+        { type: "float32", data: Float32Array.from(xs) },
+      ],
+    });
+    const check = (f: Frame, label: string) => {
+      const want = groupbyRef(f, ["k"], aggs, true);
+      expectRows(frameRows(finalizeGroupby(k, groupbyPartial(k, f, ["k"], aggs), aggs)), want, label);
+      expectRows(frameRows(partitioned(f, ["k"], aggs, true, 5, 3)), want, `${label}, partitioned`);
+      return want;
+    };
+    const clean = check(frame(x), "clean");
+    expect(clean.map((row) => Number(row[1]))).toEqual([0, 1, 2, 3].map((g) => key.filter((v) => v === g).length));
+    // NaNs in the second block (rows 16384..32767) and the last: not counted, not summed.
+    const withNaN = x.slice();
+    for (const i of [20000, 20001, 30000, n - 1]) withNaN[i] = NaN;
+    const nanRows = check(frame(withNaN), "NaN");
+    expect(nanRows.reduce((s, row) => s + Number(row[1]), 0)).toBe(n - 4);
+    // +inf and -inf in one group of one block: that group's sum is NaN, but every row counts.
+    const withInf = x.slice();
+    const g0 = [...key.keys()].filter((i) => key[i] === 0 && i > 40000).slice(0, 2);
+    withInf[g0[0]!] = Infinity;
+    withInf[g0[1]!] = -Infinity;
+    const infRows = check(frame(withInf), "infinities");
+    expect(Number(infRows[0]![1])).toBe(key.filter((v) => v === 0).length);
+    expect(infRows[0]![2]).toBeNaN();
+    expect(Number.isFinite(infRows[1]![2] as number)).toBe(true);
+  });
+
   it("sums do not depend on row order beyond rounding (compensated)", () => {
     const n = 50000;
     const r = rng(11);

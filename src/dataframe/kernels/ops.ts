@@ -12,7 +12,7 @@ import type { Kernels } from "../../kernels/kernels.js";
 import { allocColumnData, type Column } from "../frame.js";
 import { dictionaryRanks, isMissingAt, takeColumn, compactStrings } from "./columns.js";
 import type { Rec, Records } from "./records.js";
-import { type Arena, ColumnReader, T, dfExports, i32, isFloatType } from "./wasm.js";
+import { type Arena, ColumnReader, T, dfExports, f64, i32, isFloatType } from "./wasm.js";
 
 export interface StateOp {
   run(start: number, n: number, gids: number): void;
@@ -34,6 +34,8 @@ const f64Column = (data: Float64Array): Column => ({ type: "float64", data });
 /** Groups up to which sums go through plain accumulators (folded every FOLD_ROWS rows). */
 const LOCAL_GROUPS = 16384;
 const FOLD_ROWS = 65536;
+/** Rows per group in a block from which SumCountOp sums a float block untested first. */
+const SPECULATE_ROWS_PER_GROUP = 8;
 
 /**
  * Count (non-null, non-NaN values) and compensated sum of a value column. Blocks without a
@@ -41,6 +43,12 @@ const FOLD_ROWS = 65536;
  * missing rows, which only blocks with some are scanned for. With few groups, values add into
  * plain per-group accumulators folded into (sum, comp) Neumaier states every FOLD_ROWS rows,
  * so no plain run is longer than that; with many, each value is added with compensation.
+ *
+ * A float column without nulls, summed into few groups (SPECULATE_ROWS_PER_GROUP rows a group
+ * or more per block), skips the SIMD test, a pass over the block's values: the block is summed
+ * untested into per-block accumulators, and a NaN among its values leaves a NaN in one of them
+ * (NaN propagates through addition). Only then is the block summed again, tested; otherwise
+ * the block's sums fold into the compensated states and no row was missing.
  */
 export class SumCountOp implements StateOp {
   private readonly reader: ColumnReader;
@@ -48,12 +56,15 @@ export class SumCountOp implements StateOp {
   private readonly acc: Rec | undefined;
   private readonly missing: Rec | undefined;
   private readonly sizes: Rec | undefined;
+  /** One block's untested sums (floats without nulls: see the class comment). */
+  private readonly blockSums: Rec | undefined;
   private pending = 0;
   constructor(private readonly ctx: OpContext, c: Column, private readonly out: { count?: string | undefined; sum?: string | undefined; sumc?: string | undefined }) {
     this.reader = new ColumnReader(ctx.k, ctx.arena, c, "sum");
     if (out.sum) {
       this.rec = ctx.records.add("sumPair");
       this.acc = ctx.records.add("count");
+      if (isFloatType(c) && !c.valid) this.blockSums = ctx.records.add("count");
     }
     if (out.count) {
       this.missing = ctx.records.add("count");
@@ -64,6 +75,18 @@ export class SumCountOp implements StateOp {
     const ex = dfExports(this.ctx.k);
     const r = this.reader;
     const data = r.dataPtr(s, n), valid = r.validPtr(s, n);
+    const ng = this.ctx.ngroups;
+    if (this.blockSums && this.rec && valid === 0 && ng * SPECULATE_ROWS_PER_GROUP <= n) {
+      const b = this.blockSums.base;
+      ex.aggSum(r.t, gids, data, 0, n, b, 0, 0);
+      // Clean: fold (which zeroes the block's sums). A NaN sum may also come from infinities
+      // of both signs, not only from a NaN value: the tested pass below sorts that out.
+      if (!ex.anyMissing(T.F64, b, 0, ng)) {
+        ex.foldSums(b, this.rec.base, ng);
+        return;
+      }
+      f64(this.ctx.k, b, ng).fill(0);
+    }
     const check = (valid !== 0 || isFloatType(r.column)) && ex.anyMissing(r.t, data, valid, n) ? 1 : 0;
     if (check && this.missing) ex.aggMissing(r.t, gids, data, valid, n, this.missing.base);
     if (!this.rec || !this.acc) return;
