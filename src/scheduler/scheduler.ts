@@ -69,8 +69,8 @@ export class Scheduler {
   readonly workers = new Map<WorkerId, WorkerState>();
   /** Ready tasks no running worker may take (restrictions, or no workers). */
   readonly unrunnable = new Set<number>();
-  /** Tasks asked back from their worker (a steal in flight), by slot: the worker that will take them. */
-  /** @internal */ readonly thieves = new Map<number, WorkerState>();
+  /** @internal Tasks asked back from their worker (a steal in flight), by slot: the worker that will take them. */
+  readonly thieves = new Map<number, WorkerState>();
   /** Set while a stolen task is placed: where it goes if that worker still has room. */
   private stolenTo: WorkerState | undefined;
   /** Every worker ever added, by index (gone ones have `running` false); read by the metrics feed. */

@@ -93,7 +93,6 @@ export type ToWorker =
       /** Fetch these keys from these holders and keep them (a rebalance). */
       acquire?: { keys: Key[]; holders: WorkerId[] };
     }
-  /** Put data into the store (scatter). */
   /** Store these values (a scatter); the worker answers `stored` with the same id once they are. */
   | { t: "put"; id: number; keys: Key[]; values: unknown[] }
   /** Send these values to the runner; `move` hands over the only copy (no copy made). */
