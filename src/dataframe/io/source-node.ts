@@ -148,33 +148,31 @@ export async function openLocal(path: string, what: string, expectedSize?: numbe
     p.then(done, done);
     return p;
   };
+  const ended = (pos: number): never => {
+    throw new TesseraError(`${what}: ${path} ended at byte ${pos}, expected ${size} bytes (did it change while being read?)`);
+  };
+  const readInto = async (start: number, target: Uint8Array): Promise<void> => {
+    let got = 0;
+    while (got < target.length) {
+      const bytesRead = await readAt(target, got, target.length - got, start + got);
+      if (bytesRead === 0) ended(start + got);
+      got += bytesRead;
+    }
+  };
   return {
     name: path,
     byteLength: size,
     async read(start, end) {
-      const to = Math.min(end, size);
-      const buf = new Uint8Array(Math.max(0, to - start));
-      let got = 0;
-      while (got < buf.length) {
-        const bytesRead = await readAt(buf, got, buf.length - got, start + got);
-        if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${start + got}, expected ${size} bytes (did it change while being read?)`);
-        got += bytesRead;
-      }
+      const buf = new Uint8Array(Math.max(0, Math.min(end, size) - start));
+      await readInto(start, buf);
       return buf;
     },
-    async readInto(start, target) {
-      let got = 0;
-      while (got < target.length) {
-        const bytesRead = await readAt(target, got, target.length - got, start + got);
-        if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${start + got}, expected ${size} bytes (did it change while being read?)`);
-        got += bytesRead;
-      }
-    },
+    readInto,
     readIntoSync(start, target) {
       let got = 0;
       while (got < target.length) {
         const bytesRead = readSync(fd, target, got, target.length - got, start + got);
-        if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${start + got}, expected ${size} bytes (did it change while being read?)`);
+        if (bytesRead === 0) ended(start + got);
         got += bytesRead;
       }
     },
@@ -185,7 +183,7 @@ export async function openLocal(path: string, what: string, expectedSize?: numbe
         const bytesRead = readvSync(fd, list, pos);
         const want = list.reduce((s, b) => s + b.length, 0);
         if (bytesRead === want) return;
-        if (bytesRead === 0) throw new TesseraError(`${what}: ${path} ended at byte ${pos}, expected ${size} bytes (did it change while being read?)`);
+        if (bytesRead === 0) ended(pos);
         // A short read: on from the first buffer not filled.
         pos += bytesRead;
         let skip = bytesRead;
