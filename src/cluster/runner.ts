@@ -18,6 +18,7 @@ import type { FromWorker, Report, SourceDef, WireTask } from "../worker/protocol
 import { sizeOf } from "../worker/store.js";
 import { prepareForPost } from "../worker/transfer.js";
 import { ComputeBatchBuilder } from "./compute-batch.js";
+import { PendingPuts, lostPut } from "./puts.js";
 import type { WorkerLink } from "./link.js";
 
 export type ClientReport = Extract<Instruction, { type: "report" }>;
@@ -40,16 +41,6 @@ interface Batch {
   steal?: Key[];
   cancel?: Key[];
   acquire?: { keys: Key[]; holders: WorkerId[] };
-}
-
-/** Values put on a worker that has not yet said they are stored; kept to send elsewhere if it goes. */
-interface PendingPut {
-  worker: WorkerId;
-  client: ClientId;
-  keys: Key[];
-  values: unknown[];
-  /** The caller's choice of workers, if any. */
-  workers: readonly WorkerId[] | undefined;
 }
 
 interface PendingGather {
@@ -80,8 +71,7 @@ export class Runner {
   private readonly rebalances = new Map<number, (r: { moved: number; bytes: number }) => void>();
   private rebalanceId = 0;
   private scatterTurn = 0;
-  private readonly puts = new Map<number, PendingPut>();
-  private putId = 0;
+  private readonly puts = new PendingPuts();
   private closed = false;
   /**
    * Frees held back per worker: a batch of frees alone is not worth a message (each one wakes
@@ -273,8 +263,7 @@ export class Runner {
     }
     for (const [w, p] of perWorker) {
       const link = this.links.get(w)!;
-      const id = ++this.putId;
-      this.puts.set(id, { worker: w, client, keys: p.keys, values: p.values, workers });
+      const id = this.puts.add({ worker: w, client, keys: p.keys, values: p.values, workers });
       this.postFreesFirst(w);
       const prepared = link.sharesMemory ? { value: p.values, transfer: [] } : prepareForPost(p.values, false);
       link.post({ t: "put", id, keys: p.keys, values: prepared.value as unknown[] }, prepared.transfer);
@@ -287,9 +276,8 @@ export class Runner {
 
   /** A worker stored put `id`: now the scheduler may send tasks and peers to it for those keys. */
   private onStored(worker: WorkerId, id: number): void {
-    const p = this.puts.get(id);
+    const p = this.puts.stored(id);
     if (!p) return;
-    this.puts.delete(id);
     for (let i = 0; i < p.keys.length; i++) {
       this.events.push({ type: "data-added", client: p.client, worker, key: p.keys[i]!, nbytes: sizeOf(p.values[i]) });
     }
@@ -298,24 +286,9 @@ export class Runner {
 
   /** `worker` went before storing what was put on it: send it to another, or fail its keys. */
   private resendPuts(worker: WorkerId, reason: string): void {
-    for (const [id, p] of this.puts) {
-      if (p.worker !== worker) continue;
-      this.puts.delete(id);
-      if (this.scatterTargets(p.workers).length > 0) {
-        this.scatter(p.client, p.keys, p.values, p.workers);
-        continue;
-      }
-      const among = p.workers && p.workers.length > 0 ? ` among ${p.workers.join(", ")}` : "";
-      const sink = this.sinks.get(p.client);
-      sink?.(
-        p.keys.map((key) => ({
-          type: "report" as const,
-          client: p.client,
-          key,
-          state: "erred" as const,
-          error: { name: "DataLost", message: `cannot scatter ${key}: worker ${worker} went away (${reason}) before it stored it, and no other worker${among} is running`, key },
-        })),
-      );
+    for (const p of this.puts.takeFrom(worker)) {
+      if (this.scatterTargets(p.workers).length > 0) this.scatter(p.client, p.keys, p.values, p.workers);
+      else this.sinks.get(p.client)?.(lostPut(p, worker, reason));
     }
   }
 
